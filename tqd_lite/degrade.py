@@ -1,0 +1,189 @@
+"""Degradations with a strength in [0, 1]: visual ones keep the motion, motion ones keep the visuals.
+
+TQD's gradient analysis (papers.md, section 1) compares a golden clip with versions of it that
+lose *one* kind of quality: blurred, downsampled or compressed frames keep every movement;
+frozen, stuttering or slowed frames keep every pixel of detail. The toy world also uses the
+visual ones to realise its visual-quality knob.
+
+Strength 0 is always the identity. Visual degradations act on each frame alone; motion
+degradations only re-index frames (every output frame is an exact copy of an input frame), so
+each family leaves the other kind of quality untouched by construction.
+All functions take a clip ``(C, F, H, W)`` or a batch ``(B, C, F, H, W)`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from tqd_lite.clips import batchwise, check_clip
+
+# Our choices of scale, in pixels: the toy textures have periods of 2-4 px whatever the frame size.
+MAX_BLUR_SIGMA = 1.5  # Gaussian sigma at strength 1
+MAX_DOWNSAMPLE_FACTOR = 4.0  # shrink factor at strength 1
+DCT_BLOCK = 4  # block size of the compression-like quantisation
+MAX_DCT_STEP = 0.5  # quantisation step of the DC coefficient at strength 1
+
+
+def _check_strength(strength: float) -> float:
+    strength = float(strength)
+    if not 0.0 <= strength <= 1.0 or math.isnan(strength):
+        raise ValueError(f"degradation strength must be in [0, 1], got {strength}")
+    return strength
+
+
+def _per_frame(clips: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """``(B, C, F, H, W)`` -> ``(B*F, C, H, W)`` images, plus the shape to undo it."""
+    b, c, f, h, w = clips.shape
+    return clips.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w), (b, c, f, h, w)
+
+
+def _from_frames(images: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    b, c, f, h, w = shape
+    return images.reshape(b, f, c, h, w).permute(0, 2, 1, 3, 4).contiguous()
+
+
+def gaussian_blur_images(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of ``(N, C, H, W)`` images with reflect padding.
+
+    Written here because torchvision (which has one) has no CPU wheel on our machines, and
+    this is the only image filter we need.
+    """
+    if sigma <= 0:
+        return images
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = images.shape[1]
+    pad = min(radius, images.shape[-1] - 1, images.shape[-2] - 1)
+    # Reflect padding cannot exceed the image size; a wider kernel then sees zero padding.
+    out = F.pad(images, (pad, pad, pad, pad), mode="reflect")
+    extra = radius - pad
+    out = F.pad(out, (extra, extra, extra, extra), mode="replicate") if extra else out
+    out = F.conv2d(out, kernel.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(out, kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+# ----------------------------------------------------------------------------- visual
+@batchwise
+def blur(clips: torch.Tensor, strength: float) -> torch.Tensor:
+    """Gaussian blur of every frame, sigma = strength * MAX_BLUR_SIGMA pixels."""
+    strength = _check_strength(strength)
+    images, shape = _per_frame(clips)
+    return _from_frames(gaussian_blur_images(images, strength * MAX_BLUR_SIGMA), shape)
+
+
+@batchwise
+def downsample(clips: torch.Tensor, strength: float) -> torch.Tensor:
+    """Shrink every frame by 1 + strength * (MAX_DOWNSAMPLE_FACTOR - 1) and scale it back up.
+
+    Area averaging down, bilinear up: the low-resolution look of upscaled web video.
+    """
+    strength = _check_strength(strength)
+    if strength == 0:
+        return clips.clone()
+    images, shape = _per_frame(clips)
+    h, w = images.shape[-2:]
+    factor = 1 + strength * (MAX_DOWNSAMPLE_FACTOR - 1)
+    small = (max(1, round(h / factor)), max(1, round(w / factor)))
+    low = F.interpolate(images, size=small, mode="area")
+    up = F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)
+    return _from_frames(up.clamp(0, 1), shape)
+
+
+def _dct_matrix(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Orthonormal DCT-II matrix D, so that the 2-D transform of a block X is D X D^T."""
+    k = torch.arange(n, dtype=dtype, device=device).view(-1, 1)
+    i = torch.arange(n, dtype=dtype, device=device).view(1, -1)
+    d = torch.cos(math.pi * (2 * i + 1) * k / (2 * n)) * math.sqrt(2 / n)
+    d[0] /= math.sqrt(2)
+    return d
+
+
+@batchwise
+def quantise(clips: torch.Tensor, strength: float) -> torch.Tensor:
+    """Coarse quantisation of block-DCT coefficients, as in JPEG or H.264 intra coding.
+
+    Each frame is cut into DCT_BLOCK x DCT_BLOCK blocks; coefficient (u, v) is rounded to a
+    step of ``strength * MAX_DCT_STEP * (1 + u + v)``, so fine detail goes first and strong
+    settings leave flat, blocky frames. Frame sides must be multiples of DCT_BLOCK.
+    """
+    strength = _check_strength(strength)
+    if strength == 0:
+        return clips.clone()
+    images, shape = _per_frame(clips)
+    n, c, h, w = images.shape
+    if h % DCT_BLOCK or w % DCT_BLOCK:
+        raise ValueError(f"quantise needs frame sides divisible by {DCT_BLOCK}, got {h}x{w}")
+    d = _dct_matrix(DCT_BLOCK, images.dtype, images.device)
+    # (N, C, H, W) -> blocks (N, C, H/b, W/b, b, b)
+    blocks = images.reshape(n, c, h // DCT_BLOCK, DCT_BLOCK, w // DCT_BLOCK, DCT_BLOCK)
+    blocks = blocks.permute(0, 1, 2, 4, 3, 5)
+    # coefficients = D X D^T
+    coeffs = d @ blocks @ d.T
+    u = torch.arange(DCT_BLOCK, dtype=images.dtype, device=images.device)
+    step = strength * MAX_DCT_STEP * (1 + u.view(-1, 1) + u.view(1, -1))
+    coeffs = torch.round(coeffs / step) * step
+    # X = D^T coefficients D
+    blocks = d.T @ coeffs @ d
+    images = blocks.permute(0, 1, 2, 4, 3, 5).reshape(n, c, h, w)
+    return _from_frames(images.clamp(0, 1), shape)
+
+
+# ----------------------------------------------------------------------------- motion
+def _reindex(clips: torch.Tensor, index: list[int]) -> torch.Tensor:
+    return clips[:, :, index]
+
+
+def _held_frames(num_frames: int, hold: int) -> list[int]:
+    return [(i // hold) * hold for i in range(num_frames)]
+
+
+@batchwise
+def freeze(clips: torch.Tensor, strength: float) -> torch.Tensor:
+    """The clip stops moving partway: frames after ``round((1 - strength) (F - 1))`` repeat it.
+
+    Strength 1 is a still clip (every frame is the first).
+    """
+    strength = _check_strength(strength)
+    f = clips.shape[2]
+    last = round((1 - strength) * (f - 1))
+    return _reindex(clips, [min(i, last) for i in range(f)])
+
+
+@batchwise
+def stutter(clips: torch.Tensor, strength: float) -> torch.Tensor:
+    """Frames are held in runs of ``1 + round(strength (F - 1))``: jerky, dropped-frame motion.
+
+    The content still travels as far as the original; strength 1 is a still clip.
+    """
+    strength = _check_strength(strength)
+    f = clips.shape[2]
+    return _reindex(clips, _held_frames(f, 1 + round(strength * (f - 1))))
+
+
+@batchwise
+def slow_down(clips: torch.Tensor, strength: float) -> torch.Tensor:
+    """Playback at speed ``1 - strength`` with nearest-frame duplication (no blending).
+
+    The content travels only ``1 - strength`` as far; strength 1 is a still clip.
+    """
+    strength = _check_strength(strength)
+    f = clips.shape[2]
+    return _reindex(clips, [math.floor(i * (1 - strength) + 0.5) for i in range(f)])
+
+
+VISUAL_DEGRADATIONS = {"blur": blur, "downsample": downsample, "quantise": quantise}
+MOTION_DEGRADATIONS = {"freeze": freeze, "stutter": stutter, "slow_down": slow_down}
+DEGRADATIONS = {**VISUAL_DEGRADATIONS, **MOTION_DEGRADATIONS}
+
+
+def degrade(clips: torch.Tensor, kind: str, strength: float) -> torch.Tensor:
+    """Apply the degradation called ``kind`` (see DEGRADATIONS) at ``strength`` in [0, 1]."""
+    if kind not in DEGRADATIONS:
+        raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
+    check_clip(clips)
+    return DEGRADATIONS[kind](clips, strength)

@@ -1,0 +1,69 @@
+"""Experiment profiles: one code path, two sizes.
+
+``quick`` runs on a CPU in CI (seconds to minutes); ``full`` is the real reproduction
+(minutes on one GPU, at most about two hours on two CPU cores). Every experiment takes a
+:class:`Profile` and reads its sizes from it, so the two profiles never diverge in logic.
+
+The active profile comes from the ``--profile`` flag of the CLI, or, in notebooks and
+tests, from the environment variable ``TQD_PROFILE`` (default ``quick``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+PROFILE_ENV_VAR = "TQD_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of every experiment for one profile."""
+
+    name: str
+    # The toy video world.
+    frame_size: int  # H = W of every clip, in pixels
+    num_frames: int  # F
+    pool_size: int  # clips in the raw web-like pool
+    # The Fréchet-distance encoder (trained on rendered clips, see tqd_lite.encoder).
+    encoder_train_clips: int
+    encoder_steps: int
+    # How many clips the metric demonstrations use per set.
+    metric_clips: int
+
+    def with_overrides(self, **changes) -> Profile:
+        """A copy with some sizes changed (for experiments and tests)."""
+        return replace(self, **changes)
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        frame_size=16,
+        num_frames=8,
+        pool_size=400,
+        encoder_train_clips=3072,
+        encoder_steps=600,
+        metric_clips=96,
+    ),
+    "full": Profile(
+        name="full",
+        frame_size=32,
+        num_frames=8,
+        pool_size=2000,
+        encoder_train_clips=8192,
+        encoder_steps=2000,
+        metric_clips=256,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``, or the one named by ``$TQD_PROFILE`` (default ``quick``)."""
+    name = name if name is not None else os.environ.get(PROFILE_ENV_VAR, "quick")
+    if name not in PROFILES:
+        raise ValueError(
+            f"unknown profile {name!r} (from argument or ${PROFILE_ENV_VAR}); "
+            f"expected one of {sorted(PROFILES)}"
+        )
+    return PROFILES[name]

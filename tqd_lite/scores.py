@@ -1,0 +1,87 @@
+"""Clip scores: measurable stand-ins for TQD's motion quality (MQ) and visual quality (VQ).
+
+The TQD authors score clips with a video reward model (papers.md, section 1). We use two
+measurements that need no trained model [our choice]:
+
+* **motion score**: the normal-flow magnitude, in pixels per frame. Brightness constancy
+  ``I_x u + I_y v + I_t = 0`` only fixes the flow component along the image gradient,
+  ``|I_t| / |grad I|``. Averaging it with weights ``|grad I|^2`` gives
+  ``sum |I_t| |grad I| / sum |grad I|^2``, which does not change when the frames are blurred
+  (``I_t`` and ``grad I`` shrink together), so it measures movement, not texture.
+  Frames are low-passed first so that motions of a few pixels stay within the linear range.
+* **visual score**: the high-frequency energy of each frame, the mean squared difference
+  between the luma and a blurred copy of it. Blur, downsampling and coarse quantisation all
+  remove it; movement does not change it.
+
+Raw scores are normalised per corpus to [0, 1] by percentile rank (:class:`PercentileNormaliser`);
+generated clips are normalised against the training corpus the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tqd_lite.clips import batchwise, check_clip, luminance
+from tqd_lite.degrade import _per_frame, gaussian_blur_images
+
+MOTION_PREFILTER_SIGMA = 1.0  # px; low-pass before the flow estimate
+DETAIL_SIGMA = 1.0  # px; what "high frequency" means for the visual score
+EPS = 1e-8
+
+
+def _blur_luma(luma: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Blur ``(B, F, H, W)`` luma frames."""
+    b, f, h, w = luma.shape
+    return gaussian_blur_images(luma.reshape(b * f, 1, h, w), sigma).reshape(b, f, h, w)
+
+
+@batchwise
+def motion_score(clips: torch.Tensor) -> torch.Tensor:
+    """Normal-flow magnitude (pixels per frame) of each clip: ``(B, C, F, H, W)`` -> ``(B,)``."""
+    luma = _blur_luma(luminance(clips), MOTION_PREFILTER_SIGMA)  # (B, F, H, W)
+    # I_t between consecutive frames, and the spatial gradient of their average.
+    i_t = luma[:, 1:] - luma[:, :-1]  # (B, F-1, H, W)
+    mid = 0.5 * (luma[:, 1:] + luma[:, :-1])
+    i_y, i_x = torch.gradient(mid, dim=(2, 3))
+    grad_norm = torch.sqrt(i_x**2 + i_y**2)
+    # speed ~ sum |I_t| |grad I| / sum |grad I|^2, summed over pixels and frame pairs
+    return (i_t.abs() * grad_norm).sum(dim=(1, 2, 3)) / (grad_norm.pow(2).sum(dim=(1, 2, 3)) + EPS)
+
+
+def frame_visual_scores(clips: torch.Tensor) -> torch.Tensor:
+    """High-frequency energy of every frame: ``(B, C, F, H, W)`` -> ``(B, F)`` (or ``(F,)`` for one clip)."""
+    check_clip(clips)
+    batch = clips if clips.ndim == 5 else clips.unsqueeze(0)
+    images, (b, _, f, h, w) = _per_frame(batch)
+    luma = luminance(images.unsqueeze(2)).squeeze(1)  # (B*F, H, W)
+    detail = luma - gaussian_blur_images(luma.unsqueeze(1), DETAIL_SIGMA).squeeze(1)
+    scores = detail.pow(2).mean(dim=(1, 2)).reshape(b, f)
+    return scores if clips.ndim == 5 else scores.squeeze(0)
+
+
+def visual_score(clips: torch.Tensor) -> torch.Tensor:
+    """Mean high-frequency energy over frames: ``(B, C, F, H, W)`` -> ``(B,)``."""
+    return frame_visual_scores(clips).mean(dim=-1)
+
+
+class PercentileNormaliser:
+    """Map raw scores to [0, 1] by their percentile rank in a reference corpus.
+
+    ``transform(x)`` is the mid-rank empirical CDF of the reference at ``x``: the share of
+    reference values below ``x`` plus half the share equal to it. Applied to the reference
+    itself it gives ranks ``(i + 0.5) / n``; applied to new clips (for example generated
+    ones) it places them on the corpus's scale.
+    """
+
+    def __init__(self, reference: np.ndarray | torch.Tensor):
+        reference = np.asarray(reference, dtype=np.float64).ravel()
+        if reference.size == 0 or not np.all(np.isfinite(reference)):
+            raise ValueError("PercentileNormaliser needs a non-empty reference of finite scores")
+        self.reference = np.sort(reference)
+
+    def transform(self, raw: np.ndarray | torch.Tensor) -> np.ndarray:
+        raw = np.asarray(raw, dtype=np.float64)
+        below = np.searchsorted(self.reference, raw, side="left")
+        below_or_equal = np.searchsorted(self.reference, raw, side="right")
+        return (below + below_or_equal) / (2.0 * self.reference.size)
