@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,32 +46,64 @@ class ScanReport:
         return text + "".join(f"\n  skipped {path.name}: {reason}" for path, reason in self.bad)
 
 
-def score_folder(
-    folder: str | Path, num_frames: int, size: int | None = None, backend: str | None = None, progress: bool = True
-) -> tuple[dict[str, np.ndarray], ScanReport]:
-    """Read every video in ``folder`` and compute raw scores.
+def iter_readable_clips(
+    folder: str | Path,
+    num_frames: int,
+    size: int | None = None,
+    backend: str | None = None,
+    report: ScanReport | None = None,
+    progress: bool = False,
+) -> Iterator[tuple[Path, torch.Tensor]]:
+    """Yield ``(path, clip)`` for every readable video in ``folder``; record bad ones in ``report``.
 
-    Bad files (corrupt, truncated, empty, too short, wrong size) are skipped and reported,
-    with a warning that says how many; every good file is scored.
-    Returns ``({"file", "motion_raw", "visual_raw"}, report)``.
+    A bad file (corrupt, truncated, empty, too short, wrong size) is skipped with its reason;
+    every good file is yielded.
     """
-    report = ScanReport()
-    files, motion, visual = [], [], []
-    for path in tqdm(list_videos(folder), desc=f"scoring {Path(folder).name}", disable=not progress):
+    report = report if report is not None else ScanReport()
+    for path in tqdm(list_videos(folder), desc=f"reading {Path(folder).name}", disable=not progress):
         try:
             clip = read_clip(path, num_frames=num_frames, size=size, backend=backend)
         except VideoReadError as error:
             report.bad.append((path, error.problem))
             continue
         report.good.append(path)
-        files.append(path.name)
-        with torch.no_grad():
+        yield path, clip
+    if report.bad:
+        warnings.warn(
+            f"{folder}: skipped {len(report.bad)} unreadable clips; {report.summary()}", stacklevel=3
+        )
+    if not report.good:
+        raise ValueError(f"{folder}: no readable clips ({report.summary()})")
+
+
+def scan_folder(
+    folder: str | Path, num_frames: int, size: int | None = None, backend: str | None = None
+) -> ScanReport:
+    """Try to read every video in ``folder``: the good files, and the bad ones with reasons."""
+    report = ScanReport()
+    for _ in iter_readable_clips(folder, num_frames, size, backend, report):
+        pass
+    return report
+
+
+def score_folder(
+    folder: str | Path,
+    num_frames: int,
+    size: int | None = None,
+    backend: str | None = None,
+    progress: bool = True,
+) -> tuple[dict[str, np.ndarray], ScanReport]:
+    """Raw motion and visual scores of every readable video in ``folder`` (bad files skipped, reported).
+
+    Returns ``({"file", "motion_raw", "visual_raw"}, report)``.
+    """
+    report = ScanReport()
+    files, motion, visual = [], [], []
+    with torch.no_grad():
+        for path, clip in iter_readable_clips(folder, num_frames, size, backend, report, progress):
+            files.append(path.name)
             motion.append(motion_score(clip).item())
             visual.append(visual_score(clip).item())
-    if report.bad:
-        warnings.warn(f"{folder}: skipped {len(report.bad)} unreadable clips; {report.summary()}", stacklevel=2)
-    if not files:
-        raise ValueError(f"{folder}: no readable clips ({report.summary()})")
     raw = {"file": np.array(files), "motion_raw": np.array(motion), "visual_raw": np.array(visual)}
     return raw, report
 
@@ -130,7 +163,9 @@ def write_scores(table: dict[str, np.ndarray], path: str | Path) -> Path:
             row = []
             for c in columns:
                 value = table[c][i]
-                row.append(int(value) if c in SPLITS else (f"{value:.6g}" if isinstance(value, float) else value))
+                row.append(
+                    int(value) if c in SPLITS else (f"{value:.6g}" if isinstance(value, float) else value)
+                )
             writer.writerow(row)
     return Path(path)
 

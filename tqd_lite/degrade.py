@@ -7,7 +7,10 @@ visual ones to realise its visual-quality knob.
 
 Strength 0 is always the identity. Visual degradations act on each frame alone; motion
 degradations only re-index frames (every output frame is an exact copy of an input frame), so
-each family leaves the other kind of quality untouched by construction.
+each family leaves the other kind of quality untouched by construction. At strength 1 each
+motion degradation is at the extreme of its own kind but still moves once: a still clip is not
+a degraded motion but a static scene (the world's ``m = 0``), and if all three ended there,
+"strength" would stop meaning "more frozen", "more stuttering" or "slower".
 All functions take a clip ``(C, F, H, W)`` or a batch ``(B, C, F, H, W)`` in [0, 1].
 """
 
@@ -138,42 +141,40 @@ def _reindex(clips: torch.Tensor, index: list[int]) -> torch.Tensor:
     return clips[:, :, index]
 
 
-def _held_frames(num_frames: int, hold: int) -> list[int]:
-    return [(i // hold) * hold for i in range(num_frames)]
-
-
 @batchwise
 def freeze(clips: torch.Tensor, strength: float) -> torch.Tensor:
-    """The clip stops moving partway: frames after ``round((1 - strength) (F - 1))`` repeat it.
+    """The clip stops moving partway: frames after ``1 + round((1 - strength) (F - 2))`` repeat it.
 
-    Strength 1 is a still clip (every frame is the first).
+    At strength 1 it moves for one frame and then stands still.
     """
     strength = _check_strength(strength)
     f = clips.shape[2]
-    last = round((1 - strength) * (f - 1))
+    last = 1 + round((1 - strength) * (f - 2))
     return _reindex(clips, [min(i, last) for i in range(f)])
 
 
 @batchwise
 def stutter(clips: torch.Tensor, strength: float) -> torch.Tensor:
-    """Frames are held in runs of ``1 + round(strength (F - 1))``: jerky, dropped-frame motion.
+    """Frames are held in runs of ``1 + round(strength (F - 2))``: jerky, dropped-frame motion.
 
-    The content still travels as far as the original; strength 1 is a still clip.
+    The content still travels as far as the original; at strength 1 it jumps once.
     """
     strength = _check_strength(strength)
     f = clips.shape[2]
-    return _reindex(clips, _held_frames(f, 1 + round(strength * (f - 1))))
+    hold = 1 + round(strength * (f - 2))
+    return _reindex(clips, [(i // hold) * hold for i in range(f)])
 
 
 @batchwise
 def slow_down(clips: torch.Tensor, strength: float) -> torch.Tensor:
-    """Playback at speed ``1 - strength`` with nearest-frame duplication (no blending).
+    """Playback at speed ``1 - strength (1 - 1 / (F - 1))``, duplicating the nearest frame (no blending).
 
-    The content travels only ``1 - strength`` as far; strength 1 is a still clip.
+    At strength 1 the whole clip covers what one frame interval covered.
     """
     strength = _check_strength(strength)
     f = clips.shape[2]
-    return _reindex(clips, [math.floor(i * (1 - strength) + 0.5) for i in range(f)])
+    speed = 1 - strength * (1 - 1 / (f - 1))
+    return _reindex(clips, [math.floor(i * speed + 0.5) for i in range(f)])
 
 
 VISUAL_DEGRADATIONS = {"blur": blur, "downsample": downsample, "quantise": quantise}

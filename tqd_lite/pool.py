@@ -34,7 +34,7 @@ CLIP_FOLDER = "clips"
 class PoolConfig:
     """How the pool is drawn. The defaults give a measured r(VQ, MQ) near the paper's -0.24."""
 
-    num_clips: int = 400
+    num_clips: int = 800
     size: int = 16
     num_frames: int = 8
     latent_correlation: float = -0.55
@@ -51,7 +51,9 @@ class PoolConfig:
 
     @classmethod
     def from_profile(cls, profile: Profile, seed: int = 0) -> PoolConfig:
-        return cls(num_clips=profile.pool_size, size=profile.frame_size, num_frames=profile.num_frames, seed=seed)
+        return cls(
+            num_clips=profile.pool_size, size=profile.frame_size, num_frames=profile.num_frames, seed=seed
+        )
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,12 @@ def sample_pool(config: PoolConfig) -> list[PoolClip]:
     return clips
 
 
-def build_pool(folder: str | Path, config: PoolConfig, progress: bool = True) -> Path:
+def build_pool(folder: str | Path, config: PoolConfig, progress: bool = True) -> int:
     """Render the pool into ``folder/clips/*.mp4`` with a manifest of every clip's knobs.
 
     Resumable: clips already on disk are kept (writes are atomic, so a file that exists is whole).
     A folder built with another config is refused rather than silently mixed.
+    Returns how many clips were rendered now (0 when the pool was already complete).
     """
     folder = Path(folder)
     config_file = folder / "pool.json"
@@ -116,18 +119,36 @@ def build_pool(folder: str | Path, config: PoolConfig, progress: bool = True) ->
                 f"{folder} already holds a pool built with {existing}, not {asdict(config)}; "
                 "choose another folder or delete it"
             )
-    (folder / CLIP_FOLDER).mkdir(parents=True, exist_ok=True)
-    config_file.write_text(json.dumps(asdict(config), indent=2))
+    else:
+        (folder / CLIP_FOLDER).mkdir(parents=True, exist_ok=True)
+        config_file.write_text(json.dumps(asdict(config), indent=2))
     clips = sample_pool(config)
-    for entry in tqdm(clips, desc="rendering pool", disable=not progress):
-        target = folder / CLIP_FOLDER / entry.file
-        if not target.exists():
-            write_video(target, entry.render())
+    missing = [e for e in clips if not (folder / CLIP_FOLDER / e.file).exists()]
+    for entry in tqdm(missing, desc="rendering pool", disable=not progress or not missing):
+        write_video(folder / CLIP_FOLDER / entry.file, entry.render())
     with open(folder / MANIFEST, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "seed", "visual_quality", "motion_intensity", "visual_degradation",
-                         "motion_degradation", "motion_strength"])
+        writer.writerow(
+            [
+                "file",
+                "seed",
+                "visual_quality",
+                "motion_intensity",
+                "visual_degradation",
+                "motion_degradation",
+                "motion_strength",
+            ]
+        )
         for e in clips:
-            writer.writerow([e.file, e.spec.seed, f"{e.spec.visual_quality:.6f}", f"{e.spec.motion_intensity:.6f}",
-                             e.spec.visual_degradation, e.motion_degradation, f"{e.motion_strength:.6f}"])
-    return folder
+            writer.writerow(
+                [
+                    e.file,
+                    e.spec.seed,
+                    f"{e.spec.visual_quality:.6f}",
+                    f"{e.spec.motion_intensity:.6f}",
+                    e.spec.visual_degradation,
+                    e.motion_degradation,
+                    f"{e.motion_strength:.6f}",
+                ]
+            )
+    return len(missing)

@@ -144,7 +144,9 @@ def read_frames(
         raise
     except Exception as error:  # decoders raise many types; all mean "cannot decode this file"
         detail = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise VideoReadError(path, f"cannot be decoded, corrupt or truncated ({backend}: {detail})") from error
+        raise VideoReadError(
+            path, f"cannot be decoded, corrupt or truncated ({backend}: {detail})"
+        ) from error
 
 
 def read_clip(
@@ -171,5 +173,9 @@ def list_videos(folder: str | os.PathLike) -> list[Path]:
     """Video files directly in ``folder``, sorted by name; a clear error if the folder is missing."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"video folder not found: {folder} (build it with `python -m tqd_lite make-data`)")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith("."))
+        raise FileNotFoundError(
+            f"video folder not found: {folder} (build it with `python -m tqd_lite make-data`)"
+        )
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")
+    )

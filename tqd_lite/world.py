@@ -97,7 +97,9 @@ def render_sharp(spec: ClipSpec) -> torch.Tensor:
         2 * math.pi * (math.cos(wave_angle) * bx + math.sin(wave_angle) * by) / wavelength
         + rng.uniform(0, 2 * math.pi)
     )
-    colour_a, colour_b = (torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in rng.uniform(0.15, 0.85, (2, 3)))
+    colour_a, colour_b = (
+        torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in rng.uniform(0.15, 0.85, (2, 3))
+    )
     image = colour_a * (1 - wave) + colour_b * wave  # (3, F, Hk, Wk)
     fine = _texture("checkers", bx, by, rng.uniform(1.0, 2.0)).float() * 2 - 1
     image = image + BACKGROUND_TEXTURE_AMPLITUDE * fine
@@ -121,7 +123,9 @@ def render_sharp(spec: ClipSpec) -> torch.Tensor:
         kind = "stripes" if rng.random() < 0.5 else "checkers"
         period = rng.uniform(2.0, 3.5) if kind == "stripes" else rng.uniform(1.0, 1.75)
         pattern = _texture(kind, a, b, period)
-        colour_1, colour_2 = (torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in _two_contrasting_colours(rng))
+        colour_1, colour_2 = (
+            torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in _two_contrasting_colours(rng)
+        )
         sprite = torch.where(pattern, colour_1, colour_2)
         image = torch.where(inside, sprite, image)
 

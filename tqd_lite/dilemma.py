@@ -1,0 +1,155 @@
+"""The motion-vision dilemma on the toy world: build and score the pool, split it, check the metric.
+
+This is the quick reproduction's first stage (``python -m tqd_lite reproduce dilemma``) and the
+backbone of notebook 01. Each step is one function so the notebook can show it on its own:
+
+1. :func:`ensure_scored_pool` renders the web-like pool to video files (once) and scores it;
+2. :func:`dilemma_statistics <tqd_lite.corpus.dilemma_statistics>` gives r(VQ, MQ) and the golden share;
+3. :func:`degradation_sweep` measures how the Fréchet distance to held-out golden clips grows
+   as the training golden clips are degraded, for every degradation and strength.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from tqd_lite.corpus import (
+    SCORES_FILE,
+    dilemma_statistics,
+    normalise_and_split,
+    read_scores,
+    score_folder,
+    write_scores,
+)
+from tqd_lite.degrade import DEGRADATIONS
+from tqd_lite.encoder import load_encoder
+from tqd_lite.metrics import clip_features, frechet_distance
+from tqd_lite.paths import pool_dir, results_dir
+from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool
+from tqd_lite.profiles import Profile
+from tqd_lite.provenance import provenance, write_result
+from tqd_lite.video_io import read_clip
+
+SWEEP_STRENGTHS = (0.25, 0.5, 0.75, 1.0)
+
+
+def ensure_scored_pool(
+    profile: Profile, seed: int = 0, folder: Path | None = None, progress: bool = True
+) -> dict:
+    """The scored pool of ``profile``: built and scored on first use, read from disk after."""
+    folder = Path(folder) if folder is not None else pool_dir(profile.name)
+    scores_file = folder / SCORES_FILE
+    config = PoolConfig.from_profile(profile, seed)
+    rendered = build_pool(folder, config, progress=progress)  # resumable: renders only missing clips
+    if rendered == 0 and scores_file.exists():
+        return read_scores(scores_file)
+    raw, _ = score_folder(folder / CLIP_FOLDER, profile.num_frames, profile.frame_size, progress=progress)
+    table = normalise_and_split(raw, seed=seed)
+    write_scores(table, scores_file)
+    return table
+
+
+def load_split(
+    table: dict, split: str, folder: Path, profile: Profile, limit: int | None = None
+) -> torch.Tensor:
+    """The clips of one split as a batch ``(B, 3, F, H, W)``, read from their files."""
+    files = table["file"][table[split]][:limit]
+    if len(files) == 0:
+        raise ValueError(f"split {split!r} of {folder} is empty")
+    return torch.stack(
+        [read_clip(folder / CLIP_FOLDER / f, profile.num_frames, profile.frame_size) for f in files]
+    )
+
+
+def category_examples(table: dict, folder: Path, profile: Profile) -> tuple[torch.Tensor, list[str]]:
+    """The most typical clip of each category (nearest its corner of the MQ-VQ square), with labels."""
+    corners = {"golden": (1, 1), "motion_rich": (1, 0), "visual_rich": (0, 1), "poor": (0, 0)}
+    clips, labels = [], []
+    for category, (m, v) in corners.items():
+        distance = (table["mq"] - m) ** 2 + (table["vq"] - v) ** 2
+        i = int(np.argmin(np.where(table["category"] == category, distance, np.inf)))
+        clips.append(
+            read_clip(folder / CLIP_FOLDER / table["file"][i], profile.num_frames, profile.frame_size)
+        )
+        labels.append(f"{category.replace('_', '-')}\nMQ {table['mq'][i]:.2f} VQ {table['vq'][i]:.2f}")
+    return torch.stack(clips), labels
+
+
+def degradation_sweep(
+    golden: torch.Tensor, reference: torch.Tensor, strengths=SWEEP_STRENGTHS, progress: bool = True
+) -> dict:
+    """Fréchet distance from degraded ``golden`` clips to ``reference`` clips, per degradation and strength.
+
+    Returns ``{"clean": fd, "blur": {0.25: fd, ...}, ...}``; ``clean`` is the undegraded distance,
+    the scale against which the others read.
+    """
+    encoder = load_encoder(golden.shape[-1])
+    reference_features = clip_features(reference, encoder)
+    result = {"clean": frechet_distance(clip_features(golden, encoder), reference_features)}
+    for kind in tqdm(DEGRADATIONS, desc="degradation sweep", disable=not progress):
+        result[kind] = {
+            s: frechet_distance(clip_features(DEGRADATIONS[kind](golden, s), encoder), reference_features)
+            for s in strengths
+        }
+    return result
+
+
+def run_dilemma(profile: Profile, seed: int = 0, progress: bool = True, out_dir: Path | None = None) -> dict:
+    """The whole stage: pool, scores, statistics, metric sweep; writes a report and the figure."""
+    from tqd_lite import plots  # matplotlib only when a figure is drawn
+
+    folder = pool_dir(profile.name)
+    table = ensure_scored_pool(profile, seed, folder, progress)
+    stats = dilemma_statistics(table)
+    golden = load_split(table, "set_c", folder, profile, profile.metric_clips)
+    heldout = load_split(table, "heldout_golden", folder, profile)
+    sweep = degradation_sweep(golden, heldout, progress=progress)
+    out_dir = out_dir or results_dir() / profile.name / "dilemma"
+    block = provenance(profile.name, seed, "cpu")
+    report = {
+        "dilemma": stats,
+        "paper": {"correlation_vq_mq": -0.24, "golden_share": 0.22, "source": "papers.md section 1 [notes]"},
+        "frechet_distance_to_heldout_golden": {
+            "num_golden": int(len(golden)),
+            "num_heldout": int(len(heldout)),
+            **{k: v if k == "clean" else {str(s): d for s, d in v.items()} for k, v in sweep.items()},
+        },
+    }
+    write_result(out_dir / "report.json", report, block)
+    figure = plots.dilemma_figure(table, sweep, *category_examples(table, folder, profile))
+    plots.stamp(figure, block)
+    figure.savefig(out_dir / "dilemma.png", dpi=110, bbox_inches="tight")
+    (out_dir / "report.md").write_text(markdown_report(report, block))
+    return report
+
+
+def markdown_report(report: dict, block: dict) -> str:
+    """A short human-readable summary of a dilemma report; every number comes from ``report``."""
+    d, fd = report["dilemma"], report["frechet_distance_to_heldout_golden"]
+    worst = {k: max(v.values()) for k, v in fd.items() if isinstance(v, dict)}
+    lines = [
+        "# The motion-vision dilemma on the toy world",
+        "",
+        f"Made by `{block['command']}` (profile {block['profile']}, seed {block['seed']}, {block['device']}, "
+        f"{block['created']}, commit {block['git_commit']}).",
+        "",
+        f"- Pool: {d['num_clips']} clips; r(VQ, MQ) = {d['correlation_vq_mq']:.3f} "
+        f"(paper: {report['paper']['correlation_vq_mq']}); golden share = {d['golden_share']:.1%} "
+        f"(paper: {report['paper']['golden_share']:.0%}).",
+        f"- Categories: golden {d['count_golden']}, motion-rich {d['count_motion_rich']}, "
+        f"visual-rich {d['count_visual_rich']}, poor {d['count_poor']}.",
+        f"- Splits: Set-A {d['count_set_a']}, Set-B {d['count_set_b']}, Set-C {d['count_set_c']}, "
+        f"held-out golden {d['count_heldout_golden']}.",
+        f"- Fréchet distance, {fd['num_golden']} Set-C clips to {fd['num_heldout']} held-out golden clips: "
+        f"clean {fd['clean']:.2f}; at full strength "
+        + ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
+        + ".",
+        "",
+        "![dilemma](dilemma.png)",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,23 @@
+"""Where the project keeps data and results (overridable with ``$TQD_DATA_DIR`` / ``$TQD_RESULTS_DIR``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """``data/`` at the repository root: the committed sample, encoders, and generated pools."""
+    return Path(os.environ.get("TQD_DATA_DIR", REPO_ROOT / "data"))
+
+
+def results_dir() -> Path:
+    """``results/`` at the repository root: result files written by the CLI, one folder per profile."""
+    return Path(os.environ.get("TQD_RESULTS_DIR", REPO_ROOT / "results"))
+
+
+def pool_dir(profile_name: str) -> Path:
+    """The generated pool of a profile (not committed; ``python -m tqd_lite make-data`` builds it)."""
+    return data_dir() / "pools" / profile_name

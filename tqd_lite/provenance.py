@@ -1,0 +1,74 @@
+"""Every result file says which command, profile, seed and device made it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from tqd_lite import __version__
+from tqd_lite.paths import REPO_ROOT
+
+
+def describe_device(device: torch.device | str) -> str:
+    """A readable device name, e.g. ``cpu (x86_64, 2 threads)`` or ``cuda (NVIDIA H100)``."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def current_command() -> str:
+    """The command line of this process, as a user would type it."""
+    argv = list(sys.argv)
+    if argv and argv[0].endswith("__main__.py"):
+        argv[0:1] = ["python", "-m", "tqd_lite"]
+    return shlex.join(argv)
+
+
+def provenance(
+    profile: str, seed: int, device: torch.device | str, command: str | None = None, **extra
+) -> dict:
+    """The provenance block stored in every result file."""
+    return {
+        "command": command or current_command(),
+        "profile": profile,
+        "seed": seed,
+        "device": describe_device(device),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "tqd_lite": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        **extra,
+    }
+
+
+def write_result(path: str | Path, result: dict, provenance_block: dict) -> Path:
+    """Write ``{"provenance": ..., **result}`` as pretty JSON, creating folders as needed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"provenance": provenance_block, **result}, indent=2) + "\n")
+    return path
