@@ -22,8 +22,12 @@ SAMPLE_CLIPS = 48
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                        help=f"experiment sizes (default: ${PROFILE_ENV_VAR} or 'quick')")  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help=f"experiment sizes (default: ${PROFILE_ENV_VAR} or 'quick')",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars (for logs)")
 
@@ -46,12 +50,20 @@ def cmd_make_sample(args) -> None:
     from tqd_lite.corpus import normalise_and_split, score_folder, write_scores
     from tqd_lite.paths import data_dir
     from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool
+    from tqd_lite.provenance import provenance, write_result
 
+    quick = get_profile("quick")  # the sample has the quick profile's clip size
     folder = data_dir() / "sample"
-    build_pool(folder, PoolConfig(num_clips=SAMPLE_CLIPS, size=16, num_frames=8, seed=args.seed),
-               progress=not args.no_progress)  # fmt: skip
-    raw, _ = score_folder(folder / CLIP_FOLDER, 8, 16, progress=not args.no_progress)
+    block = provenance(quick.name, args.seed, "cpu", num_clips=SAMPLE_CLIPS)
+    config = PoolConfig(
+        num_clips=SAMPLE_CLIPS, size=quick.frame_size, num_frames=quick.num_frames, seed=args.seed
+    )
+    build_pool(folder, config, progress=not args.no_progress)
+    raw, _ = score_folder(
+        folder / CLIP_FOLDER, quick.num_frames, quick.frame_size, progress=not args.no_progress
+    )
     write_scores(normalise_and_split(raw, seed=args.seed), folder / "scores.csv")
+    write_result(folder / "provenance.json", {"contents": "clips/*.mp4, manifest.csv, scores.csv"}, block)
     print(f"sample: {folder}")
 
 
@@ -83,10 +95,10 @@ def cmd_train_encoder(args) -> None:
         seed=args.seed,
     )
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    block = provenance(profile.name, args.seed, device)  # before training: the code as it was run
     model, info = train_encoder(config, device, progress=not args.no_progress)
     last = info["losses"][-50:]
-    block = provenance(profile.name, args.seed, device, train_seconds=round(info["train_seconds"], 1),
-                       final_loss=round(sum(last) / len(last), 4))  # fmt: skip
+    block.update(train_seconds=round(info["train_seconds"], 1), final_loss=round(sum(last) / len(last), 4))
     print(f"encoder: {save_encoder(model.cpu(), config, block)}")
 
 
@@ -97,14 +109,17 @@ def cmd_reproduce(args) -> None:
     start = time.perf_counter()
     report = run_dilemma(profile, args.seed, progress=not args.no_progress)
     d = report["dilemma"]
-    print(f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
-          f"({d['num_clips']} clips)")  # fmt: skip
+    print(
+        f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
+        f"({d['num_clips']} clips)"
+    )
     print(f"results: results/{profile.name}/dilemma/ ({time.perf_counter() - start:.0f} s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tqd_lite", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m tqd_lite", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("make-data", help="render and score the web-like pool of a profile")

@@ -95,8 +95,14 @@ def _random_training_clip(
     m_strength = float(rng.uniform(0.2, 1.0)) if motion else 0.0
     intensity = float(rng.uniform(0, 1))
     noise = float(rng.uniform(0, MAX_NOISE)) if rng.random() < 0.3 else 0.0
-    spec = ClipSpec(int(rng.integers(2**31 - 1)), 1.0 - v_strength, intensity,
-                    VISUAL_CLASSES[visual] if visual else "blur", num_frames, size)  # fmt: skip
+    spec = ClipSpec(
+        int(rng.integers(2**31 - 1)),
+        1.0 - v_strength,
+        intensity,
+        VISUAL_CLASSES[visual] if visual else "blur",
+        num_frames,
+        size,
+    )
     clip = render_clip(spec)
     if motion:
         clip = MOTION_DEGRADATIONS[MOTION_CLASSES[motion]](clip, m_strength)

@@ -43,8 +43,14 @@ def dilemma_scatter(table: dict, ax=None):
     stats = dilemma_statistics(table)
     for category in CATEGORIES:
         mask = table["category"] == category
-        ax.scatter(table["mq"][mask], table["vq"][mask], s=8, alpha=0.7, c=CATEGORY_COLOURS[category],
-                   label=f"{category.replace('_', '-')} ({mask.sum()})")  # fmt: skip
+        ax.scatter(
+            table["mq"][mask],
+            table["vq"][mask],
+            s=8,
+            alpha=0.7,
+            c=CATEGORY_COLOURS[category],
+            label=f"{category.replace('_', '-')} ({mask.sum()})",
+        )
     ax.axvline(GOLDEN_THRESHOLD, color="k", lw=0.6, ls="--")
     ax.axhline(GOLDEN_THRESHOLD, color="k", lw=0.6, ls="--")
     ax.set_xlabel("motion quality MQ (percentile rank)")
@@ -93,5 +99,12 @@ def dilemma_figure(table: dict, sweep: dict, examples: torch.Tensor, labels: lis
 
 def stamp(figure, block: dict) -> None:
     """Print the provenance (command, profile, seed, device) in the figure's corner."""
-    figure.text(0.01, 0.001, f"{block['command']} | profile {block['profile']} | seed {block['seed']} | "
-                f"{block['device']} | {block['created']}", fontsize=6, color="0.4", va="bottom")  # fmt: skip
+    figure.text(
+        0.01,
+        0.001,
+        f"{block['command']} | profile {block['profile']} | seed {block['seed']} | "
+        f"{block['device']} | {block['created']}",
+        fontsize=6,
+        color="0.4",
+        va="bottom",
+    )

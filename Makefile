@@ -1,0 +1,41 @@
+# tqd-lite: every command creates or reuses the local virtual environment .venv first.
+#   make reproduce   the quick reproduction (CPU, minutes); results under results/quick/
+#   make test        unit tests and the notebooks (nbval), quick profile
+#   make lab         JupyterLab on the notebooks
+#
+# torch is installed before everything else, so the package's own range (torch>=2.2) is already
+# met and pip pulls nothing more. The default is the CPU build these machines carry; on a GPU
+# machine pick a CUDA build, e.g.
+#   make setup TORCH="torch --index-url https://download.pytorch.org/whl/cu124"
+# (or install any torch into .venv yourself first: an importable torch is kept as it is).
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup reproduce reproduce-full test lab lint
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+reproduce: $(STAMP)
+	$(BIN)/python -m tqd_lite reproduce all --profile quick
+
+reproduce-full: $(STAMP)
+	$(BIN)/python -m tqd_lite reproduce all --profile full
+
+test: $(STAMP)
+	TQD_PROFILE=quick MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+
+lab: $(STAMP)
+	TQD_PROFILE=quick $(BIN)/jupyter lab notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check tqd_lite tests benchmarks

@@ -1,0 +1,57 @@
+"""The set-up files agree with each other: pyproject, environment.yml, README, Makefile, CI."""
+
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+import yaml
+from packaging.requirements import Requirement
+
+from tqd_lite.profiles import PROFILES, get_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normalised(requirements) -> set[str]:
+    out = set()
+    for line in requirements:
+        r = Requirement(line)
+        out.add(f"{r.name.lower()}{r.specifier};{r.marker}" if r.marker else f"{r.name.lower()}{r.specifier}")
+    return out
+
+
+def test_environment_yml_lists_the_same_packages_and_ranges_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = _normalised(project["dependencies"] + project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_block = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _normalised(line for line in pip_block if not line.startswith("-e")) == declared
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    assert python.removeprefix("python") == project["requires-python"]
+
+
+def test_ranges_not_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for line in project["dependencies"]:
+        assert "==" not in str(Requirement(line).specifier), f"pinned dependency in pyproject.toml: {line}"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^make (\w+)\s*(?:#.*)?$", readme, flags=re.M)
+    assert "test" in commands and "reproduce" in commands
+    ci = [
+        line
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+        if line and not line.startswith(("#", "set ", "cd "))
+    ]
+    assert ci == ["make test"]
+
+
+def test_profiles_and_unknown_profile_error(monkeypatch):
+    assert get_profile("quick").frame_size < get_profile("full").frame_size
+    monkeypatch.setenv("TQD_PROFILE", "full")
+    assert get_profile() is PROFILES["full"]
+    with pytest.raises(ValueError, match="unknown profile 'huge'.*expected one of"):
+        get_profile("huge")

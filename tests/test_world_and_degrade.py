@@ -1,0 +1,94 @@
+"""The toy world's knobs and the degradations: each family keeps the other kind of quality."""
+
+import pytest
+import torch
+
+from tqd_lite.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS, degrade
+from tqd_lite.scores import frame_visual_scores, motion_score, visual_score
+from tqd_lite.world import ClipSpec, render_clip, render_sharp
+
+
+def test_render_shape_range_and_determinism():
+    spec = ClipSpec(seed=11, visual_quality=0.5, motion_intensity=0.7, num_frames=6, size=24)
+    clip = render_clip(spec)
+    assert clip.shape == (3, 6, 24, 24) and clip.dtype == torch.float32
+    assert 0 <= clip.min() and clip.max() <= 1
+    assert torch.equal(clip, render_clip(spec))
+    assert not torch.equal(
+        clip, render_clip(ClipSpec(seed=12, visual_quality=0.5, motion_intensity=0.7, num_frames=6, size=24))
+    )
+
+
+def test_motion_knob_zero_is_a_still_clip_and_speed_grows_with_it():
+    still = render_clip(ClipSpec(seed=5, motion_intensity=0.0))
+    assert torch.equal(still, still[:, :1].expand_as(still))
+    speeds = [
+        motion_score(render_clip(ClipSpec(seed=5, motion_intensity=m))).item() for m in (0.0, 0.3, 0.6, 1.0)
+    ]
+    assert speeds[0] == 0 and speeds == sorted(speeds) and speeds[-1] > 0.5
+
+
+def test_knobs_are_independent_same_scene_different_quality():
+    sharp, soft = (render_sharp(ClipSpec(seed=9, visual_quality=q)) for q in (1.0, 0.2))
+    assert torch.equal(sharp, soft)  # the visual knob only acts through the degradation
+    fast, slow = (render_clip(ClipSpec(seed=9, motion_intensity=m)) for m in (1.0, 0.2))
+    assert torch.allclose(fast[:, 0], slow[:, 0])  # same first frame: same scene, other speed
+
+
+@pytest.mark.parametrize(
+    "field,value,match",
+    [
+        ("visual_quality", 1.5, "visual_quality must be in"),
+        ("motion_intensity", -0.1, "motion_intensity must be in"),
+        ("visual_degradation", "jpeg", "visual_degradation must be one of"),
+        ("size", 18, "multiple of 4"),
+        ("num_frames", 1, "num_frames must be >= 2"),
+    ],
+)
+def test_clip_spec_rejects_bad_values(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        ClipSpec(seed=0, **{field: value})
+
+
+@pytest.mark.parametrize("kind", sorted(DEGRADATIONS))
+def test_strength_zero_is_identity_and_batches_match_single_clips(kind, sharp_moving_clip):
+    assert torch.allclose(degrade(sharp_moving_clip, kind, 0.0), sharp_moving_clip, atol=1e-6)
+    batch = torch.stack([sharp_moving_clip, sharp_moving_clip.flip(-1)])
+    together = degrade(batch, kind, 0.6)
+    assert together.shape == batch.shape
+    assert torch.allclose(together[1], degrade(batch[1], kind, 0.6), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(VISUAL_DEGRADATIONS))
+def test_visual_degradations_act_per_frame_so_they_keep_the_motion(kind, sharp_moving_clip):
+    # A per-frame operation commutes with any reordering of frames.
+    order = torch.randperm(sharp_moving_clip.shape[1], generator=torch.Generator().manual_seed(0))
+    shuffled_then_degraded = degrade(sharp_moving_clip[:, order], kind, 0.7)
+    assert torch.allclose(shuffled_then_degraded, degrade(sharp_moving_clip, kind, 0.7)[:, order], atol=1e-5)
+    # ... and it lowers the visual score, more with more strength.
+    scores = [visual_score(degrade(sharp_moving_clip, kind, s)).item() for s in (0.0, 0.4, 0.8)]
+    assert scores[0] > scores[1] > scores[2]
+
+
+@pytest.mark.parametrize("kind", sorted(MOTION_DEGRADATIONS))
+def test_motion_degradations_copy_frames_so_they_keep_the_visuals(kind, sharp_moving_clip):
+    out = degrade(sharp_moving_clip, kind, 0.7)
+    for f in range(out.shape[1]):
+        assert any(torch.equal(out[:, f], sharp_moving_clip[:, g]) for g in range(sharp_moving_clip.shape[1]))
+    frames_kept = set(frame_visual_scores(out).tolist()) <= set(
+        frame_visual_scores(sharp_moving_clip).tolist()
+    )
+    assert frames_kept
+    moving = [motion_score(degrade(sharp_moving_clip, kind, s)).item() for s in (0.0, 1.0)]
+    assert moving[1] < 0.6 * moving[0]
+
+
+def test_degradation_errors_are_clear(sharp_moving_clip):
+    with pytest.raises(ValueError, match="strength must be in \\[0, 1\\], got 1.5"):
+        degrade(sharp_moving_clip, "blur", 1.5)
+    with pytest.raises(ValueError, match="unknown degradation 'smear'"):
+        degrade(sharp_moving_clip, "smear", 0.5)
+    with pytest.raises(ValueError, match="must have shape"):
+        degrade(sharp_moving_clip[0], "blur", 0.5)
+    with pytest.raises(ValueError, match="divisible by 4, got 18x18"):
+        degrade(torch.rand(3, 4, 18, 18), "quantise", 0.5)
