@@ -10,7 +10,7 @@ from tqd_lite.video_io import write_video
 from tqd_lite.world import ClipSpec, render_clip, render_clips
 
 
-def golden_batch(n: int, seed: int, size: int = 16) -> torch.Tensor:
+def _golden_batch(n: int, seed: int, size: int = 16) -> torch.Tensor:
     """Sharp, fast-moving clips (what the pool calls golden), from independent scenes."""
     rng = np.random.default_rng(seed)
     specs = [
@@ -37,3 +37,9 @@ def video_folder(tmp_path_factory) -> tuple:
     for i, clip in enumerate(clips):
         write_video(folder / f"clip_{i}.mp4", clip)
     return folder, clips
+
+
+@pytest.fixture(scope="session")
+def golden_and_heldout() -> tuple[torch.Tensor, torch.Tensor]:
+    """Two independent sets of 96 golden-like 16x16 clips."""
+    return _golden_batch(96, seed=1), _golden_batch(96, seed=2)

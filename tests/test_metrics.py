@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import golden_batch
 from tqd_lite.degrade import DEGRADATIONS, blur, degrade, freeze
 from tqd_lite.encoder import encoder_path, load_encoder
 from tqd_lite.metrics import dynamic_degree, evaluate_clips, frechet_distance, frechet_video_distance
@@ -31,12 +30,12 @@ def test_dynamic_degree_counts_moving_clips(sharp_moving_clip):
 
 
 @pytest.fixture(scope="module")
-def golden_sets():
+def golden_sets(golden_and_heldout):
     if not encoder_path(16).exists():
         pytest.fail(
             "data/encoder/encoder_16.pt is missing: `python -m tqd_lite train-encoder --profile quick`"
         )
-    return golden_batch(96, seed=1), golden_batch(96, seed=2)
+    return golden_and_heldout
 
 
 def test_golden_vs_heldout_golden_is_small_and_degraded_clips_are_clearly_farther(golden_sets):

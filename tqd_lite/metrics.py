@@ -6,7 +6,9 @@
 * **mean motion score** and **per-frame visual score** (:mod:`tqd_lite.scores`), raw or placed
   on a training corpus's [0, 1] scale with a :class:`~tqd_lite.scores.PercentileNormaliser`.
 * **Fréchet distance** between two sets of clips on the features of the project's own video
-  encoder (:mod:`tqd_lite.encoder`), as FVD does with I3D features.
+  encoder (:mod:`tqd_lite.encoder`), as FVD does with I3D features. It grows with the strength of
+  every degradation; for freeze and stutter it saturates near full strength (the encoder files all
+  of them as "frozen" or "stuttering"), so read differences among the strongest ones as ties.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     if min(len(a), len(b)) < 2:
         raise ValueError(f"each feature set needs at least 2 samples, got {len(a)} and {len(b)}")
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
 
     def psd_sqrt(m: np.ndarray) -> np.ndarray:
         values, vectors = np.linalg.eigh((m + m.T) / 2)
