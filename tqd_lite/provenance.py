@@ -29,8 +29,9 @@ def _git_commit() -> str:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
         )
+        # "+dirty" when the library differs from the commit; data, tests and notes do not count
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--", "tqd_lite"],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
