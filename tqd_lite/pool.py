@@ -37,7 +37,7 @@ class PoolConfig:
     num_clips: int = 800
     size: int = 16
     num_frames: int = 8
-    latent_correlation: float = -0.55
+    latent_correlation: float = -0.6
     motion_artefact_share: float = 0.15
     seed: int = 0
 
