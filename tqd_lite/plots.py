@@ -86,13 +86,16 @@ def degradation_sweep_plot(sweep: dict, ax=None):
 
 def dilemma_figure(table: dict, sweep: dict, examples: torch.Tensor, labels: list[str]):
     """The dilemma figure: scatter, metric sweep, and a strip of example clips (one per row)."""
-    figure = plt.figure(figsize=(11, 7.5))
-    grid = figure.add_gridspec(2, 2, height_ratios=[1.15, 1])
+    figure = plt.figure(figsize=(11, 8))
+    grid = figure.add_gridspec(2, 2, height_ratios=[1.2, 1], hspace=0.3)
     dilemma_scatter(table, figure.add_subplot(grid[0, 0]))
     degradation_sweep_plot(sweep, figure.add_subplot(grid[0, 1]))
     rows, frames = examples.shape[0], examples.shape[2]
-    strip = grid[1, :].subgridspec(rows, frames, wspace=0.05, hspace=0.05)
-    axes = np.array([[figure.add_subplot(strip[r, c]) for c in range(frames)] for r in range(rows)])
+    # square frames, centred: padding columns on both sides leave room for the row labels
+    strip = grid[1, :].subgridspec(
+        rows, frames + 2, width_ratios=[3] + [1] * frames + [1.5], wspace=0.05, hspace=0.1
+    )
+    axes = np.array([[figure.add_subplot(strip[r, c + 1]) for c in range(frames)] for r in range(rows)])
     frame_strip(examples, labels, axes=axes)
     return figure
 
