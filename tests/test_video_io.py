@@ -24,6 +24,14 @@ def test_round_trip_within_codec_error(tmp_path, backend, size):
     assert not list(tmp_path.glob(".*partial*")), "the atomic writer left a partial file"
 
 
+@pytest.mark.parametrize("width,height", [(16, 16), (24, 16), (48, 32), (50, 30), (26, 26)])
+def test_decord_and_pyav_give_identical_frames_at_any_size(tmp_path, width, height):
+    """decord pads rows for some widths (16, 24, 48, ...); the reader must undo it exactly."""
+    frames = torch.randint(20, 230, (4, height, width, 3), generator=torch.Generator().manual_seed(width))
+    path = write_video(tmp_path / "odd.mp4", frames.permute(3, 0, 1, 2).float() / 255)
+    assert torch.equal(read_frames(path, backend="decord"), read_frames(path, backend="pyav"))
+
+
 @pytest.mark.parametrize("backend", video_io.BACKENDS)
 def test_frames_are_tensors_and_indices_are_clamped(video_folder, backend):
     folder, _ = video_folder

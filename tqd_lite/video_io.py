@@ -98,7 +98,10 @@ def _read_decord(path: str, indices: list[int] | None, min_frames: int) -> torch
             if "size must exactly match" not in str(error):
                 raise
             # The row-padding bug above: get_batch cannot copy padded frames, single reads can.
-            return torch.stack([_repair_padded_frame(reader[i]) for i in indices])
+            try:
+                return torch.stack([_repair_padded_frame(reader[i]) for i in indices])
+            except RuntimeError:  # a padding layout we cannot undo: the file is fine, let PyAV read it
+                return _read_pyav(path, indices, min_frames)
 
 
 def _read_pyav(path: str, indices: list[int] | None, min_frames: int) -> torch.Tensor:
