@@ -41,3 +41,10 @@ def test_unknown_profile_is_rejected_by_the_parser(capsys):
         main(["make-data", "--profile", "huge"])
     assert exit_.value.code == 2
     assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_encoder_training_config_rejects_zero_steps():
+    from tqd_lite.encoder import EncoderTrainingConfig
+
+    with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
+        EncoderTrainingConfig(steps=0)

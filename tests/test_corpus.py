@@ -88,3 +88,17 @@ def test_scores_csv_round_trip_and_statistics(tmp_path):
     assert stats["correlation_vq_mq"] == pytest.approx(np.corrcoef(table["vq"], table["mq"])[0, 1])
     with pytest.raises(FileNotFoundError, match="scores file not found"):
         read_scores(tmp_path / "nope.csv")
+
+
+def test_scoring_needs_two_frames_and_tiny_corpora_give_no_nan(video_folder):
+    folder, _ = video_folder
+    with pytest.raises(ValueError, match="num_frames must be >= 2 to measure motion, got 1"):
+        score_folder(folder, num_frames=1, progress=False)
+    raw = {"file": np.array(["a.mp4"]), "motion_raw": np.array([0.3]), "visual_raw": np.array([1e-3])}
+    assert dilemma_statistics(normalise_and_split(raw))["correlation_vq_mq"] is None
+
+
+def test_a_file_where_a_folder_is_expected(video_folder):
+    folder, _ = video_folder
+    with pytest.raises(FileNotFoundError, match="expected a folder of videos, got a file"):
+        scan_folder(folder / "clip_0.mp4", num_frames=8)

@@ -3,20 +3,25 @@
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 
+from tqd_lite import pool
 from tqd_lite.corpus import dilemma_statistics, normalise_and_split
 from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool, sample_pool
 from tqd_lite.scores import motion_score, visual_score
 
 
-def test_sampling_is_deterministic_and_knobs_are_uniform_and_negatively_dependent():
-    config = PoolConfig(num_clips=2000, seed=3)
+def test_sampling_is_deterministic_and_knobs_follow_the_gaussian_copula():
+    config = PoolConfig(num_clips=4000, seed=3)
     a, b = sample_pool(config), sample_pool(config)
     assert a == b
     q = np.array([c.spec.visual_quality for c in a])
     m = np.array([c.spec.motion_intensity for c in a])
-    assert abs(q.mean() - 0.5) < 0.03 and abs(m.mean() - 0.5) < 0.03  # uniform marginals
-    assert np.corrcoef(q, m)[0, 1] < -0.4
+    for knob in (q, m):  # uniform marginals
+        assert stats.kstest(knob, "uniform").pvalue > 0.01
+    # for uniform marginals Pearson = Spearman = (6 / pi) arcsin(rho / 2) under a Gaussian copula
+    expected = 6 / np.pi * np.arcsin(config.latent_correlation / 2)
+    assert np.corrcoef(q, m)[0, 1] == pytest.approx(expected, abs=0.04)
 
 
 def test_measured_scores_mirror_the_papers_dilemma():
@@ -42,6 +47,14 @@ def test_build_is_resumable_and_refuses_another_config(tmp_path):
     assert (tmp_path / "manifest.csv").read_text().count("\n") == 6
     with pytest.raises(ValueError, match="already holds a pool built with"):
         build_pool(tmp_path, PoolConfig(num_clips=5, seed=1), progress=False)
+
+
+def test_a_pool_rendered_by_older_code_is_not_silently_reused(tmp_path, monkeypatch):
+    config = PoolConfig(num_clips=2, seed=0)
+    build_pool(tmp_path, config, progress=False)
+    monkeypatch.setattr(pool, "rendering_fingerprint", lambda: "changed-code")
+    with pytest.raises(ValueError, match="older rendering code.*rm -r"):
+        build_pool(tmp_path, config, progress=False)
 
 
 @pytest.mark.parametrize(

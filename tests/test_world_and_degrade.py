@@ -41,7 +41,7 @@ def test_knobs_are_independent_same_scene_different_quality():
         ("visual_quality", 1.5, "visual_quality must be in"),
         ("motion_intensity", -0.1, "motion_intensity must be in"),
         ("visual_degradation", "jpeg", "visual_degradation must be one of"),
-        ("size", 18, "multiple of 4"),
+        ("size", 4, "size must be >= 8"),
         ("num_frames", 1, "num_frames must be >= 2"),
     ],
 )
@@ -66,7 +66,7 @@ def test_visual_degradations_act_per_frame_so_they_keep_the_motion(kind, sharp_m
     shuffled_then_degraded = degrade(sharp_moving_clip[:, order], kind, 0.7)
     assert torch.allclose(shuffled_then_degraded, degrade(sharp_moving_clip, kind, 0.7)[:, order], atol=1e-5)
     # ... and it lowers the visual score, more with more strength.
-    scores = [visual_score(degrade(sharp_moving_clip, kind, s)).item() for s in (0.0, 0.4, 0.8)]
+    scores = [visual_score(degrade(sharp_moving_clip, kind, s)).item() for s in (0.0, 0.15, 0.3)]
     assert scores[0] > scores[1] > scores[2]
 
 
@@ -90,5 +90,31 @@ def test_degradation_errors_are_clear(sharp_moving_clip):
         degrade(sharp_moving_clip, "smear", 0.5)
     with pytest.raises(ValueError, match="must have shape"):
         degrade(sharp_moving_clip[0], "blur", 0.5)
-    with pytest.raises(ValueError, match="divisible by 4, got 18x18"):
-        degrade(torch.rand(3, 4, 18, 18), "quantise", 0.5)
+
+
+def test_visual_knob_is_calibrated_equal_q_means_equal_detail_whatever_the_degradation():
+    """Without calibration, q = 0.5 would be sharp under blur and destroyed under downsampling."""
+
+    def mean_log_detail(q, kind):
+        clips = torch.stack(
+            [render_clip(ClipSpec(seed=s, visual_quality=q, visual_degradation=kind)) for s in range(12)]
+        )
+        return torch.log10(visual_score(clips)).mean().item()
+
+    for q in (0.8, 0.5, 0.2):
+        # downsampling shrinks by whole pixels: it cannot follow mild targets (q = 0.8) at 16x16
+        kinds = VISUAL_DEGRADATIONS if q < 0.8 else ("blur", "quantise")
+        logs = {kind: mean_log_detail(q, kind) for kind in kinds}
+        assert max(logs.values()) - min(logs.values()) < 0.35, (q, logs)
+    assert mean_log_detail(0.8, "blur") > mean_log_detail(0.5, "blur") > mean_log_detail(0.2, "blur")
+
+
+def test_quantise_only_removes_detail():
+    """A dead-zone quantiser never enlarges a DCT coefficient, so it cannot paint new texture."""
+    from tqd_lite.degrade import _dct_matrix
+
+    frame = torch.rand(1, 3, 1, 16, 16)
+    d = _dct_matrix(16, torch.float32, torch.device("cpu"))
+    before = (d @ frame[0, :, 0] @ d.T).abs()
+    after = (d @ degrade(frame, "quantise", 0.7)[0, :, 0] @ d.T).abs()
+    assert torch.all(after <= before + 1e-4)

@@ -91,7 +91,7 @@ def cmd_train_encoder(args) -> None:
         size=args.size or profile.frame_size,
         num_frames=profile.num_frames,
         train_clips=profile.encoder_train_clips,
-        steps=args.steps or profile.encoder_steps,
+        steps=profile.encoder_steps if args.steps is None else args.steps,
         seed=args.seed,
     )
     device = "cuda" if torch.cuda.is_available() else "cpu"

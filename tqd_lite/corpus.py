@@ -7,9 +7,9 @@ mq, vq in [0, 1] by percentile rank within the corpus. Then [our choice of thres
 * **motion-rich** / **visual-rich**: high in exactly one (the "imbalanced" clips);
 * **poor**: low in both (what TQD's quality dropout mostly drops).
 
-The splits (papers.md, section 1): a share of golden clips is held out for evaluation; of the
-rest, **Set-A** is all clips, **Set-B** the imbalanced ones only (no golden clips), **Set-C**
-the golden ones only.
+The splits: **Set-A** all clips, **Set-B** the imbalanced ones only (no golden clips), **Set-C**
+the golden ones only (papers.md, section 1). Before splitting, a quarter of the golden clips is
+held out as the evaluation reference [our choice: the paper evaluates with VBench instead].
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ def score_folder(
 
     Returns ``({"file", "motion_raw", "visual_raw"}, report)``.
     """
+    if num_frames < 2:
+        raise ValueError(f"num_frames must be >= 2 to measure motion, got {num_frames}")
     report = ScanReport()
     files, motion, visual = [], [], []
     with torch.no_grad():
@@ -144,9 +146,11 @@ def normalise_and_split(raw: dict[str, np.ndarray], seed: int = 0) -> dict[str, 
 def dilemma_statistics(table: dict[str, np.ndarray]) -> dict[str, float]:
     """The two numbers of TQD's dilemma: r(VQ, MQ) (Pearson on the normalised scores) and the golden share."""
     counts = {c: int(np.sum(table["category"] == c)) for c in CATEGORIES}
+    n = int(table["mq"].size)
     return {
-        "num_clips": int(table["mq"].size),
-        "correlation_vq_mq": float(np.corrcoef(table["vq"], table["mq"])[0, 1]),
+        "num_clips": n,
+        # None, not NaN, below three clips: NaN is not valid JSON
+        "correlation_vq_mq": float(np.corrcoef(table["vq"], table["mq"])[0, 1]) if n >= 3 else None,
         "golden_share": counts["golden"] / table["mq"].size,
         **{f"count_{c}": n for c, n in counts.items()},
         **{f"count_{s}": int(table[s].sum()) for s in SPLITS},

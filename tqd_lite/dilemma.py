@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tqd_lite import corpus, scores
 from tqd_lite.corpus import (
     SCORES_FILE,
     dilemma_statistics,
@@ -31,7 +32,7 @@ from tqd_lite.metrics import clip_features, frechet_distance
 from tqd_lite.paths import pool_dir, results_dir
 from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool
 from tqd_lite.profiles import Profile
-from tqd_lite.provenance import provenance, write_result
+from tqd_lite.provenance import code_fingerprint, provenance, write_result
 from tqd_lite.video_io import read_clip
 
 SWEEP_STRENGTHS = (0.25, 0.5, 0.75, 1.0)
@@ -45,11 +46,15 @@ def ensure_scored_pool(
     scores_file = folder / SCORES_FILE
     config = PoolConfig.from_profile(profile, seed)
     rendered = build_pool(folder, config, progress=progress)  # resumable: renders only missing clips
-    if rendered == 0 and scores_file.exists():
+    fingerprint_file = folder / "scores.fingerprint"
+    fingerprint = code_fingerprint(scores, corpus)
+    fresh = fingerprint_file.exists() and fingerprint_file.read_text() == fingerprint
+    if rendered == 0 and scores_file.exists() and fresh:
         return read_scores(scores_file)
     raw, _ = score_folder(folder / CLIP_FOLDER, profile.num_frames, profile.frame_size, progress=progress)
     table = normalise_and_split(raw, seed=seed)
     write_scores(table, scores_file)
+    fingerprint_file.write_text(fingerprint)  # scores are recomputed when the scoring code changes
     return table
 
 

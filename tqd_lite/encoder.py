@@ -84,6 +84,11 @@ class EncoderTrainingConfig:
     learning_rate: float = 2e-3
     seed: int = 0
 
+    def __post_init__(self):
+        for name in ("train_clips", "steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"EncoderTrainingConfig.{name} must be >= 1, got {getattr(self, name)}")
+
 
 def _random_training_clip(
     rng: np.random.Generator, size: int, num_frames: int

@@ -6,9 +6,11 @@
 * **mean motion score** and **per-frame visual score** (:mod:`tqd_lite.scores`), raw or placed
   on a training corpus's [0, 1] scale with a :class:`~tqd_lite.scores.PercentileNormaliser`.
 * **Fréchet distance** between two sets of clips on the features of the project's own video
-  encoder (:mod:`tqd_lite.encoder`), as FVD does with I3D features. It grows with the strength of
-  every degradation; for freeze and stutter it saturates near full strength (the encoder files all
-  of them as "frozen" or "stuttering"), so read differences among the strongest ones as ties.
+  encoder (:mod:`tqd_lite.encoder`), as FVD does with I3D features. Every degradation moves clips
+  far from golden; the distance grows with strength over most of the range, but it saturates
+  (and can dip) for the strongest freezes and stutters, so read differences among strong
+  degradations as ties. The encoder was trained to recognise these very degradations: the sweep
+  shows the design works, it is not an independent validation of the metric.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ by drawing each clip's two knobs from a Gaussian copula with a negative latent c
 uniform on [0, 1] and only their dependence is set. Which visual degradation realises a low
 ``q`` is drawn per clip, and a share of clips also gets a web-style motion artefact (freeze,
 stutter, slow-down) at a random strength. The correlation and golden share that count are the
-*measured* ones (:mod:`tqd_lite.scoring`), reported by ``make-data`` and notebook 01.
+*measured* ones (:mod:`tqd_lite.corpus`), reported by ``make-data`` and notebook 01.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from tqd_lite.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
 from tqd_lite.profiles import Profile
+from tqd_lite.provenance import code_fingerprint
 from tqd_lite.video_io import write_video
 from tqd_lite.world import ClipSpec, render_clip
 
@@ -37,7 +38,7 @@ class PoolConfig:
     num_clips: int = 800
     size: int = 16
     num_frames: int = 8
-    latent_correlation: float = -0.6
+    latent_correlation: float = -0.3
     motion_artefact_share: float = 0.15
     seed: int = 0
 
@@ -103,25 +104,34 @@ def sample_pool(config: PoolConfig) -> list[PoolClip]:
     return clips
 
 
+def rendering_fingerprint() -> str:
+    """Hash of the code that decides what the pool's clips look like."""
+    from tqd_lite import degrade, pool, world
+
+    return code_fingerprint(world, degrade, pool)
+
+
 def build_pool(folder: str | Path, config: PoolConfig, progress: bool = True) -> int:
     """Render the pool into ``folder/clips/*.mp4`` with a manifest of every clip's knobs.
 
     Resumable: clips already on disk are kept (writes are atomic, so a file that exists is whole).
-    A folder built with another config is refused rather than silently mixed.
+    A folder built with another config, or by other rendering code, is refused rather than
+    silently mixed or reused.
     Returns how many clips were rendered now (0 when the pool was already complete).
     """
     folder = Path(folder)
     config_file = folder / "pool.json"
+    wanted = {**asdict(config), "rendering_code": rendering_fingerprint()}
     if config_file.exists():
         existing = json.loads(config_file.read_text())
-        if existing != asdict(config):
+        if existing != wanted:
             raise ValueError(
-                f"{folder} already holds a pool built with {existing}, not {asdict(config)}; "
-                "choose another folder or delete it"
+                f"{folder} already holds a pool built with {existing}, not {wanted} (another config or "
+                f"older rendering code); delete it (rm -r {folder}) or choose another folder"
             )
     else:
         (folder / CLIP_FOLDER).mkdir(parents=True, exist_ok=True)
-        config_file.write_text(json.dumps(asdict(config), indent=2))
+        config_file.write_text(json.dumps(wanted, indent=2))
     clips = sample_pool(config)
     missing = [e for e in clips if not (folder / CLIP_FOLDER / e.file).exists()]
     for entry in tqdm(missing, desc="rendering pool", disable=not progress or not missing):

@@ -3,12 +3,13 @@
 The TQD authors score clips with a video reward model (papers.md, section 1). We use two
 measurements that need no trained model [our choice]:
 
-* **motion score**: the normal-flow magnitude, in pixels per frame. Brightness constancy
+* **motion score**: a normal-flow motion index, about pixels per frame. Brightness constancy
   ``I_x u + I_y v + I_t = 0`` only fixes the flow component along the image gradient,
   ``|I_t| / |grad I|``. Averaging it with weights ``|grad I|^2`` gives
   ``sum |I_t| |grad I| / sum |grad I|^2``, which does not change when the frames are blurred
   (``I_t`` and ``grad I`` shrink together), so it measures movement, not texture.
   Frames are low-passed first so that motions of a few pixels stay within the linear range.
+  Per clip it still moves a little with heavy visual damage; over a corpus that coupling washes out.
 * **visual score**: the high-frequency energy of each frame, the mean squared difference
   between the luma and a blurred copy of it. Blur, downsampling and coarse quantisation all
   remove it; movement does not change it.
@@ -38,13 +39,18 @@ def _blur_luma(luma: torch.Tensor, sigma: float) -> torch.Tensor:
 
 @batchwise
 def motion_score(clips: torch.Tensor) -> torch.Tensor:
-    """Normal-flow magnitude (pixels per frame) of each clip: ``(B, C, F, H, W)`` -> ``(B,)``."""
+    """Normal-flow motion index of each clip: ``(B, C, F, H, W)`` -> ``(B,)``.
+
+    About pixels per frame while the motion is small against the texture's scale (a test checks
+    this on translating gratings); larger motions read lower, never higher.
+    """
     luma = _blur_luma(luminance(clips), MOTION_PREFILTER_SIGMA)  # (B, F, H, W)
-    # I_t between consecutive frames, and the spatial gradient of their average.
     i_t = luma[:, 1:] - luma[:, :-1]  # (B, F-1, H, W)
-    mid = 0.5 * (luma[:, 1:] + luma[:, :-1])
-    i_y, i_x = torch.gradient(mid, dim=(2, 3))
-    grad_norm = torch.sqrt(i_x**2 + i_y**2)
+    i_y, i_x = torch.gradient(luma, dim=(2, 3))
+    grad_sq = i_x**2 + i_y**2
+    # |grad I| of a frame pair: RMS of the two frames' own gradients. (The gradient of their
+    # average would cancel when a texture moves by half its period, and the ratio would explode.)
+    grad_norm = torch.sqrt(0.5 * (grad_sq[:, 1:] + grad_sq[:, :-1]))
     # speed ~ sum |I_t| |grad I| / sum |grad I|^2, summed over pixels and frame pairs
     return (i_t.abs() * grad_norm).sum(dim=(1, 2, 3)) / (grad_norm.pow(2).sum(dim=(1, 2, 3)) + EPS)
 
@@ -82,6 +88,8 @@ class PercentileNormaliser:
 
     def transform(self, raw: np.ndarray | torch.Tensor) -> np.ndarray:
         raw = np.asarray(raw, dtype=np.float64)
+        if not np.all(np.isfinite(raw)):
+            raise ValueError("PercentileNormaliser.transform got NaN or infinite scores (a diverged sample?)")
         below = np.searchsorted(self.reference, raw, side="left")
         below_or_equal = np.searchsorted(self.reference, raw, side="right")
         return (below + below_or_equal) / (2.0 * self.reference.size)

@@ -175,6 +175,8 @@ def read_clip(
 def list_videos(folder: str | os.PathLike) -> list[Path]:
     """Video files directly in ``folder``, sorted by name; a clear error if the folder is missing."""
     folder = Path(folder)
+    if folder.is_file():
+        raise FileNotFoundError(f"expected a folder of videos, got a file: {folder}")
     if not folder.is_dir():
         raise FileNotFoundError(
             f"video folder not found: {folder} (build it with `python -m tqd_lite make-data`)"

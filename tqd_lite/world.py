@@ -2,8 +2,12 @@
 
 * **Visual quality** ``q`` in [0, 1]: every clip is first rendered sharp (textured sprites,
   a finely textured background), then degraded with one visual degradation of
-  :mod:`tqd_lite.degrade` (blur, downsample-upsample or block-DCT quantisation) at strength
-  ``1 - q``. The degradation acts frame by frame, so it leaves the motion untouched.
+  :mod:`tqd_lite.degrade` (blur, downsample-upsample or coarse DCT quantisation). The knob is
+  *calibrated* (:func:`visual_strength`): equal ``q`` leaves the same expected fine detail
+  whichever degradation is used, falling evenly on a log scale from sharp (``q = 1``) to the
+  detail floor all three reach (``q = 0``). Without it, "q = 0.8" would be sharp under blur
+  and already destroyed under downsampling. The degradation acts frame by frame, so it leaves
+  the motion untouched.
 * **Motion intensity** ``m`` in [0, 1]: sprite speed and camera-pan speed scale with ``m``;
   ``m = 0`` is a perfectly still clip. The textures and colours do not depend on ``m``.
 
@@ -16,13 +20,14 @@ that this reads well even at 16x16 [our choice; papers.md section 1 names the tw
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
-from tqd_lite.degrade import DCT_BLOCK, VISUAL_DEGRADATIONS
+from tqd_lite.degrade import VISUAL_DEGRADATIONS
 
 SUPERSAMPLE = 4  # sub-pixel samples per axis: antialiased edges and smooth sub-pixel motion
 MAX_SPRITE_SPEED = 0.15  # sprite speed at m = 1, in frame widths per frame
@@ -51,8 +56,8 @@ class ClipSpec:
                 f"ClipSpec.visual_degradation must be one of {sorted(VISUAL_DEGRADATIONS)}, "
                 f"got {self.visual_degradation!r}"
             )
-        if self.size < 8 or self.size % DCT_BLOCK:
-            raise ValueError(f"ClipSpec.size must be >= 8 and a multiple of {DCT_BLOCK}, got {self.size}")
+        if self.size < 8:
+            raise ValueError(f"ClipSpec.size must be >= 8, got {self.size}")
         if self.num_frames < 2:
             raise ValueError(f"ClipSpec.num_frames must be >= 2, got {self.num_frames}")
 
@@ -134,11 +139,52 @@ def render_sharp(spec: ClipSpec) -> torch.Tensor:
     return image.clamp(0, 1)
 
 
+CALIBRATION_SCENES = 16  # sharp scenes whose mean detail curve calibrates the visual knob
+CALIBRATION_STRENGTHS = 201  # grid of degradation strengths in [0, 1]
+
+
+@functools.cache
+def _log_detail_curves(size: int, num_frames: int) -> dict[str, np.ndarray]:
+    """For each visual degradation: the mean over calibration scenes of log10 visual score, per strength."""
+    from tqd_lite.scores import visual_score  # scores depends on degrade only; no cycle
+
+    scenes = torch.stack(
+        [
+            render_sharp(ClipSpec(seed=10_000 + i, size=size, num_frames=num_frames))
+            for i in range(CALIBRATION_SCENES)
+        ]
+    )
+    strengths = np.linspace(0, 1, CALIBRATION_STRENGTHS)
+    curves = {}
+    for kind, degrade in VISUAL_DEGRADATIONS.items():
+        curve = np.array([torch.log10(visual_score(degrade(scenes, s))).mean().item() for s in strengths])
+        curves[kind] = np.minimum.accumulate(curve)  # detail never comes back with more strength
+    return curves
+
+
+def visual_strength(kind: str, visual_quality: float, size: int, num_frames: int) -> float:
+    """The strength of degradation ``kind`` that realises ``visual_quality`` (see the module doc).
+
+    Target: ``log10 detail = sharp + (1 - q) (floor - sharp)``, where ``floor`` is the lowest
+    detail that every degradation reaches at strength 1; each kind gets the strength whose
+    measured detail is nearest the target. Downsampling shrinks frames by whole pixels, so its
+    detail jumps (at 16x16 a one-pixel shrink already removes most of it): for mild targets it
+    can only be left off or jump, and "nearest" picks whichever is closer.
+    """
+    curves = _log_detail_curves(size, num_frames)
+    sharp = curves[kind][0]
+    floor = max(curve[-1] for curve in curves.values())
+    target = sharp + (1.0 - visual_quality) * (floor - sharp)
+    return float(np.linspace(0, 1, CALIBRATION_STRENGTHS)[np.argmin(np.abs(curves[kind] - target))])
+
+
 def render_clip(spec: ClipSpec) -> torch.Tensor:
     """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
     clip = render_sharp(spec)
-    strength = 1.0 - spec.visual_quality
-    return VISUAL_DEGRADATIONS[spec.visual_degradation](clip, strength) if strength > 0 else clip
+    if spec.visual_quality >= 1.0:
+        return clip
+    strength = visual_strength(spec.visual_degradation, spec.visual_quality, spec.size, spec.num_frames)
+    return VISUAL_DEGRADATIONS[spec.visual_degradation](clip, strength)
 
 
 def render_clips(specs: list[ClipSpec]) -> torch.Tensor:
