@@ -68,3 +68,26 @@ def test_a_pool_rendered_by_older_code_is_not_silently_reused(tmp_path, monkeypa
 def test_pool_config_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
         PoolConfig(**kwargs)
+
+
+def test_golden_share_implied_by_correlation_matches_the_copula():
+    from tqd_lite.dilemma import golden_share_from_correlation
+
+    assert golden_share_from_correlation(0.0) == pytest.approx(0.25)
+    # simulate: Gaussian copula with latent rho, median thresholds
+    rng = np.random.default_rng(0)
+    z = rng.multivariate_normal([0, 0], [[1, -0.5], [-0.5, 1]], size=200_000)
+    share = np.mean((z[:, 0] > 0) & (z[:, 1] > 0))
+    spearman = stats.spearmanr(z[:, 0], z[:, 1])[0]
+    assert golden_share_from_correlation(spearman) == pytest.approx(share, abs=0.005)
+
+
+def test_measurement_agreement_compares_scores_with_the_manifest_knobs(tmp_path):
+    from tqd_lite.corpus import score_folder
+    from tqd_lite.dilemma import measurement_agreement
+
+    build_pool(tmp_path, PoolConfig(num_clips=60, seed=2), progress=False)
+    raw, _ = score_folder(tmp_path / CLIP_FOLDER, 8, 16, progress=False)
+    agreement = measurement_agreement(normalise_and_split(raw), tmp_path)
+    assert agreement["spearman_visual_knob_vq"] > 0.7 and agreement["spearman_motion_knob_mq"] > 0.5
+    assert 0.0 <= agreement["golden_with_both_knobs_high"] <= 1.0

@@ -30,7 +30,7 @@ from tqd_lite.degrade import DEGRADATIONS
 from tqd_lite.encoder import load_encoder
 from tqd_lite.metrics import clip_features, frechet_distance
 from tqd_lite.paths import pool_dir, results_dir
-from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool
+from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool, read_manifest
 from tqd_lite.profiles import Profile
 from tqd_lite.provenance import code_fingerprint, provenance, write_result
 from tqd_lite.video_io import read_clip
@@ -84,6 +84,37 @@ def category_examples(table: dict, folder: Path, profile: Profile) -> tuple[torc
     return torch.stack(clips), labels
 
 
+def measurement_agreement(table: dict, folder: Path) -> dict[str, float]:
+    """How far the measured scores agree with the knobs the clips were rendered with.
+
+    Spearman correlations of VQ with the visual knob and of MQ with the motion knob, and the
+    share of measured-golden clips whose knobs are both >= 0.5. The scores are stand-ins, like
+    the paper's reward model: they disagree with the truth at the margins, and this says how much.
+    """
+    from scipy.stats import spearmanr
+
+    manifest = read_manifest(folder)
+    row = {name: i for i, name in enumerate(manifest["file"])}
+    index = np.array([row[name] for name in table["file"]])  # scored clips -> manifest rows
+    q, m = manifest["visual_quality"][index], manifest["motion_intensity"][index]
+    golden = table["category"] == "golden"
+    return {
+        "spearman_visual_knob_vq": float(spearmanr(q, table["vq"])[0]),
+        "spearman_motion_knob_mq": float(spearmanr(m, table["mq"])[0]),
+        "golden_with_both_knobs_high": float(np.mean((q[golden] >= 0.5) & (m[golden] >= 0.5))),
+    }
+
+
+def golden_share_from_correlation(r: float) -> float:
+    """The golden share that a Gaussian copula with rank correlation ``r`` implies, for median thresholds.
+
+    Latent correlation ``rho = 2 sin(pi r / 6)`` (Spearman to Pearson for normals), and
+    ``P(both above their medians) = 1/4 + arcsin(rho) / (2 pi)``: once r is matched, the share follows.
+    """
+    rho = 2 * np.sin(np.pi * r / 6)
+    return float(0.25 + np.arcsin(rho) / (2 * np.pi))
+
+
 def degradation_sweep(
     golden: torch.Tensor, reference: torch.Tensor, strengths=SWEEP_STRENGTHS, progress: bool = True
 ) -> dict:
@@ -110,6 +141,8 @@ def run_dilemma(profile: Profile, seed: int = 0, progress: bool = True, out_dir:
     folder = pool_dir(profile.name)
     table = ensure_scored_pool(profile, seed, folder, progress)
     stats = dilemma_statistics(table)
+    stats["golden_share_implied_by_r"] = golden_share_from_correlation(stats["correlation_vq_mq"])
+    agreement = measurement_agreement(table, folder)
     golden = load_split(table, "set_c", folder, profile, profile.metric_clips)
     heldout = load_split(table, "heldout_golden", folder, profile)
     sweep = degradation_sweep(golden, heldout, progress=progress)
@@ -117,6 +150,7 @@ def run_dilemma(profile: Profile, seed: int = 0, progress: bool = True, out_dir:
     block = provenance(profile.name, seed, "cpu")
     report = {
         "dilemma": stats,
+        "scores_vs_knobs": agreement,
         "paper": {"correlation_vq_mq": -0.24, "golden_share": 0.22, "source": "papers.md section 1 [notes]"},
         "frechet_distance_to_heldout_golden": {
             "num_golden": int(len(golden)),
@@ -134,7 +168,7 @@ def run_dilemma(profile: Profile, seed: int = 0, progress: bool = True, out_dir:
 
 def markdown_report(report: dict, block: dict) -> str:
     """A short human-readable summary of a dilemma report; every number comes from ``report``."""
-    d, fd = report["dilemma"], report["frechet_distance_to_heldout_golden"]
+    d, fd, a = report["dilemma"], report["frechet_distance_to_heldout_golden"], report["scores_vs_knobs"]
     strongest = str(max(SWEEP_STRENGTHS))
     at_strongest = {k: v[strongest] for k, v in fd.items() if isinstance(v, dict)}
     lines = [
@@ -145,7 +179,11 @@ def markdown_report(report: dict, block: dict) -> str:
         "",
         f"- Pool: {d['num_clips']} clips; r(VQ, MQ) = {d['correlation_vq_mq']:.3f} "
         f"(paper: {report['paper']['correlation_vq_mq']}); golden share = {d['golden_share']:.1%} "
-        f"(paper: {report['paper']['golden_share']:.0%}).",
+        f"(paper: {report['paper']['golden_share']:.0%}; a Gaussian copula with this r implies "
+        f"{d['golden_share_implied_by_r']:.1%}).",
+        f"- Scores against the knobs: Spearman {a['spearman_visual_knob_vq']:.2f} (visual), "
+        f"{a['spearman_motion_knob_mq']:.2f} (motion); {a['golden_with_both_knobs_high']:.0%} of "
+        "measured-golden clips have both knobs >= 0.5.",
         f"- Categories: golden {d['count_golden']}, motion-rich {d['count_motion_rich']}, "
         f"visual-rich {d['count_visual_rich']}, poor {d['count_poor']}.",
         f"- Splits: Set-A {d['count_set_a']}, Set-B {d['count_set_b']}, Set-C {d['count_set_c']}, "

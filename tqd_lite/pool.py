@@ -111,6 +111,21 @@ def rendering_fingerprint() -> str:
     return code_fingerprint(world, degrade, pool)
 
 
+def read_manifest(folder: str | Path) -> dict[str, np.ndarray]:
+    """The knobs every clip of a built pool was rendered with (``manifest.csv``), as arrays."""
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(
+            f"pool manifest not found: {path} (build the pool with `python -m tqd_lite make-data`)"
+        )
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    table = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    for key in ("visual_quality", "motion_intensity", "motion_strength"):
+        table[key] = table[key].astype(float)
+    return table
+
+
 def build_pool(folder: str | Path, config: PoolConfig, progress: bool = True) -> int:
     """Render the pool into ``folder/clips/*.mp4`` with a manifest of every clip's knobs.
 
