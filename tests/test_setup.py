@@ -55,3 +55,17 @@ def test_profiles_and_unknown_profile_error(monkeypatch):
     assert get_profile() is PROFILES["full"]
     with pytest.raises(ValueError, match="unknown profile 'huge'.*expected one of"):
         get_profile("huge")
+
+
+def test_readme_profile_table_matches_the_profiles():
+    readme = (ROOT / "README.md").read_text()
+    for name, profile in PROFILES.items():
+        row = re.search(rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \|", readme, flags=re.M)
+        assert row, f"no README row for profile {name}"
+        h, w, f, pool = map(int, row.groups())
+        assert (h, w, f, pool) == (
+            profile.frame_size,
+            profile.frame_size,
+            profile.num_frames,
+            profile.pool_size,
+        )

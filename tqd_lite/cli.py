@@ -136,7 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("folder", help="folder of video files (.mp4, .mkv, .avi, .mov, .webm)")
     p.add_argument("--num-frames", type=int, default=8, help="frames read from the start of each video")
-    p.add_argument("--size", type=int, default=None, help="required frame size (default: any)")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="required frame size (default: any; motion is measured in pixels per frame, so a folder "
+        "mixing resolutions ranks MQ unfairly)",
+    )
     p.add_argument("--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)")
     p.add_argument("--out", default=None, help="CSV path (default: FOLDER/scores.csv)")
     p.set_defaults(func=cmd_score)
