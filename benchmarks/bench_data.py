@@ -43,6 +43,7 @@ def main() -> None:
         ClipSpec(seed=i, visual_quality=0.5, motion_intensity=0.5, num_frames=args.frames, size=args.size)
         for i in range(args.clips)
     ]
+    render_clip(specs[0])  # one-off: the visual knob's calibration for this size (cached after)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
