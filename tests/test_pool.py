@@ -91,3 +91,12 @@ def test_measurement_agreement_compares_scores_with_the_manifest_knobs(tmp_path)
     agreement = measurement_agreement(normalise_and_split(raw), tmp_path)
     assert agreement["spearman_visual_knob_vq"] > 0.7 and agreement["spearman_motion_knob_mq"] > 0.5
     assert 0.0 <= agreement["golden_with_both_knobs_high"] <= 1.0
+
+
+def test_the_rendering_fingerprint_covers_every_module_that_shapes_a_clip(monkeypatch):
+    from tqd_lite import degrade, scores, world
+
+    hashed = []
+    monkeypatch.setattr(pool, "code_fingerprint", lambda *modules: hashed.extend(modules) or "hash")
+    pool.rendering_fingerprint()
+    assert set(hashed) == {world, degrade, scores, pool}

@@ -105,10 +105,11 @@ def sample_pool(config: PoolConfig) -> list[PoolClip]:
 
 
 def rendering_fingerprint() -> str:
-    """Hash of the code that decides what the pool's clips look like."""
-    from tqd_lite import degrade, pool, world
+    """Hash of the code that decides what the pool's clips look like (scores too: the visual
+    knob is calibrated with the visual score)."""
+    from tqd_lite import degrade, pool, scores, world
 
-    return code_fingerprint(world, degrade, pool)
+    return code_fingerprint(world, degrade, scores, pool)
 
 
 def read_manifest(folder: str | Path) -> dict[str, np.ndarray]:
