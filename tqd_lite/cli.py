@@ -47,22 +47,15 @@ def cmd_make_data(args) -> None:
 
 
 def cmd_make_sample(args) -> None:
-    from tqd_lite.corpus import normalise_and_split, score_folder, write_scores
+    from tqd_lite.dilemma import ensure_scored_pool
     from tqd_lite.paths import data_dir
-    from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool
     from tqd_lite.provenance import provenance, write_result
 
-    quick = get_profile("quick")  # the sample has the quick profile's clip size
+    # a small pool with the quick profile's clip size, built and scored like any pool
+    sample = get_profile("quick").with_overrides(pool_size=SAMPLE_CLIPS)
     folder = data_dir() / "sample"
-    block = provenance(quick.name, args.seed, "cpu", num_clips=SAMPLE_CLIPS)
-    config = PoolConfig(
-        num_clips=SAMPLE_CLIPS, size=quick.frame_size, num_frames=quick.num_frames, seed=args.seed
-    )
-    build_pool(folder, config, progress=not args.no_progress)
-    raw, _ = score_folder(
-        folder / CLIP_FOLDER, quick.num_frames, quick.frame_size, progress=not args.no_progress
-    )
-    write_scores(normalise_and_split(raw, seed=args.seed), folder / "scores.csv")
+    block = provenance(sample.name, args.seed, "cpu", num_clips=SAMPLE_CLIPS)
+    ensure_scored_pool(sample, args.seed, folder, progress=not args.no_progress)
     write_result(folder / "provenance.json", {"contents": "clips/*.mp4, manifest.csv, scores.csv"}, block)
     print(f"sample: {folder}")
 

@@ -151,8 +151,8 @@ def dilemma_statistics(table: dict[str, np.ndarray]) -> dict[str, float]:
         "num_clips": n,
         # None, not NaN, below three clips: NaN is not valid JSON
         "correlation_vq_mq": float(np.corrcoef(table["vq"], table["mq"])[0, 1]) if n >= 3 else None,
-        "golden_share": counts["golden"] / table["mq"].size,
-        **{f"count_{c}": n for c, n in counts.items()},
+        "golden_share": counts["golden"] / n,
+        **{f"count_{c}": count for c, count in counts.items()},
         **{f"count_{s}": int(table[s].sum()) for s in SPLITS},
     }
 

@@ -20,7 +20,7 @@ import torch
 
 from tqd_lite.clips import check_clip
 from tqd_lite.encoder import VideoEncoder, load_encoder
-from tqd_lite.scores import PercentileNormaliser, frame_visual_scores, motion_score
+from tqd_lite.scores import PercentileNormaliser, motion_score, visual_score
 
 DYNAMIC_THRESHOLD = 0.03  # frame widths per frame: "it visibly moves" [our choice]
 
@@ -95,7 +95,7 @@ def evaluate_clips(
     check_clip(clips, batched=True, name="clips")
     with torch.no_grad():
         motion = motion_score(clips).numpy()
-        visual = frame_visual_scores(clips).mean(-1).numpy()
+        visual = visual_score(clips).numpy()
     result = {
         "num_clips": int(len(clips)),
         "dynamic_degree": dynamic_share(motion, clips.shape[-1]),

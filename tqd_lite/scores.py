@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from tqd_lite.clips import batchwise, check_clip, luminance
-from tqd_lite.degrade import _per_frame, gaussian_blur_images
+from tqd_lite.degrade import gaussian_blur_images
 
 MOTION_PREFILTER_SIGMA = 1.0  # px; low-pass before the flow estimate
 DETAIL_SIGMA = 1.0  # px; what "high frequency" means for the visual score
@@ -58,11 +58,8 @@ def motion_score(clips: torch.Tensor) -> torch.Tensor:
 def frame_visual_scores(clips: torch.Tensor) -> torch.Tensor:
     """High-frequency energy of every frame: ``(B, C, F, H, W)`` -> ``(B, F)`` (or ``(F,)`` for one clip)."""
     check_clip(clips)
-    batch = clips if clips.ndim == 5 else clips.unsqueeze(0)
-    images, (b, _, f, h, w) = _per_frame(batch)
-    luma = luminance(images.unsqueeze(2)).squeeze(1)  # (B*F, H, W)
-    detail = luma - gaussian_blur_images(luma.unsqueeze(1), DETAIL_SIGMA).squeeze(1)
-    scores = detail.pow(2).mean(dim=(1, 2)).reshape(b, f)
+    luma = luminance(clips if clips.ndim == 5 else clips.unsqueeze(0))  # (B, F, H, W)
+    scores = (luma - _blur_luma(luma, DETAIL_SIGMA)).pow(2).mean(dim=(2, 3))  # (B, F)
     return scores if clips.ndim == 5 else scores.squeeze(0)
 
 
