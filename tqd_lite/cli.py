@@ -5,12 +5,19 @@ Commands
   make-sample     write the small committed sample under data/sample/
   score FOLDER    score any folder of videos (yours too) and write a CSV
   train-encoder   train the Fréchet-distance encoder for one frame size
+  train           train a video denoiser on a split of the pool (resumable), with evaluations
+  sample          sample clips from a trained denoiser
   reproduce WHAT  run an experiment end to end and write its result files
+
+Training settings are the fields of tqd_lite.train.TrainConfig: the profile gives defaults,
+a JSON or YAML file (--config) and `--set field=value` override them. Multi-GPU:
+`accelerate launch -m tqd_lite train ...` (each process takes its share of every batch).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -95,18 +102,138 @@ def cmd_train_encoder(args) -> None:
     print(f"encoder: {save_encoder(model.cpu(), config, block)}")
 
 
+def _parse_value(text: str):
+    """``--set`` values: JSON where it parses (numbers, true/false), else the plain string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def training_overrides(config_file: str | None, settings: list[str]) -> dict:
+    """TrainConfig overrides from ``--config FILE`` (JSON or YAML) and ``--set field=value``."""
+    overrides: dict = {}
+    if config_file:
+        path = Path(config_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"--config file not found: {path}")
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            loaded = yaml.safe_load(path.read_text())
+        else:
+            loaded = json.loads(path.read_text())
+        if not isinstance(loaded, dict):
+            raise ValueError(f"--config {path} must hold a mapping of TrainConfig fields")
+        overrides.update(loaded)
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects field=value, got {item!r}")
+        overrides[key.strip()] = _parse_value(value.strip())
+    return overrides
+
+
+def _device():
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _train(profile, seed, split, overrides, out, progress, export=None, **run_options):
+    """Train through :func:`~tqd_lite.training_run.run_training` (``run_options``: its keywords)."""
+    from tqd_lite.provenance import provenance
+    from tqd_lite.train import export_weights
+    from tqd_lite.training_run import checkpoint_path, default_config, run_training
+
+    config = default_config(profile, seed, **overrides)
+    block = provenance(profile.name, seed, _device(), split=split, train_config=config.to_dict())
+    report = run_training(
+        profile, config, out, split, provenance_block=block, progress=progress, **run_options
+    )
+    first, last = report["evaluations"][0], report["evaluations"][-1]
+    print(
+        f"trained {config.preset} on {split} ({report['train_clips']} clips): {config.steps} steps in "
+        f"{report['train_seconds']:.0f} s; Fréchet distance to held-out golden "
+        f"{first['frechet_distance']:.2f} -> {last['frechet_distance']:.2f} "
+        f"(training clips: {report['frechet_distance_train_vs_heldout']:.2f})"
+    )
+    print(f"run: {out}")
+    if export:
+        keep = ("train_clips", "train_seconds", "evaluations", "frechet_distance_train_vs_heldout", "final")
+        path = export_weights(checkpoint_path(out), export, block, {k: report[k] for k in keep})
+        print(f"exported: {path}")
+    return report
+
+
+def cmd_train(args) -> None:
+    profile = get_profile(args.profile)
+    overrides = training_overrides(args.config, args.set)
+    out = Path(args.out) if args.out else Path("runs") / profile.name / f"{args.split}_seed{args.seed}"
+    options = {"data": args.data, "eval_every": args.eval_every, "eval_clips": args.eval_clips}
+    _train(profile, args.seed, args.split, overrides, out, not args.no_progress, args.export, **options)
+
+
+def cmd_sample(args) -> None:
+    import torch
+
+    from tqd_lite.diffusion import make_noise_scheduler, sample_clips
+    from tqd_lite.metrics import evaluate_clips
+    from tqd_lite.plots import frame_strip, stamp
+    from tqd_lite.provenance import provenance, write_result
+    from tqd_lite.train import load_denoiser, training_config_of
+    from tqd_lite.video_io import write_video
+
+    device = _device()
+    model = load_denoiser(args.checkpoint).to(device)
+    config = training_config_of(args.checkpoint)
+    labels = None
+    if args.label is not None:
+        if not 0 <= args.label < config.num_classes:
+            raise ValueError(f"--label must be in [0, {config.num_classes}) for {args.checkpoint}")
+        labels = torch.full((args.num_clips,), args.label)
+    profile = get_profile(args.profile)
+    block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint))
+    clips = sample_clips(
+        model,
+        make_noise_scheduler(config.prediction_type, config.beta_schedule),
+        args.num_clips,
+        profile.num_frames,
+        profile.frame_size,
+        args.steps,
+        labels,
+        args.guidance,
+        args.seed,
+        progress=not args.no_progress,
+    )
+    out = Path(args.out)
+    for i, clip in enumerate(clips):
+        write_video(out / f"sample_{i:03d}.mp4", clip)
+    axes = frame_strip(clips[:16])
+    stamp(axes[0, 0].figure, block)
+    axes[0, 0].figure.savefig(out / "samples.png", dpi=110, bbox_inches="tight")
+    metrics = evaluate_clips(clips)
+    write_result(out / "samples.json", {"steps": args.steps, "guidance": args.guidance, **metrics}, block)
+    print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
+
+
 def cmd_reproduce(args) -> None:
     from tqd_lite.dilemma import run_dilemma
+    from tqd_lite.paths import results_dir
 
     profile = get_profile(args.profile)
     start = time.perf_counter()
-    report = run_dilemma(profile, args.seed, progress=not args.no_progress)
-    d = report["dilemma"]
-    print(
-        f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
-        f"({d['num_clips']} clips)"
-    )
-    print(f"results: results/{profile.name}/dilemma/ ({time.perf_counter() - start:.0f} s)")
+    if args.what in ("dilemma", "all"):
+        report = run_dilemma(profile, args.seed, progress=not args.no_progress)
+        d = report["dilemma"]
+        print(
+            f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
+            f"({d['num_clips']} clips)"
+        )
+    if args.what in ("golden-model", "all"):
+        out = results_dir() / profile.name / "golden_model"
+        _train(profile, args.seed, "set_c", {}, out, not args.no_progress)
+    print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,9 +273,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="training steps (default: by size)")
     p.set_defaults(func=cmd_train_encoder)
 
+    from tqd_lite.train import TrainConfig
+
+    fields = ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(TrainConfig))
+    p = sub.add_parser(
+        "train",
+        help="train a video denoiser on a split of the pool (resumable)",
+        epilog=f"TrainConfig fields and defaults (the profile sets preset, steps, batch_size): {fields}",
+    )
+    _add_common(p)
+    p.add_argument(
+        "--split",
+        default="set_c",
+        choices=["set_a", "set_b", "set_c"],
+        help="training split (default: set_c, the golden clips)",
+    )
+    p.add_argument("--config", default=None, help="JSON or YAML file of TrainConfig fields")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override one TrainConfig field, e.g. --set steps=500 (repeatable)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="run folder (default: runs/PROFILE/SPLIT_seedSEED); "
+        "an existing one with the same settings is resumed",
+    )
+    p.add_argument("--export", default=None, metavar="PATH", help="also write inference-only weights here")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="FOLDER",
+        help="a scored folder (clips/ and scores.csv) instead of the profile's pool",
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="steps between sample-quality evaluations (default: the profile's)",
+    )
+    p.add_argument(
+        "--eval-clips",
+        type=int,
+        default=None,
+        metavar="N",
+        help="clips sampled per evaluation (default: the profile's metric_clips)",
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="sample clips from a trained denoiser")
+    _add_common(p)
+    p.add_argument("checkpoint", help="checkpoint.pt of a run, or exported weights")
+    p.add_argument("--num-clips", type=int, default=16)
+    p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
+    p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
+    p.add_argument("--label", type=int, default=None, help="class label (class-conditional models)")
+    p.add_argument("--out", default="samples", help="output folder (default: samples/)")
+    p.set_defaults(func=cmd_sample)
+
     p = sub.add_parser("reproduce", help="run an experiment end to end; results under results/PROFILE/")
     _add_common(p)
-    p.add_argument("what", choices=["dilemma", "all"], help="which experiment ('all': every one so far)")
+    p.add_argument(
+        "what", choices=["dilemma", "golden-model", "all"], help="which experiment ('all': every one so far)"
+    )
     p.set_defaults(func=cmd_reproduce)
     return parser
 

@@ -21,3 +21,8 @@ def results_dir() -> Path:
 def pool_dir(profile_name: str) -> Path:
     """The generated pool of a profile (not committed; ``python -m tqd_lite make-data`` builds it)."""
     return data_dir() / "pools" / profile_name
+
+
+def golden_model_path(profile_name: str) -> Path:
+    """The committed denoiser trained on the golden clips of a profile (``data/models/``)."""
+    return data_dir() / "models" / f"golden_{profile_name}.pt"

@@ -30,6 +30,12 @@ class Profile:
     encoder_steps: int
     # How many clips the metric demonstrations use per set.
     metric_clips: int
+    # The video diffusion model (tqd_lite.model presets, tqd_lite.train).
+    model_preset: str
+    train_steps: int
+    train_batch_size: int
+    eval_every: int  # steps between sample-quality evaluations of a training run
+    sample_steps: int  # DDIM steps when sampling for evaluation
 
     def with_overrides(self, **changes) -> Profile:
         """A copy with some sizes changed (for experiments and tests)."""
@@ -45,6 +51,11 @@ PROFILES: dict[str, Profile] = {
         encoder_train_clips=3072,
         encoder_steps=600,
         metric_clips=96,
+        model_preset="tiny",
+        train_steps=1000,
+        train_batch_size=16,
+        eval_every=250,
+        sample_steps=25,
     ),
     "full": Profile(
         name="full",
@@ -54,6 +65,11 @@ PROFILES: dict[str, Profile] = {
         encoder_train_clips=8192,
         encoder_steps=2000,
         metric_clips=256,
+        model_preset="small",
+        train_steps=2000,
+        train_batch_size=16,
+        eval_every=500,
+        sample_steps=50,
     ),
 }
 

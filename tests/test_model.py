@@ -1,0 +1,119 @@
+"""The denoisers, the diffusion helpers and classifier-free guidance."""
+
+import pytest
+import torch
+
+from tqd_lite.diffusion import guided, make_noise_scheduler, predicted_x0, sample_clips, training_target
+from tqd_lite.model import PRESETS, build_model, count_parameters, get_preset, parameter_groups
+
+
+@pytest.fixture(scope="module")
+def conditional_tiny():
+    torch.manual_seed(0)
+    return build_model("tiny", num_classes=3).eval()
+
+
+@pytest.mark.parametrize("preset", ["tiny", "tiny-p2", "unet3d-tiny"])
+def test_presets_keep_the_clip_shape(preset):
+    torch.manual_seed(0)
+    model = build_model(preset)
+    x = torch.randn(2, 3, 8, 16, 16)  # (B, C, F, H, W)
+    with torch.no_grad():
+        assert model(x, torch.tensor([0, 999])).shape == x.shape
+
+
+def test_small_preset_is_larger_and_keeps_32px_shape():
+    small, tiny = build_model("small"), build_model("tiny")
+    assert count_parameters(small) > count_parameters(tiny)
+    assert len(small.down_blocks) == len(tiny.down_blocks) + 1  # one more level for 32x32 frames
+    x = torch.randn(1, 3, 8, 32, 32)
+    with torch.no_grad():
+        assert small(x, torch.tensor([500])).shape == x.shape
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(ValueError, match="unknown model preset 'huge'.*'small'.*'tiny'"):
+        get_preset("huge")
+    with pytest.raises(ValueError, match="unknown model preset"):
+        build_model("huge")
+
+
+@pytest.mark.parametrize("preset", ["tiny", "unet3d-tiny"])
+def test_parameter_groups_partition_the_parameters(preset):
+    model = build_model(preset)
+    groups = parameter_groups(model)
+    names = [n for group in groups.values() for n in group]
+    assert sorted(names) == sorted(n for n, _ in model.named_parameters())  # each exactly once
+    assert groups["spatial"] and groups["temporal"] and groups["embedding"]
+    assert all(
+        ("temporal" in n or "time_mixer" in n or "temp_" in n or "transformer_in" in n)
+        for n in groups["temporal"]
+    )
+
+
+def test_temporal_parameters_are_what_mixes_frames():
+    """Zeroing the temporal blocks' output makes frames independent: a change to frame 0 leaves
+    frame 5's prediction unchanged. With them, it does not."""
+    torch.manual_seed(0)
+    model = build_model("tiny").eval()
+    x = torch.randn(1, 3, 8, 16, 16)
+    bumped = x.clone()
+    bumped[:, :, 0] += 1.0
+    t = torch.tensor([300])
+    with torch.no_grad():
+        assert not torch.allclose(model(x, t)[:, :, 5], model(bumped, t)[:, :, 5])
+        for name, p in model.named_parameters():
+            if name in parameter_groups(model)["temporal"] and "mix_factor" in name:
+                p.fill_(torch.inf)  # sigmoid(inf) = 1: keep only the spatial path
+        assert torch.allclose(model(x, t)[:, :, 5], model(bumped, t)[:, :, 5])
+
+
+def test_null_class_is_the_default_and_guidance_is_linear(conditional_tiny):
+    model = conditional_tiny
+    x, t = torch.randn(2, 3, 8, 16, 16), torch.tensor([400, 400])
+    labels, null = torch.tensor([0, 2]), torch.tensor([3, 3])
+    with torch.no_grad():
+        conditional, unconditional = model(x, t, labels), model(x, t, null)
+        assert torch.equal(model(x, t, None), unconditional)
+        assert not torch.allclose(conditional, unconditional)
+        assert torch.allclose(guided(model, x, t, labels, 1.0), conditional)
+        assert torch.allclose(guided(model, x, t, labels, 0.0), unconditional, atol=1e-5)
+        w = 7.5  # out_null + w (out_label - out_null)
+        expected = unconditional + w * (conditional - unconditional)
+        assert torch.allclose(guided(model, x, t, labels, w), expected, atol=1e-4)
+
+
+def test_out_of_range_label_is_an_error(conditional_tiny):
+    with pytest.raises(IndexError):
+        conditional_tiny(torch.randn(1, 3, 8, 16, 16), torch.tensor([1]), torch.tensor([4]))
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+def test_a_perfect_prediction_recovers_x0(prediction_type):
+    scheduler = make_noise_scheduler(prediction_type)
+    x0, noise = torch.rand(3, 3, 8, 16, 16) * 2 - 1, torch.randn(3, 3, 8, 16, 16)
+    t = torch.tensor([10, 500, 990])
+    x_t = scheduler.add_noise(x0, noise, t)
+    target = training_target(scheduler, x0, noise, t)
+    assert torch.allclose(predicted_x0(scheduler, x_t, t, target), x0, atol=1e-3)
+
+
+def test_unknown_prediction_type_is_an_error():
+    with pytest.raises(ValueError, match="prediction_type must be one of"):
+        make_noise_scheduler("sample")
+
+
+def test_sampling_is_seeded_and_in_range(conditional_tiny):
+    scheduler = make_noise_scheduler()
+    kwargs = dict(num_clips=2, num_frames=8, size=16, num_inference_steps=3, progress=False)
+    a = sample_clips(conditional_tiny, scheduler, seed=1, **kwargs)
+    b = sample_clips(conditional_tiny, scheduler, seed=1, **kwargs)
+    c = sample_clips(
+        conditional_tiny, scheduler, seed=1, class_labels=torch.tensor([0, 1]), guidance_scale=3.0, **kwargs
+    )
+    assert a.shape == (2, 3, 8, 16, 16) and torch.equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1 and not torch.allclose(a, c)
+
+
+def test_presets_table_names_architectures():
+    assert {p.architecture for p in PRESETS.values()} == {"factorized", "unet3d"}

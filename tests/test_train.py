@@ -1,0 +1,182 @@
+"""The training loop: a step learns, resume is exact, pluggable samplers, checkpoints, bad input."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from tqd_lite.dataset import VideoClipDataset
+from tqd_lite.diffusion import make_noise_scheduler
+from tqd_lite.model import build_model
+from tqd_lite.train import (
+    CHECKPOINT_FILE,
+    ClipBank,
+    TrainConfig,
+    diffusion_loss,
+    export_weights,
+    load_denoiser,
+    make_batch,
+    min_snr_weight,
+    train,
+    uniform_timesteps,
+    unit_weights,
+)
+from tqd_lite.video_io import VideoReadError
+
+FAST = TrainConfig(preset="tiny", steps=6, batch_size=2, warmup_steps=0, seed=3)
+
+
+@pytest.fixture(scope="module")
+def bank(golden_and_heldout):
+    golden, _ = golden_and_heldout
+    return ClipBank.from_float(golden[:12], mq=torch.linspace(0, 1, 12), vq=torch.linspace(1, 0, 12))
+
+
+def test_one_step_reduces_the_loss_on_a_fixed_batch(bank):
+    torch.manual_seed(0)
+    model = build_model("tiny")
+    scheduler = make_noise_scheduler("v_prediction")
+    config = dataclasses.replace(FAST, batch_size=8)
+    batch = make_batch(bank, config, 0, uniform_timesteps, unit_weights)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    before = diffusion_loss(model, scheduler, batch)
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = diffusion_loss(model, scheduler, batch)
+    assert after < before
+
+
+def test_a_killed_and_resumed_run_ends_with_the_same_weights(bank, tmp_path):
+    common = dict(checkpoint_every=3, log_every=1, progress=False)
+    whole = train(FAST, bank, tmp_path / "whole", **common)
+
+    calls = []
+
+    def killed_at_step_5(mq, vq, generator):  # the process dies during step 5 (0-based: 4)
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return uniform_timesteps(mq, vq, generator)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(FAST, bank, tmp_path / "split", timestep_sampler=killed_at_step_5, **common)
+    assert torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=False)["step"] == 3
+    resumed = train(FAST, bank, tmp_path / "split", **common)  # steps 3..5 again
+    assert resumed.history == whole.history
+    resumed_weights = resumed.model.state_dict()
+    for name, weight in whole.model.state_dict().items():
+        assert torch.equal(weight, resumed_weights[name]), name  # the EMA weights
+    raw_whole = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=False)["model"]
+    raw_split = torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=False)["model"]
+    assert all(torch.equal(raw_whole[k], raw_split[k]) for k in raw_whole)  # the raw weights
+
+
+def test_resuming_with_another_config_is_refused(bank, tmp_path):
+    train(FAST, bank, tmp_path, progress=False, stop_after=1)
+    with pytest.raises(ValueError, match="another training configuration.*learning_rate"):
+        train(dataclasses.replace(FAST, learning_rate=1e-4), bank, tmp_path, progress=False)
+
+
+def test_the_timestep_sampler_and_weights_are_pluggable(bank):
+    seen = {}
+
+    def late_timesteps(mq, vq, generator):
+        seen["mq"] = mq
+        return torch.full(mq.shape, 900)
+
+    def drop_all(timesteps, mq, vq, generator):
+        return torch.zeros(timesteps.shape)
+
+    batch = make_batch(bank, FAST, 5, late_timesteps, drop_all)
+    assert torch.equal(batch["timesteps"], torch.tensor([900, 900]))
+    index = torch.randint(
+        0, len(bank), (2,), generator=torch.Generator().manual_seed(FAST.seed * 1_000_003 + 5)
+    )
+    assert torch.equal(seen["mq"], bank.mq[index])  # the sampler sees each drawn clip's scores
+    loss = diffusion_loss(build_model("tiny"), make_noise_scheduler(), batch)
+    assert loss.item() == 0.0
+
+
+def test_a_sampler_outside_the_schedule_is_an_error(bank):
+    with pytest.raises(ValueError, match=r"timestep sampler must return 2 integers in \[0, 1000\)"):
+        make_batch(bank, FAST, 0, lambda mq, vq, g: torch.full(mq.shape, 1000), unit_weights)
+
+
+@pytest.mark.parametrize("prediction_type", ["v_prediction", "epsilon"])
+def test_min_snr_weights_match_the_closed_form(prediction_type):
+    scheduler = make_noise_scheduler(prediction_type)
+    abar = scheduler.alphas_cumprod
+    t = torch.tensor([0, 300, 700, 999])
+    snr = abar[t] / (1 - abar[t])
+    offset = 1 if prediction_type == "v_prediction" else 0
+    expected = torch.minimum(snr, torch.tensor(5.0)) / (snr + offset)
+    assert torch.allclose(min_snr_weight(scheduler, t, gamma=5.0), expected)
+    if prediction_type == "v_prediction":  # low noise weighs ~gamma / SNR, high noise ~SNR
+        assert expected[0] < 0.01 and float(expected[-1]) == pytest.approx(float(snr[-1]), rel=1e-3)
+
+
+def test_class_labels_and_null_dropout(golden_and_heldout):
+    golden, _ = golden_and_heldout
+    labelled = ClipBank.from_float(golden[:8], labels=torch.tensor([0, 1] * 4))
+    config = dataclasses.replace(FAST, num_classes=2, class_dropout=0.5, batch_size=64)
+    labels = make_batch(labelled, config, 0, uniform_timesteps, unit_weights)["labels"]
+    assert set(labels.tolist()) == {0, 1, 2} and 0.3 < (labels == 2).float().mean() < 0.7
+    with pytest.raises(ValueError, match="labels but TrainConfig.num_classes is 0"):
+        train(FAST, labelled, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("steps", 0), ("learning_rate", -1.0), ("class_dropout", 2.0), ("ema_max_decay", 1.0)],
+)
+def test_out_of_range_settings_name_the_field(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field} is out of range"):
+        TrainConfig(**{field: value})
+
+
+def test_unknown_preset_in_config_is_an_error():
+    with pytest.raises(ValueError, match="unknown model preset 'giant'"):
+        TrainConfig(preset="giant")
+
+
+def test_checkpoint_of_another_preset_is_refused(bank, tmp_path):
+    train(dataclasses.replace(FAST, steps=1), bank, tmp_path, progress=False)
+    path = tmp_path / CHECKPOINT_FILE
+    assert load_denoiser(path, preset="tiny").config.num_classes == 0
+    with pytest.raises(ValueError, match="holds a 'tiny' model, not the 'small' preset"):
+        load_denoiser(path, preset="small")
+    state = torch.load(path, weights_only=False)
+    state["model_config"]["preset"] = "small"  # a tiny model's weights labelled small
+    torch.save(state, tmp_path / "relabelled.pt")
+    with pytest.raises(ValueError, match="weights do not fit the 'small' preset"):
+        load_denoiser(tmp_path / "relabelled.pt")
+    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+        load_denoiser(tmp_path / "missing.pt")
+
+
+def test_exported_weights_are_small_and_load(bank, tmp_path):
+    result = train(dataclasses.replace(FAST, steps=2), bank, tmp_path, progress=False)
+    out = export_weights(tmp_path / CHECKPOINT_FILE, tmp_path / "model.pt", {"command": "test"})
+    assert out.stat().st_size < (tmp_path / CHECKPOINT_FILE).stat().st_size / 4
+    loaded = load_denoiser(out, preset="tiny")
+    for a, b in zip(loaded.state_dict().values(), result.model.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-2 * (1 + b.abs().max()))  # fp16 storage
+    assert '"command": "test"' in out.with_suffix(".json").read_text()
+
+
+def test_clip_bank_checks_its_input():
+    with pytest.raises(ValueError, match="uint8"):
+        ClipBank(torch.zeros(2, 3, 8, 16, 16), torch.zeros(2), torch.zeros(2))
+    with pytest.raises(ValueError, match="mq has 3 entries for 2 clips"):
+        ClipBank(torch.zeros(2, 3, 8, 16, 16, dtype=torch.uint8), torch.zeros(3), torch.zeros(2))
+
+
+def test_a_folder_of_wrong_size_clips_is_a_clear_error(video_folder):
+    folder, _ = video_folder  # 16x16 clips
+    expected = r"(?s)no readable clips.*wrong frame size: 16x16 \(HxW\), expected 32x32"
+    with pytest.raises(ValueError, match=expected):
+        VideoClipDataset.from_folder(folder, num_frames=8, size=32)
+    files = sorted(folder.glob("*.mp4"))
+    with pytest.raises(VideoReadError, match="wrong frame size: 16x16 .HxW., expected 32x32"):
+        ClipBank.from_dataset(VideoClipDataset(files, 8, 32), progress=False)

@@ -1,0 +1,119 @@
+"""The diffusion process, on diffusers' schedulers: noising, targets, x0 predictions, sampling.
+
+Training uses ``DDPMScheduler`` (the forward process ``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps``
+over ``T = 1000`` integer timesteps, larger t = noisier); sampling uses ``DDIMScheduler`` built
+from the same configuration. Clips live in [0, 1] everywhere else in tqd-lite and in [-1, 1]
+inside the model (:func:`to_model_range`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler
+from tqdm.auto import tqdm
+
+PREDICTION_TYPES = ("epsilon", "v_prediction")
+NUM_TRAIN_TIMESTEPS = 1000
+
+
+def make_noise_scheduler(
+    prediction_type: str = "v_prediction", beta_schedule: str = "squaredcos_cap_v2"
+) -> DDPMScheduler:
+    """The training scheduler. The cosine schedule (``squaredcos_cap_v2``) suits tiny frames:
+    a linear one destroys a 16x16 clip's content long before t = T [our choice]."""
+    if prediction_type not in PREDICTION_TYPES:
+        raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {prediction_type!r}")
+    return DDPMScheduler(
+        num_train_timesteps=NUM_TRAIN_TIMESTEPS,
+        beta_schedule=beta_schedule,
+        prediction_type=prediction_type,
+        clip_sample=False,
+    )
+
+
+def to_model_range(clip: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1]."""
+    return clip * 2 - 1
+
+
+def from_model_range(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1], clamped."""
+    return ((x + 1) / 2).clamp(0, 1)
+
+
+def _abar(scheduler: DDPMScheduler, timesteps: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``abar_t`` broadcast to ``like`` (B, C, F, H, W)."""
+    abar = scheduler.alphas_cumprod.to(like.device)[timesteps.to(like.device)].to(like.dtype)
+    return abar.view(-1, *([1] * (like.ndim - 1)))
+
+
+def training_target(
+    scheduler: DDPMScheduler, x0: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
+) -> torch.Tensor:
+    """What the model learns to predict: eps, or ``v = sqrt(abar) eps - sqrt(1 - abar) x0``."""
+    if scheduler.config.prediction_type == "epsilon":
+        return noise
+    return scheduler.get_velocity(x0, noise, timesteps)
+
+
+def predicted_x0(
+    scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
+) -> torch.Tensor:
+    """The clean clip implied by a model output (in model range)."""
+    abar = _abar(scheduler, timesteps, x_t)
+    if scheduler.config.prediction_type == "epsilon":
+        # x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
+        return (x_t - (1 - abar).sqrt() * model_output) / abar.sqrt()
+    # x0 = sqrt(abar) x_t - sqrt(1 - abar) v
+    return abar.sqrt() * x_t - (1 - abar).sqrt() * model_output
+
+
+def guided(
+    model, x: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor | None, guidance_scale: float
+) -> torch.Tensor:
+    """Classifier-free guidance: ``out_null + w (out_label - out_null)``; ``w = 1`` is plain conditional."""
+    if class_labels is None or guidance_scale == 1.0:
+        return model(x, t, class_labels)
+    null = torch.full_like(class_labels, model.config.num_classes)
+    both = model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null]))
+    conditional, unconditional = both.chunk(2)
+    return unconditional + guidance_scale * (conditional - unconditional)
+
+
+@torch.no_grad()
+def sample_clips(
+    model,
+    noise_scheduler: DDPMScheduler,
+    num_clips: int,
+    num_frames: int,
+    size: int,
+    num_inference_steps: int = 50,
+    class_labels: torch.Tensor | None = None,
+    guidance_scale: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+    on_step: Callable[[int, torch.Tensor], None] | None = None,
+) -> torch.Tensor:
+    """DDIM samples ``(num_clips, 3, F, H, W)`` in [0, 1], from seeded noise.
+
+    ``timestep_spacing="trailing"`` makes the first step start from t = T - 1, the noisiest
+    level the model was trained on. ``on_step(t, x0_hat)`` sees each step's x0 prediction.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    scheduler = DDIMScheduler.from_config(noise_scheduler.config, timestep_spacing="trailing")
+    scheduler.set_timesteps(num_inference_steps)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(num_clips, 3, num_frames, size, size, generator=generator).to(device)
+    if class_labels is not None:
+        class_labels = class_labels.to(device)
+    for t in tqdm(scheduler.timesteps, desc="sampling", disable=not progress, leave=False):
+        batch_t = torch.full((num_clips,), int(t), device=device)
+        output = guided(model, x, batch_t, class_labels, guidance_scale).float()
+        step = scheduler.step(output, t, x)
+        if on_step is not None:
+            on_step(int(t), from_model_range(step.pred_original_sample).cpu())
+        x = step.prev_sample
+    return from_model_range(x).cpu()

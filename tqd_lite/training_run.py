@@ -1,0 +1,188 @@
+"""A training run as an experiment: a profile's split, periodic evaluation, result files.
+
+:func:`run_training` trains a denoiser on one split of a profile's scored pool (Set-C, the
+golden clips, by default) in chunks of ``eval_every`` steps. After each chunk it samples clips
+from the EMA weights and measures their Fréchet distance to the held-out golden clips, so the
+run's report shows sample quality falling over training, not only the loss. Each chunk resumes
+from the checkpoint the previous one wrote, exactly as an interrupted run would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from tqd_lite.corpus import SCORES_FILE, read_scores
+from tqd_lite.diffusion import make_noise_scheduler, sample_clips
+from tqd_lite.dilemma import ensure_scored_pool, load_split
+from tqd_lite.metrics import evaluate_clips, frechet_video_distance
+from tqd_lite.model import build_model, count_parameters
+from tqd_lite.paths import pool_dir
+from tqd_lite.plots import frame_strip, stamp
+from tqd_lite.pool import CLIP_FOLDER
+from tqd_lite.profiles import Profile
+from tqd_lite.provenance import write_result
+from tqd_lite.train import CHECKPOINT_FILE, ClipBank, TrainConfig, train
+
+REPORT_FILE = "train.json"
+
+
+def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
+    """The profile's training configuration, with any field overridden."""
+    base = TrainConfig(
+        preset=profile.model_preset, steps=profile.train_steps, batch_size=profile.train_batch_size, seed=seed
+    )
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
+    if unknown:
+        raise ValueError(
+            f"unknown training setting(s) {sorted(unknown)}; known: "
+            f"{[f.name for f in dataclasses.fields(TrainConfig)]}"
+        )
+    return dataclasses.replace(base, **overrides)
+
+
+def scored_folder(profile: Profile, seed: int = 0, data: str | Path | None = None, progress: bool = True):
+    """``(table, folder)``: the profile's pool (built and scored on first use), or a scored folder
+    of your own (``clips/`` and ``scores.csv``, as ``make-data`` and ``make-sample`` write)."""
+    if data is None:
+        folder = pool_dir(profile.name)
+        return ensure_scored_pool(profile, seed, folder, progress=progress), folder
+    folder = Path(data)
+    if not (folder / SCORES_FILE).is_file():
+        raise FileNotFoundError(
+            f"no {SCORES_FILE} in {folder}: expected a scored folder with clips/ and {SCORES_FILE} "
+            f"(score one with `python -m tqd_lite score {folder / CLIP_FOLDER} --out {folder / SCORES_FILE}`)"
+        )
+    return read_scores(folder / SCORES_FILE), folder
+
+
+def load_bank(table: dict, folder: Path, profile: Profile, split: str) -> ClipBank:
+    """The clips of ``split`` in memory, with their scores."""
+    keep = table[split]
+    clips = load_split(table, split, folder, profile)
+    return ClipBank.from_float(clips, table["mq"][keep], table["vq"][keep])
+
+
+def evaluate(
+    model, config: TrainConfig, profile: Profile, reference: torch.Tensor, num_clips: int | None = None
+) -> tuple[dict, torch.Tensor]:
+    """Sample ``num_clips`` seeded clips (default: the profile's) and measure them against ``reference``."""
+    scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    size, frames = profile.frame_size, profile.num_frames
+    clips = sample_clips(
+        model,
+        scheduler,
+        num_clips or profile.metric_clips,
+        frames,
+        size,
+        profile.sample_steps,
+        seed=config.seed,
+        progress=False,
+    )
+    return evaluate_clips(clips, reference), clips
+
+
+def run_training(
+    profile: Profile,
+    config: TrainConfig,
+    out_dir: str | Path,
+    split: str = "set_c",
+    data: str | Path | None = None,
+    provenance_block: dict | None = None,
+    eval_every: int | None = None,
+    max_train_seconds: float | None = None,
+    eval_clips: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train on ``split`` with evaluations every ``eval_every`` steps; write the report and figures.
+
+    ``data``: a scored folder to train on instead of the profile's pool (see :func:`scored_folder`).
+    ``max_train_seconds``: stop at the first evaluation after this much training time (benchmarks).
+    ``eval_clips``: clips sampled per evaluation (default ``profile.metric_clips``).
+
+    Resumable: run it again with the same arguments and it continues from ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    eval_every = eval_every or profile.eval_every
+    table, folder = scored_folder(profile, config.seed, data, progress)
+    bank = load_bank(table, folder, profile, split)
+    reference = load_split(table, "heldout_golden", folder, profile)
+    torch.manual_seed(config.seed)
+    initial = build_model(config.preset, config.num_classes).eval()
+    metrics, _ = evaluate(initial, config, profile, reference, eval_clips)
+    evaluations = [{"step": 0, "train_seconds": 0.0, **metrics}]
+    start = time.perf_counter()
+    for stop in range(eval_every, config.steps + eval_every, eval_every):
+        result = train(config, bank, out_dir, stop_after=min(stop, config.steps), progress=progress)
+        metrics, clips = evaluate(result.model, config, profile, reference, eval_clips)
+        save_strip(clips[:8], out_dir / "samples" / f"step_{result.history[-1]['step']:06d}.png")
+        evaluations.append(
+            {"step": min(stop, config.steps), "train_seconds": round(result.total_seconds, 1), **metrics}
+        )
+        if max_train_seconds is not None and result.total_seconds >= max_train_seconds:
+            break
+    # the floor: how far the training clips themselves are from the held-out ones
+    floor = frechet_video_distance(bank.float_clips(torch.arange(len(bank))), reference)
+    report = {
+        "split": split,
+        "train_clips": len(bank),
+        "parameters": count_parameters(result.model),
+        "train_config": config.to_dict(),
+        "train_seconds": round(result.total_seconds, 1),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "evaluations": evaluations,
+        "frechet_distance_train_vs_heldout": floor,
+        "final": evaluations[-1],
+        "loss_history": result.history,
+    }
+    block = provenance_block or {}
+    write_result(out_dir / REPORT_FILE, report, block)
+    figure = training_figure(report)
+    if block:
+        stamp(figure, block)
+    figure.savefig(out_dir / "training.png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    save_strip(clips[:8], out_dir / "samples.png", block)
+    torch.save(clips, out_dir / "samples.pt")
+    return report
+
+
+def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None) -> None:
+    """Save clips as a frame strip (one row per clip), stamped with the provenance if given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure = frame_strip(clips)[0, 0].figure
+    if block:
+        stamp(figure, block)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def training_figure(report: dict):
+    """Loss (left) and the samples' Fréchet distance to held-out golden clips (right), over steps."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    steps = [h["step"] for h in report["loss_history"]]
+    left.plot(steps, [h["loss"] for h in report["loss_history"]], lw=1)
+    left.set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    evals = report["evaluations"]
+    right.plot([e["step"] for e in evals], [e["frechet_distance"] for e in evals], "o-")
+    right.axhline(report["frechet_distance_train_vs_heldout"], color="0.5", ls="--", label="training clips")
+    right.set(xlabel="step", ylabel="Fréchet distance", yscale="log", title="samples vs held-out golden")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def loss_curve(history: list[dict], ax=None):
+    """The loss history of a :class:`~tqd_lite.train.TrainResult`, on a log scale."""
+    ax = ax or plt.subplots(figsize=(5, 3))[1]
+    ax.plot([h["step"] for h in history], [h["loss"] for h in history], lw=1)
+    ax.set(xlabel="step", ylabel="loss", yscale="log")
+    return ax
+
+
+def checkpoint_path(out_dir: str | Path) -> Path:
+    return Path(out_dir) / CHECKPOINT_FILE
