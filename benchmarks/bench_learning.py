@@ -2,7 +2,7 @@
 
     python benchmarks/bench_learning.py --minutes 5
     python benchmarks/bench_learning.py --presets tiny unet3d-tiny --minutes 10 \
-        --out results/benchmarks/learning
+        --results results/benchmarks/learning_quick
 
 Trains each preset on the quick profile's golden clips (Set-C) with the same recipe for the same
 wall-clock budget, evaluating every ``--eval-every`` steps: samples from the EMA weights and their
@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
     parser.add_argument("--eval-clips", type=int, default=48)
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--out", default="runs/bench_learning", help="folder for the runs, JSON and figure")
+    parser.add_argument("--out", default="runs/bench_learning", help="folder for the training runs")
+    parser.add_argument("--results", default="runs/bench_learning/learning", help="JSON and PNG path stem")
     args = parser.parse_args()
     profile = get_profile(args.profile)
     out = Path(args.out)
@@ -68,7 +69,8 @@ def main() -> None:
             f"{preset}: {report['parameters']:,} parameters, {speed:.2f} s/step, "
             f"Fréchet distance {last['frechet_distance']:.2f} after {last['train_seconds']:.0f} s"
         )
-    write_result(out / "learning.json", {"presets": results}, block)
+    stem = Path(args.results)
+    write_result(stem.with_suffix(".json"), {"presets": results}, block)
     figure, ax = plt.subplots(figsize=(6, 3.5))
     for preset, result in results.items():
         evals = result["evaluations"]
@@ -86,7 +88,7 @@ def main() -> None:
     )
     ax.legend(fontsize=8)
     stamp(figure, block)
-    figure.savefig(out / "learning.png", dpi=110, bbox_inches="tight")
+    figure.savefig(stem.with_suffix(".png"), dpi=110, bbox_inches="tight")
     print(json.dumps({p: r["evaluations"][-1] for p, r in results.items()}, indent=1))
 
 

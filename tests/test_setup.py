@@ -60,12 +60,22 @@ def test_profiles_and_unknown_profile_error(monkeypatch):
 def test_readme_profile_table_matches_the_profiles():
     readme = (ROOT / "README.md").read_text()
     for name, profile in PROFILES.items():
-        row = re.search(rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \|", readme, flags=re.M)
+        row = re.search(
+            rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
+            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \|",
+            readme,
+            flags=re.M,
+        )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool = map(int, row.groups())
-        assert (h, w, f, pool) == (
+        h, w, f, pool, preset, steps, batch = row.groups()
+        assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
             profile.frame_size,
             profile.num_frames,
             profile.pool_size,
+        )
+        assert (preset, int(steps), int(batch)) == (
+            profile.model_preset,
+            profile.train_steps,
+            profile.train_batch_size,
         )
