@@ -73,7 +73,7 @@ def measure(args) -> dict:
             running = []
         marks.append(time.perf_counter())
         if step >= args.warmup:
-            for part, start, end in zip(PARTS, marks, marks[1:], strict=True):
+            for part, start, end in zip(PARTS, marks[:-1], marks[1:], strict=True):
                 seconds[part] += end - start
     total = sum(seconds.values())
     return {
