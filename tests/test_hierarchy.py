@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from tqd_lite.hierarchy import PARTS, commitment_curves, decompose
+from tqd_lite.diffusion import make_noise_scheduler, to_model_range, training_target
+from tqd_lite.hierarchy import PARTS, decompose, recovery_errors
 from tqd_lite.world import ClipSpec, render_clip
 
 
@@ -18,20 +19,25 @@ def test_layout_plus_detail_is_the_clip_and_a_still_clip_has_no_motion():
     assert decompose(parts["layout"])["detail"].norm() < 0.35 * parts["detail"].norm()
 
 
-def test_commitment_curves_run_from_one_to_zero_and_separate_the_parts():
-    target = render_clip(ClipSpec(seed=6))[None]
-    start = torch.rand_like(target)
-    blurred_target = decompose(target)["layout"]
-    # a made-up trajectory that fixes the layout first and the detail last
-    trajectory = [
-        (999, start),
-        (500, blurred_target + decompose(start)["detail"]),
-        (0, target),
-    ]
-    curves = commitment_curves(trajectory)
-    assert curves["t"] == [999, 500, 0]
-    for part in PARTS:
-        assert curves[part][0] == pytest.approx(1.0) and curves[part][-1] == 0.0
-    assert curves["layout"][1] < 0.3 < 0.9 < curves["detail"][1]
-    with pytest.raises(ValueError, match="at least two steps"):
-        commitment_curves(trajectory[:1])
+def test_a_model_that_knows_the_clip_recovers_every_part_and_a_blind_one_none():
+    clips = torch.stack([render_clip(ClipSpec(seed=s)) for s in (6, 7)])
+    scheduler = make_noise_scheduler("v_prediction")
+    x0 = to_model_range(clips)
+
+    def oracle(x_t, t):  # recovers the noise from x_t and the known clip, returns the true v
+        abar = scheduler.alphas_cumprod[t].view(-1, 1, 1, 1, 1)
+        noise = (x_t - abar.sqrt() * x0) / (1 - abar).sqrt()
+        return training_target(scheduler, x0, noise, t)
+
+    mean_colour = x0.mean(dim=(2, 3, 4), keepdim=True)
+
+    def blind(x_t, t):  # v such that x0_hat is each clip's mean colour: no layout, motion or detail
+        abar = scheduler.alphas_cumprod[t].view(-1, 1, 1, 1, 1)
+        return (abar.sqrt() * x_t - mean_colour) / (1 - abar).sqrt()
+
+    timesteps = [10, 500, 900]
+    perfect = recovery_errors(oracle, scheduler, clips, timesteps)
+    assert perfect["t"] == timesteps
+    assert max(max(perfect[part]) for part in PARTS) < 0.05  # float32 round-off at the extremes
+    hopeless = recovery_errors(blind, scheduler, clips, timesteps)
+    assert all(e == pytest.approx(1.0, abs=1e-3) for part in PARTS for e in hopeless[part])

@@ -1,17 +1,18 @@
-"""When does a sampler decide what? Layout, motion and detail along a sampling trajectory.
+"""What survives the noise? Layout, motion and detail of a clip, recovered from x_t.
 
-A clip splits into three parts that add up to it (or, for motion, that it determines):
+A clip splits into three parts:
 
 * ``layout``: each frame blurred (Gaussian, sigma = ``size / 8`` pixels): where the colours
   and the sprites are, without texture;
 * ``motion``: how the layout changes from frame to frame (temporal differences of ``layout``);
 * ``detail``: each frame minus its blurred copy: stripes, checkers, sharp edges.
 
-During DDIM sampling the model's x0 prediction ``x0_hat(t)`` changes at every step until it
-becomes the sample. For each part, :func:`commitment_curves` measures how far ``x0_hat(t)`` still
-is from the final sample, as a share of its distance at the first step: 1 means "not decided
-yet", 0 means "settled". TQD's premise (papers.md section 1) is that the layout and motion
-curves fall at high noise and the detail curve only at low noise.
+:func:`recovery_errors` noises clips to each timestep, asks a trained model for its guess of the
+clean clip ``x0_hat``, and measures for each part how far the guess is from the truth, relative
+to the part's own size (0: recovered exactly; 1: as wrong as guessing nothing, i.e. the clip's
+mean). The timestep where a part's error passes 1/2 is where the model can no longer learn that
+part from the noisy clip: TQD's premise (papers.md section 1) is that detail goes first and
+coarse structure last.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 
 from tqd_lite.clips import check_clip
 from tqd_lite.degrade import gaussian_blur_images
+from tqd_lite.diffusion import from_model_range, predicted_x0, to_model_range
 
 PARTS = ("layout", "motion", "detail")
 
@@ -37,22 +39,26 @@ def decompose(clips: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
-def commitment_curves(trajectory: list[tuple[int, torch.Tensor]]) -> dict[str, list[float]]:
-    """For ``[(t, x0_hat), ...]`` in sampling order (noisiest first): per part, the distance
-    still to go, ``|part(x0_hat(t)) - part(final)|`` divided by its value at the first step.
+@torch.no_grad()
+def recovery_errors(
+    model, noise_scheduler, clips: torch.Tensor, timesteps: list[int], seed: int = 0
+) -> dict[str, list[float]]:
+    """Relative error of each part of ``x0_hat`` for clips ``(B, 3, F, H, W)`` at each timestep.
 
-    Returns ``{"t": [...], "layout": [...], "motion": [...], "detail": [...]}``.
+    ``|part(x0_hat) - part(x0)| / |part(x0) - mean|``, summed over the batch, where ``mean`` is
+    each clip's mean colour for the layout and 0 for motion and detail. The same noise is used at
+    every timestep. Returns ``{"t": timesteps, "layout": [...], "motion": [...], "detail": [...]}``.
     """
-    if len(trajectory) < 2:
-        raise ValueError("a trajectory needs at least two steps")
-    final = decompose(trajectory[-1][1])
-    distances = {part: [] for part in PARTS}
-    for _, x0_hat in trajectory:
-        parts = decompose(x0_hat)
+    true = decompose(clips)
+    true["layout"] = true["layout"] - true["layout"].mean(dim=(2, 3, 4), keepdim=True)
+    noise = torch.randn(clips.shape, generator=torch.Generator().manual_seed(seed))
+    x0 = to_model_range(clips)
+    errors = {"t": list(timesteps), **{part: [] for part in PARTS}}
+    for t in timesteps:
+        batch_t = torch.full((len(clips),), t)
+        x_t = noise_scheduler.add_noise(x0, noise, batch_t)
+        guess = decompose(from_model_range(predicted_x0(noise_scheduler, x_t, batch_t, model(x_t, batch_t))))
+        guess["layout"] = guess["layout"] - clips.mean(dim=(2, 3, 4), keepdim=True)
         for part in PARTS:
-            distances[part].append((parts[part] - final[part]).norm().item())
-    curves = {"t": [t for t, _ in trajectory]}
-    for part in PARTS:
-        first = distances[part][0] or 1.0
-        curves[part] = [d / first for d in distances[part]]
-    return curves
+            errors[part].append(((guess[part] - true[part]).norm() / true[part].norm()).item())
+    return errors
