@@ -29,8 +29,7 @@ from tqd_lite.world import ClipSpec, render_clips
 PARTS = ("data", "forward", "backward", "optimizer_ema", "logging")
 
 
-def measure(args) -> dict:
-    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
+def measure(args, device: torch.device) -> dict:
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     bank = ClipBank.from_float(render_clips([ClipSpec(seed=i, size=args.size) for i in range(64)]))
     config = TrainConfig(preset=args.preset, batch_size=args.batch)
@@ -107,8 +106,9 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true", help="stay on the CPU even with a GPU")
     parser.add_argument("--out", default=None, help="also write the numbers to this JSON file")
     args = parser.parse_args()
-    block = provenance("-", 0, "cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
-    result = measure(args)
+    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
+    block = provenance("-", 0, device)
+    result = measure(args, device)
     print(
         f"{result['preset']} ({result['parameters']:,} parameters), batch {result['batch_size']} of "
         f"{'x'.join(map(str, result['clip_shape']))}, {result['precision']}"

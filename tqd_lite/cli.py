@@ -80,9 +80,13 @@ def cmd_score(args) -> None:
     print(json.dumps(dilemma_statistics(table), indent=2))
 
 
-def cmd_train_encoder(args) -> None:
+def _device():
     import torch
 
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cmd_train_encoder(args) -> None:
     from tqd_lite.encoder import EncoderTrainingConfig, save_encoder, train_encoder
     from tqd_lite.provenance import provenance
 
@@ -94,7 +98,7 @@ def cmd_train_encoder(args) -> None:
         steps=profile.encoder_steps if args.steps is None else args.steps,
         seed=args.seed,
     )
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = _device()
     block = provenance(profile.name, args.seed, device)  # before training: the code as it was run
     model, info = train_encoder(config, device, progress=not args.no_progress)
     last = info["losses"][-50:]
@@ -132,12 +136,6 @@ def training_overrides(config_file: str | None, settings: list[str]) -> dict:
             raise ValueError(f"--set expects field=value, got {item!r}")
         overrides[key.strip()] = _parse_value(value.strip())
     return overrides
-
-
-def _device():
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _train(profile, seed, split, overrides, out, progress, export=None, **run_options):

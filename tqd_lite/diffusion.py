@@ -70,6 +70,22 @@ def predicted_x0(
     return abar.sqrt() * x_t - (1 - abar).sqrt() * model_output
 
 
+@torch.no_grad()
+def guess_x0(
+    model,
+    scheduler: DDPMScheduler,
+    clips: torch.Tensor,
+    noise: torch.Tensor,
+    timesteps: torch.Tensor,
+    class_labels: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Noise clean ``clips`` (in [0, 1]) to ``timesteps`` with ``noise`` and return the model's
+    guess of the clean clips, ``x0_hat``, in [0, 1]."""
+    x_t = scheduler.add_noise(to_model_range(clips), noise, timesteps)
+    output = model(x_t, timesteps) if class_labels is None else model(x_t, timesteps, class_labels)
+    return from_model_range(predicted_x0(scheduler, x_t, timesteps, output))
+
+
 def guided(
     model, x: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor | None, guidance_scale: float
 ) -> torch.Tensor:

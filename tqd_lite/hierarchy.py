@@ -21,7 +21,7 @@ import torch
 
 from tqd_lite.clips import check_clip
 from tqd_lite.degrade import gaussian_blur_images
-from tqd_lite.diffusion import from_model_range, predicted_x0, to_model_range
+from tqd_lite.diffusion import guess_x0
 
 PARTS = ("layout", "motion", "detail")
 
@@ -39,7 +39,6 @@ def decompose(clips: torch.Tensor) -> dict[str, torch.Tensor]:
     }
 
 
-@torch.no_grad()
 def recovery_errors(
     model, noise_scheduler, clips: torch.Tensor, timesteps: list[int], seed: int = 0
 ) -> dict[str, list[float]]:
@@ -52,12 +51,9 @@ def recovery_errors(
     true = decompose(clips)
     true["layout"] = true["layout"] - true["layout"].mean(dim=(2, 3, 4), keepdim=True)
     noise = torch.randn(clips.shape, generator=torch.Generator().manual_seed(seed))
-    x0 = to_model_range(clips)
     errors = {"t": list(timesteps), **{part: [] for part in PARTS}}
     for t in timesteps:
-        batch_t = torch.full((len(clips),), t)
-        x_t = noise_scheduler.add_noise(x0, noise, batch_t)
-        guess = decompose(from_model_range(predicted_x0(noise_scheduler, x_t, batch_t, model(x_t, batch_t))))
+        guess = decompose(guess_x0(model, noise_scheduler, clips, noise, torch.full((len(clips),), t)))
         guess["layout"] = guess["layout"] - clips.mean(dim=(2, 3, 4), keepdim=True)
         for part in PARTS:
             errors[part].append(((guess[part] - true[part]).norm() / true[part].norm()).item())

@@ -36,9 +36,8 @@ from tqdm.auto import tqdm
 from tqd_lite.dataset import VideoClipDataset
 from tqd_lite.diffusion import (
     NUM_TRAIN_TIMESTEPS,
-    from_model_range,
+    guess_x0,
     make_noise_scheduler,
-    predicted_x0,
     to_model_range,
     training_target,
 )
@@ -383,7 +382,7 @@ def train(
                 "step": step,
                 "train_config": config.to_dict(),
                 "model_config": model_config(config.preset, config.num_classes),
-                "model": accelerator.unwrap_model(model).state_dict(),
+                "model": unwrapped.state_dict(),
                 "ema": ema_weights,
                 "ema_state": ema.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -448,12 +447,8 @@ def x0_predictions(
     Returns ``(len(timesteps), 3, F, H, W)`` in [0, 1]: what the model believes the clean clip
     is, as seen from each noise level (notebook 02).
     """
-    g = torch.Generator().manual_seed(seed)
-    x0 = to_model_range(clip)[None].expand(len(timesteps), *clip.shape)  # (T, 3, F, H, W)
-    noise = torch.randn(clip.shape, generator=g).expand_as(x0)
+    clips = clip[None].expand(len(timesteps), *clip.shape)  # (T, 3, F, H, W)
+    noise = torch.randn(clip.shape, generator=torch.Generator().manual_seed(seed)).expand_as(clips)
     t = torch.tensor(timesteps)
-    x_t = noise_scheduler.add_noise(x0, noise, t)
     labels = None if class_label is None else torch.full_like(t, class_label)
-    with torch.no_grad():
-        output = model(x_t, t, labels)
-    return from_model_range(predicted_x0(noise_scheduler, x_t, t, output))
+    return guess_x0(model, noise_scheduler, clips, noise, t, labels)
