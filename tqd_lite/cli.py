@@ -7,6 +7,7 @@ Commands
   train-encoder   train the Fréchet-distance encoder for one frame size
   train           train a video denoiser on a split of the pool (resumable), with evaluations
   sample          sample clips from a trained denoiser
+  analyze-gradients  TQD's gradient analysis: degraded vs golden gradients across timesteps
   reproduce WHAT  run an experiment end to end and write its result files
 
 Training settings are the fields of tqd_lite.train.TrainConfig: the profile gives defaults,
@@ -215,6 +216,30 @@ def cmd_sample(args) -> None:
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
 
 
+def cmd_analyze_gradients(args) -> None:
+    from tqd_lite.gradient_run import (
+        default_analysis_config,
+        default_checkpoints,
+        run_gradient_analysis,
+        summary_lines,
+    )
+    from tqd_lite.paths import results_dir
+    from tqd_lite.provenance import provenance
+
+    profile = get_profile(args.profile)
+    config = default_analysis_config(profile, args.seed, **training_overrides(None, args.set))
+    checkpoints = args.checkpoint or default_checkpoints(profile)
+    out = Path(args.out) if args.out else results_dir() / profile.name / "gradients"
+    block = provenance(profile.name, args.seed, _device(), analysis_config=config.to_dict())
+    start = time.perf_counter()
+    grids = run_gradient_analysis(
+        profile, config, checkpoints, out, block, args.data, args.preset, progress=not args.no_progress
+    )
+    for line in summary_lines(grids):
+        print(line)
+    print(f"results: {out} ({time.perf_counter() - start:.0f} s)")
+
+
 def cmd_reproduce(args) -> None:
     from tqd_lite.dilemma import run_dilemma
     from tqd_lite.paths import results_dir
@@ -332,6 +357,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", type=int, default=None, help="class label (class-conditional models)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.set_defaults(func=cmd_sample)
+
+    from tqd_lite.gradient_analysis import GradientAnalysisConfig
+
+    fields = ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(GradientAnalysisConfig))
+    p = sub.add_parser(
+        "analyze-gradients",
+        help="gradient similarity of degraded to golden clips across timesteps (TQD's analysis)",
+        epilog=f"GradientAnalysisConfig fields (the profile sets timesteps, pairs, batch_size, strengths): "
+        f"{fields}. Lists as JSON, e.g. --set timesteps=[5,500,950]",
+    )
+    _add_common(p)
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a trained denoiser, one per prediction type (repeatable; default: the profile's "
+        "committed golden models, data/models/golden_PROFILE[_epsilon].pt)",
+    )
+    p.add_argument("--preset", default=None, help="refuse checkpoints of another model preset")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override one GradientAnalysisConfig field, e.g. --set pairs=2 (repeatable)",
+    )
+    p.add_argument("--data", default=None, metavar="FOLDER", help="a scored folder instead of the pool")
+    p.add_argument("--out", default=None, help="result folder (default: results/PROFILE/gradients)")
+    p.set_defaults(func=cmd_analyze_gradients)
 
     p = sub.add_parser("reproduce", help="run an experiment end to end; results under results/PROFILE/")
     _add_common(p)

@@ -23,6 +23,8 @@ def pool_dir(profile_name: str) -> Path:
     return data_dir() / "pools" / profile_name
 
 
-def golden_model_path(profile_name: str) -> Path:
-    """The committed denoiser trained on the golden clips of a profile (``data/models/``)."""
-    return data_dir() / "models" / f"golden_{profile_name}.pt"
+def golden_model_path(profile_name: str, prediction_type: str = "v_prediction") -> Path:
+    """The committed denoiser trained on the golden clips of a profile (``data/models/``):
+    ``golden_PROFILE.pt`` (v prediction, the default) or ``golden_PROFILE_epsilon.pt``."""
+    suffix = "" if prediction_type == "v_prediction" else f"_{prediction_type}"
+    return data_dir() / "models" / f"golden_{profile_name}{suffix}.pt"

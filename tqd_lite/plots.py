@@ -111,3 +111,97 @@ def stamp(figure, block: dict) -> None:
         color="0.4",
         va="bottom",
     )
+
+
+# ----------------------------------------------------------------------------- gradient analysis
+KIND_COLOURS = {
+    "blur": "#1f77b4",
+    "downsample": "#17becf",
+    "quantise": "#6a5acd",
+    "freeze": "#d62728",
+    "stutter": "#ff7f0e",
+    "slow_down": "#8c564b",
+}
+PREDICTION_NAMES = {"v_prediction": "v prediction", "epsilon": "epsilon prediction"}
+
+
+def _variant_style(variant: dict) -> dict:
+    if variant["family"] == "control":
+        return {"color": "0.45", "linestyle": "--", "marker": "x"}
+    faded = variant["strength"] < 1.0
+    return {"color": KIND_COLOURS[variant["kind"]], "linestyle": ":" if faded else "-", "marker": "o"}
+
+
+def similarity_plot(
+    grid: dict, measure: str = "paired_batch", group: str = "all", variants=None, ax=None, log: bool = True
+):
+    """``1 - cos`` (log scale) or ``cos`` against t, one line per variant with its 95% CI band,
+    and the golden-vs-golden ceiling (black). Lower ``1 - cos`` = more golden-like."""
+    from tqd_lite.gradient_analysis import curve
+
+    ax = ax if ax is not None else plt.gca()
+    chosen = [v for v in grid["variants"] if variants is None or v["name"] in variants]
+    ceiling = "ceiling_clip" if measure == "paired_clip" else "ceiling_batch"
+    lines = [(v["name"], curve(grid, measure, v["name"], group), _variant_style(v)) for v in chosen]
+    lines.append(("golden vs golden", curve(grid, ceiling, "", group), {"color": "k", "linestyle": "-."}))
+    for name, c, style in lines:
+        y, low, high = (
+            (1 - c.mean, 1 - c.mean - c.half_width, 1 - c.mean + c.half_width)
+            if log
+            else (c.mean, c.mean - c.half_width, c.mean + c.half_width)
+        )
+        ax.plot(c.timesteps, y, label=name, markersize=3, linewidth=1.2, **style)
+        if c.n > 1:
+            ax.fill_between(
+                c.timesteps, np.clip(low, 1e-6, None) if log else low, high, color=style["color"], alpha=0.12
+            )
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylabel("1 - cos (log)")
+    else:
+        ax.set_ylabel("cos")
+    ax.set_xlabel("timestep t (noisier ->)")
+    ax.set_title(f"{group} parameters", fontsize=9)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def similarity_figure(grids: dict, measure: str = "paired_batch", groups=("all", "spatial", "temporal")):
+    """Rows: the prediction types in ``grids`` (``{prediction type: grid}``); columns: layer groups."""
+    rows = list(grids)
+    figure, axes = plt.subplots(
+        len(rows), len(groups), figsize=(4.2 * len(groups), 3.3 * len(rows)), squeeze=False, sharex=True
+    )
+    for r, prediction in enumerate(rows):
+        for c, group in enumerate(groups):
+            similarity_plot(grids[prediction], measure, group, ax=axes[r, c])
+            axes[r, c].set_title(f"{PREDICTION_NAMES.get(prediction, prediction)}: {group}", fontsize=9)
+    axes[0, -1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    figure.suptitle(f"Gradient cosine to golden ({measure.replace('_', ' ')}), mean and 95% CI", y=1.0)
+    figure.tight_layout()
+    return figure
+
+
+def mse_control_plot(grid: dict, timestep: int, measure: str = "paired_batch", group: str = "all", ax=None):
+    """Each variant's cosine at one timestep against how much it changed the pixels (the
+    pixel-MSE control): at equal MSE, does the kind of damage still matter?"""
+    from tqd_lite.gradient_analysis import curve
+
+    ax = ax if ax is not None else plt.gca()
+    if timestep not in grid["timesteps"]:
+        raise ValueError(f"timestep {timestep} is not on this grid {grid['timesteps']}")
+    i = grid["timesteps"].index(timestep)
+    for v in grid["variants"]:
+        c = curve(grid, measure, v["name"], group)
+        style = _variant_style(v)
+        ax.errorbar(
+            v["pixel_mse"], c.mean[i], yerr=c.half_width[i], fmt=style["marker"], color=style["color"]
+        )
+        ax.annotate(
+            v["name"], (v["pixel_mse"], c.mean[i]), fontsize=6, xytext=(3, 3), textcoords="offset points"
+        )
+    ax.set_xlabel("pixel MSE of the degradation")
+    ax.set_ylabel("cos to golden")
+    ax.set_title(f"t = {timestep} ({group} parameters)", fontsize=9)
+    ax.grid(alpha=0.3)
+    return ax

@@ -36,6 +36,11 @@ class Profile:
     train_batch_size: int
     eval_every: int  # steps between sample-quality evaluations of a training run
     sample_steps: int  # DDIM steps when sampling for evaluation
+    # The gradient-similarity analysis (tqd_lite.gradient_analysis).
+    grad_timesteps: tuple[int, ...]
+    grad_pairs: int  # independent pairs of golden batches per timestep
+    grad_batch_size: int
+    grad_strengths: tuple[float, ...]
 
     def with_overrides(self, **changes) -> Profile:
         """A copy with some sizes changed (for experiments and tests)."""
@@ -56,6 +61,10 @@ PROFILES: dict[str, Profile] = {
         train_batch_size=16,
         eval_every=250,
         sample_steps=25,
+        grad_timesteps=(5, 25, 100, 250, 500, 750, 950),
+        grad_pairs=3,
+        grad_batch_size=8,
+        grad_strengths=(1.0,),
     ),
     "full": Profile(
         name="full",
@@ -70,6 +79,10 @@ PROFILES: dict[str, Profile] = {
         train_batch_size=16,
         eval_every=500,
         sample_steps=25,  # each evaluation samples 256 clips: 50 steps would double its CPU time
+        grad_timesteps=(5, 10, 25, 50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 975),
+        grad_pairs=10,
+        grad_batch_size=8,
+        grad_strengths=(0.5, 1.0),
     ),
 }
 

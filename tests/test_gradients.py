@@ -1,0 +1,268 @@
+"""Per-sample gradients, group cosines and the gradient-similarity analysis."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from tqd_lite.cli import main
+from tqd_lite.degrade import freeze
+from tqd_lite.diffusion import make_noise_scheduler
+from tqd_lite.gradient_analysis import (
+    GradientAnalysisConfig,
+    Variant,
+    analyze,
+    apply_variant,
+    crossing_timestep,
+    mean_ci,
+    mse_matched_blur,
+    pixel_mse,
+)
+from tqd_lite.gradient_run import load_analysis_model
+from tqd_lite.gradients import (
+    batch_mean,
+    check_timesteps,
+    group_cosines,
+    layer_groups,
+    looped_gradients,
+    per_sample_gradients,
+)
+from tqd_lite.model import build_model
+from tqd_lite.paths import data_dir, golden_model_path
+from tqd_lite.widgets import GradientExplorer
+from tqd_lite.world import ClipSpec, render_clips
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    return build_model("tiny").eval(), make_noise_scheduler("v_prediction")
+
+
+@pytest.fixture(scope="module")
+def small_clips():
+    """Eight 8x8 clips of 4 frames, in [0, 1]: enough for two batches of four."""
+    return render_clips([ClipSpec(seed=i, num_frames=4, size=8) for i in range(8)])
+
+
+def _inputs(n=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x0 = torch.rand(n, 3, 4, 8, 8, generator=g) * 2 - 1
+    return x0, torch.randn(x0.shape, generator=g), torch.tensor([5, 500, 990][:n])
+
+
+def _flat(gradients: dict) -> torch.Tensor:
+    return torch.cat([g.flatten(1) for g in gradients.values()], dim=1)  # (B, num_weights)
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal to float32 precision, clip by clip: the difference is a millionth of the gradient's
+    size (the same terms summed in another order differ in their last bits; parameters whose
+    gradient is zero in exact arithmetic, like a bias just before a GroupNorm, are pure round-off)."""
+    return bool(((a - b).norm(dim=-1) <= 1e-5 * b.norm(dim=-1) + 1e-10).all())
+
+
+# ----------------------------------------------------------------------------- gradients
+def test_vmapped_per_sample_gradients_equal_looped_backward_passes(tiny):
+    model, scheduler = tiny
+    x0, noise, t = _inputs()
+    vmapped = per_sample_gradients(model, scheduler, x0, noise, t)
+    looped = looped_gradients(model, scheduler, x0, noise, t)
+    assert vmapped.keys() == looped.keys()
+    for name in looped:
+        assert vmapped[name].shape == looped[name].shape
+        assert vmapped[name].shape[0] == 3
+    assert _close(_flat(vmapped), _flat(looped))
+    chunked = per_sample_gradients(model, scheduler, x0, noise, t, chunk_size=2)
+    assert _close(_flat(chunked), _flat(vmapped))
+
+
+def test_mean_of_per_sample_gradients_is_the_minibatch_gradient(tiny):
+    """d/dtheta of (1/B) sum_i L_i is the mean of the per-clip gradients."""
+    model, scheduler = tiny
+    x0, noise, t = _inputs()
+    per_sample = batch_mean(per_sample_gradients(model, scheduler, x0, noise, t))
+    model.zero_grad()
+    x_t = scheduler.add_noise(x0, noise, t)
+    target = scheduler.get_velocity(x0, noise, t)
+    losses = (model(x_t, t) - target).pow(2).mean(dim=(1, 2, 3, 4))
+    losses.mean().backward()
+    batch_gradient = torch.cat([p.grad.flatten() for p in model.parameters()])
+    assert _close(_flat(per_sample)[0], batch_gradient)
+    model.zero_grad()
+
+
+def test_cosine_of_identical_gradients_is_one_and_of_known_angles_is_exact():
+    a = {"w": torch.tensor([[1.0, 0.0]]), "b": torch.tensor([[0.0]])}
+    b = {"w": torch.tensor([[1.0, 1.0]]), "b": torch.tensor([[2.0]])}
+    groups = {"all": ["w", "b"], "w": ["w"]}
+    same = group_cosines(a, a, {"w": ["w"]})
+    assert same["w"].item() == pytest.approx(1.0, abs=1e-12)
+    cos = group_cosines(a, b, groups)
+    assert cos["w"].item() == pytest.approx(1 / math.sqrt(2))  # 45 degrees
+    assert cos["all"].item() == pytest.approx(1 / math.sqrt(6))  # <(1,0,0),(1,1,2)> / sqrt(6)
+
+
+def test_cosine_of_a_real_gradient_with_itself_is_one_in_every_group(tiny):
+    model, scheduler = tiny
+    grads = per_sample_gradients(model, scheduler, *_inputs(2))
+    for group, cos in group_cosines(grads, grads, layer_groups(model)).items():
+        assert torch.allclose(cos, torch.ones(2, dtype=torch.float64), atol=1e-10), group
+
+
+def test_layer_groups_split_spatial_and_temporal_and_cover_every_block(tiny):
+    model, _ = tiny
+    groups = layer_groups(model)
+    names = [n for n, _ in model.named_parameters()]
+    assert groups["all"] == names
+    assert not set(groups["spatial"]) & set(groups["temporal"])
+    blocks = [g for g in groups if g.startswith("block:")]
+    assert {"block:down_blocks.0", "block:mid_block", "block:up_blocks.2", "block:io"} <= set(blocks)
+    assert sorted(n for g in blocks for n in groups[g]) == sorted(names)  # a partition
+
+
+def test_gradient_sets_of_different_shapes_are_refused(tiny):
+    model, scheduler = tiny
+    x0, noise, t = _inputs(2)
+    with pytest.raises(ValueError, match="same shape"):
+        per_sample_gradients(model, scheduler, x0, noise[:, :, :2], t)
+    a = {"w": torch.zeros(2, 3)}
+    with pytest.raises(ValueError, match="shapes"):
+        group_cosines(a, {"w": torch.zeros(2, 4)}, {"all": ["w"]})
+    with pytest.raises(ValueError, match="different models"):
+        group_cosines(a, {"v": torch.zeros(2, 3)}, {"all": ["w"]})
+
+
+@pytest.mark.parametrize("timesteps, message", [([], "empty"), ([5, 1000], "outside"), ([-1], "outside")])
+def test_bad_timestep_grids_are_refused(timesteps, message):
+    with pytest.raises(ValueError, match=message):
+        check_timesteps(timesteps)
+    with pytest.raises(ValueError, match=message):
+        GradientAnalysisConfig(timesteps=tuple(timesteps))
+
+
+def test_bad_analysis_settings_are_refused():
+    with pytest.raises(ValueError, match="unknown degradation"):
+        GradientAnalysisConfig(kinds=("smudge",))
+    with pytest.raises(ValueError, match="controls must be motion"):
+        GradientAnalysisConfig(controls=("blur",))
+    with pytest.raises(ValueError, match="strengths"):
+        GradientAnalysisConfig(strengths=(0.0,))
+
+
+def test_a_checkpoint_of_another_preset_is_refused():
+    path = golden_model_path("quick")
+    with pytest.raises(ValueError, match="small"):
+        load_analysis_model(path, preset="small")
+    model, scheduler, info = load_analysis_model(path)
+    assert info["prediction_type"] == scheduler.config.prediction_type == "v_prediction"
+
+
+# ----------------------------------------------------------------------------- the analysis
+def test_mse_matched_blur_hits_the_motion_degradations_pixel_mse(small_clips):
+    target = pixel_mse(freeze(small_clips, 1.0), small_clips)
+    matched = mse_matched_blur(small_clips, target)
+    reachable = target < 0.9 * pixel_mse(
+        mse_matched_blur(small_clips, torch.full_like(target, 9.0)), small_clips
+    )
+    got = pixel_mse(matched, small_clips)
+    assert torch.allclose(got[reachable], target[reachable], rtol=1e-3)
+    assert torch.equal(apply_variant(Variant("blur~freeze", 1.0), small_clips), matched)
+
+
+def test_analysis_grid_has_every_measure_and_sane_values(tiny, small_clips):
+    model, scheduler = tiny
+    config = GradientAnalysisConfig(timesteps=(5, 900), pairs=2, batch_size=2, kinds=("blur", "freeze"))
+    grid = analyze(model, scheduler, small_clips, config, progress=False)
+    names = [v["name"] for v in grid["variants"]]
+    assert names == ["blur@1", "freeze@1", "blur~freeze@1", "blur~slow_down@1"]
+    for measure in ("paired_batch", "unpaired_batch", "paired_clip"):
+        values = np.asarray(grid["measures"][measure]["blur@1"]["temporal"])
+        assert values.shape == (2, 2)  # (timesteps, pairs)
+        assert np.all(np.abs(values) <= 1 + 1e-9)
+    assert np.asarray(grid["ceiling"]["batch"]["all"]).shape == (2, 2)
+    assert all(v["pixel_mse"] > 0 for v in grid["variants"])
+    with pytest.raises(ValueError, match="two independent batches"):
+        analyze(model, scheduler, small_clips[:3], config, progress=False)
+
+
+def test_explorer_point_reproduces_the_grids_first_pair(tiny, small_clips):
+    model, scheduler = tiny
+    config = GradientAnalysisConfig(timesteps=(100,), pairs=2, batch_size=2, kinds=("stutter",), controls=())
+    grid = analyze(model, scheduler, small_clips, config, progress=False)
+    explorer = GradientExplorer({"v_prediction": grid}, {"v_prediction": (model, scheduler)}, small_clips)
+    point = explorer.compute_point("v_prediction", "stutter", 1.0, 100)
+    cached = grid["measures"]["paired_batch"]["stutter@1"]["spatial"][0][0]
+    assert point["paired_batch"]["spatial"] == pytest.approx(cached, abs=1e-6)
+    explorer.widget()  # builds headless
+
+
+def test_mean_ci_matches_the_student_t_interval():
+    mean, half = mean_ci([[1.0, 2.0, 3.0]])
+    assert mean[0] == 2.0
+    assert half[0] == pytest.approx(stats.t.ppf(0.975, 2) / math.sqrt(3))
+
+
+def test_crossing_is_interpolated_where_visual_overtakes_motion():
+    t = [0, 100, 200]
+    grid = {
+        "timesteps": t,
+        "config": {"strengths": [1.0]},
+        "variants": [
+            {"name": "blur@1", "family": "visual", "strength": 1.0},
+            {"name": "freeze@1", "family": "motion", "strength": 1.0},
+        ],
+        # visual: 0.2, 0.6, 0.9; motion: 0.9, 0.8, 0.7 -> gap -0.7, -0.2, +0.2: crossing at t = 150
+        "measures": {
+            "paired_batch": {
+                "blur@1": {"all": [[0.2, 0.2], [0.6, 0.6], [0.9, 0.9]]},
+                "freeze@1": {"all": [[0.9, 0.9], [0.8, 0.8], [0.7, 0.7]]},
+            }
+        },
+    }
+    assert crossing_timestep(grid, "paired_batch", "all") == pytest.approx(150.0)
+    grid["measures"]["paired_batch"]["blur@1"]["all"] = [[0.1, 0.1]] * 3
+    assert crossing_timestep(grid, "paired_batch", "all") is None
+
+
+def test_cli_writes_a_grid_with_provenance_and_reuses_it(tmp_path, capsys):
+    out = tmp_path / "grads"
+    argv = [
+        "analyze-gradients",
+        "--data",
+        str(data_dir() / "sample"),
+        "--checkpoint",
+        str(golden_model_path("quick")),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--set",
+        "timesteps=[5,950]",
+        "--set",
+        "pairs=1",
+        "--set",
+        "batch_size=1",
+        "--set",
+        'kinds=["blur","freeze"]',
+        "--set",
+        "controls=[]",
+    ]
+    assert main(argv) == 0
+    grid = json.loads((out / "v_prediction.json").read_text())
+    assert {"command", "profile", "seed", "device"} <= grid["provenance"].keys()
+    assert grid["provenance"]["analysis_config"]["timesteps"] == [5, 950]
+    assert grid["timesteps"] == [5, 950] and (out / "gradients.png").is_file()
+    stamp = (out / "v_prediction.json").stat().st_mtime_ns
+    assert main(argv) == 0  # same settings: read from disk, not recomputed
+    assert (out / "v_prediction.json").stat().st_mtime_ns == stamp
+    assert "visual overtakes motion" in capsys.readouterr().out
+
+
+def test_cli_rejects_an_empty_grid_and_unknown_settings(capsys):
+    assert main(["analyze-gradients", "--set", "timesteps=[]"]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert main(["analyze-gradients", "--set", "wobble=1"]) == 2
+    assert "wobble" in capsys.readouterr().err

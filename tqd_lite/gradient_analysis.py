@@ -1,0 +1,317 @@
+"""TQD's gradient-similarity analysis: when does a degraded clip teach what a golden clip teaches?
+
+For every timestep t of a grid and every degradation (papers.md, section 1; method [our choice]):
+
+1. Draw a *pair* of independent golden batches A and B (``batch_size`` clips each) and their noise.
+2. Degrade A and B with every variant (the degradations of :mod:`tqd_lite.degrade` at each
+   strength, plus pixel-MSE-matched controls, below). A degraded clip keeps the noise of its
+   golden original, and all of them share t: the comparison isolates what the degradation changed.
+3. Per-clip gradients of the denoising loss (:mod:`tqd_lite.gradients`), golden and degraded.
+4. Cosines, per layer group:
+
+   * ``paired_batch``: ``cos(mean_i g(a_i), mean_i g(d(a_i)))``, the minibatch gradient of a golden
+     batch against that of the same batch degraded (and the same for B);
+   * ``unpaired_batch``: the golden batch A against the degraded batch B (other clips, other noise),
+     so the question is the one training faces: is a degraded batch a stand-in for a golden one?
+   * ``paired_clip``: ``cos(g(a_i), g(d(a_i)))`` for single clips, averaged over the batch;
+   * the **ceiling**: ``cos(mean g(A), mean g(B))``, one independent golden batch against another.
+     An unpaired degraded batch that reaches it is as good as more golden data; the ceiling is
+     below 1 because minibatch gradients are noisy, and rises with ``batch_size``.
+
+Every pair is seeded by ``(seed, pair)`` and keeps its clips and noise at every t, so curves over t
+differ only by t. Means and 95% confidence intervals are over pairs (one value per pair: its two
+batches averaged).
+
+**The pixel-MSE control.** A motion degradation of a moving clip changes far more pixels than a
+mild blur. If degraded gradients stayed close to golden ones simply because little changed, a
+blur would look golden-like for that reason alone. The ``blur~KIND`` variants blur each clip
+with the sigma whose pixel MSE equals what motion degradation KIND (at the grid's top strength)
+does to that same clip: visual damage of the same size as the motion damage.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from scipy import stats
+from tqdm.auto import tqdm
+
+from tqd_lite.clips import check_clip
+from tqd_lite.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS, gaussian_blur_images
+from tqd_lite.diffusion import to_model_range
+from tqd_lite.gradients import batch_mean, check_timesteps, group_cosines, layer_groups, per_sample_gradients
+
+MEASURES = ("paired_batch", "unpaired_batch", "paired_clip")
+MAIN_GROUPS = ("all", "spatial", "temporal")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of degrading the golden clips."""
+
+    kind: str  # a key of DEGRADATIONS, or "blur~KIND" for the MSE-matched control of motion KIND
+    strength: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}@{self.strength:g}"
+
+    @property
+    def family(self) -> str:
+        if "~" in self.kind:
+            return "control"
+        return "visual" if self.kind in VISUAL_DEGRADATIONS else "motion"
+
+
+@dataclass(frozen=True)
+class GradientAnalysisConfig:
+    """The grid of one analysis; every size is explicit so a result file can be re-run exactly."""
+
+    timesteps: tuple[int, ...] = (5, 25, 100, 250, 400, 550, 700, 850, 950)
+    pairs: int = 4  # independent (A, B) batch pairs per timestep
+    batch_size: int = 8  # clips per batch
+    kinds: tuple[str, ...] = tuple(DEGRADATIONS)
+    strengths: tuple[float, ...] = (1.0,)
+    controls: tuple[str, ...] = ("freeze", "slow_down")  # motion kinds that get a blur~KIND control
+    seed: int = 0
+    chunk_size: int | None = None  # clips per vectorised gradient chunk (None: a whole batch)
+
+    def __post_init__(self):
+        check_timesteps(self.timesteps, "timesteps")
+        if self.pairs < 1 or self.batch_size < 1:
+            raise ValueError(f"pairs and batch_size must be >= 1, got {self.pairs} and {self.batch_size}")
+        unknown = [k for k in self.kinds if k not in DEGRADATIONS]
+        if unknown:
+            raise ValueError(f"unknown degradation(s) {unknown}; expected some of {sorted(DEGRADATIONS)}")
+        bad_controls = [k for k in self.controls if k not in MOTION_DEGRADATIONS]
+        if bad_controls:
+            raise ValueError(
+                f"controls must be motion degradations {sorted(MOTION_DEGRADATIONS)}, got {bad_controls}"
+            )
+        if not self.strengths or any(not 0 < s <= 1 for s in self.strengths):
+            raise ValueError(f"strengths must be in (0, 1], got {self.strengths}")
+
+    def variants(self) -> list[Variant]:
+        plain = [Variant(kind, s) for kind in self.kinds for s in self.strengths]
+        return plain + [Variant(f"blur~{kind}", max(self.strengths)) for kind in self.controls]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- variants
+def pixel_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean squared pixel difference of each clip pair: ``(B,)``."""
+    return (a - b).pow(2).mean(dim=(1, 2, 3, 4))
+
+
+def mse_matched_blur(clips: torch.Tensor, target_mse: torch.Tensor, iterations: int = 30) -> torch.Tensor:
+    """Blur each clip with the Gaussian sigma whose pixel MSE equals its ``target_mse``.
+
+    Bisection on sigma in [0, frame width] (the blur's MSE grows with sigma). A target beyond
+    what blurring the whole frame can do gets the widest blur.
+    """
+    out = []
+    for clip, target in zip(clips, target_mse.tolist(), strict=True):
+        frames = clip.permute(1, 0, 2, 3)  # (F, C, H, W)
+        low, high = 0.0, float(clip.shape[-1])
+        for _ in range(iterations):
+            sigma = (low + high) / 2
+            mse = (gaussian_blur_images(frames, sigma) - frames).pow(2).mean().item()
+            low, high = (sigma, high) if mse < target else (low, sigma)
+        out.append(gaussian_blur_images(frames, high).permute(1, 0, 2, 3))
+    return torch.stack(out)
+
+
+def apply_variant(variant: Variant, clips: torch.Tensor) -> torch.Tensor:
+    """The degraded clips ``(B, 3, F, H, W)`` in [0, 1]."""
+    if variant.family == "control":
+        motion_kind = variant.kind.split("~", 1)[1]
+        target = pixel_mse(DEGRADATIONS[motion_kind](clips, variant.strength), clips)
+        return mse_matched_blur(clips, target)
+    return DEGRADATIONS[variant.kind](clips, variant.strength)
+
+
+# ----------------------------------------------------------------------------- the analysis
+def _pair_inputs(clips: torch.Tensor, config: GradientAnalysisConfig, pair: int):
+    """Pair ``pair``'s two golden batches and their noise: a pure function of (seed, pair)."""
+    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + pair)
+    index = torch.randperm(len(clips), generator=generator)[: 2 * config.batch_size]
+    batches = clips[index].chunk(2)  # A, B: (b, 3, F, H, W) each
+    noises = torch.randn((2 * config.batch_size, *clips.shape[1:]), generator=generator).chunk(2)
+    return batches, noises
+
+
+def _cosines(a, b, groups) -> dict[str, float]:
+    return {g: v.mean().item() for g, v in group_cosines(a, b, groups).items()}
+
+
+def _average(first: dict, second: dict) -> dict:
+    return {g: (first[g] + second[g]) / 2 for g in first}
+
+
+def analyze(
+    model,
+    noise_scheduler,
+    clips: torch.Tensor,
+    config: GradientAnalysisConfig,
+    progress: bool = True,
+) -> dict:
+    """Run the grid on golden ``clips`` ``(N, 3, F, H, W)`` in [0, 1] (N >= 2 batch_size).
+
+    The model may be on any device; the gradients are computed there.
+    Returns ``{"config", "timesteps", "groups", "variants", "measures", "ceiling", "seconds"}``;
+    ``measures[measure][variant][group]`` and ``ceiling[batch|clip][group]`` are lists over
+    timesteps of lists over pairs (see the module doc).
+    """
+    check_clip(clips, batched=True, name="golden clips")
+    if len(clips) < 2 * config.batch_size:
+        raise ValueError(
+            f"{len(clips)} golden clips cannot fill two independent batches of {config.batch_size}; "
+            f"lower batch_size to at most {len(clips) // 2}"
+        )
+    model = model.float().eval()
+    groups = layer_groups(model)
+    variants = config.variants()
+    timesteps = check_timesteps(config.timesteps)
+    shape = (len(timesteps), config.pairs)
+    measures = {m: {v.name: {g: np.zeros(shape) for g in groups} for v in variants} for m in MEASURES}
+    ceiling = {level: {g: np.zeros(shape) for g in groups} for level in ("batch", "clip")}
+    mse = {v.name: [] for v in variants}
+
+    device = next(model.parameters()).device
+
+    def gradients(x, noise, t):
+        x, noise = to_model_range(x).to(device), noise.to(device)
+        steps = torch.full((len(x),), t, device=device)
+        return per_sample_gradients(model, noise_scheduler, x, noise, steps, config.chunk_size)
+
+    started = time.perf_counter()
+    bar = tqdm(total=config.pairs * len(timesteps), desc="gradient grid", disable=not progress)
+    for p in range(config.pairs):
+        (a, b), (noise_a, noise_b) = _pair_inputs(clips, config, p)
+        degraded = {v.name: (apply_variant(v, a), apply_variant(v, b)) for v in variants}
+        for v in variants:
+            mse[v.name] += (
+                pixel_mse(degraded[v.name][0], a).tolist() + pixel_mse(degraded[v.name][1], b).tolist()
+            )
+        for i, t in enumerate(timesteps):
+            gold_a, gold_b = gradients(a, noise_a, t), gradients(b, noise_b, t)
+            mean_a, mean_b = batch_mean(gold_a), batch_mean(gold_b)
+            for g, value in _cosines(mean_a, mean_b, groups).items():
+                ceiling["batch"][g][i, p] = value
+            for g, value in _cosines(gold_a, gold_b, groups).items():
+                ceiling["clip"][g][i, p] = value
+            for v in variants:
+                bad_a = gradients(degraded[v.name][0], noise_a, t)
+                bad_b = gradients(degraded[v.name][1], noise_b, t)
+                bad_mean_a, bad_mean_b = batch_mean(bad_a), batch_mean(bad_b)
+                values = {
+                    "paired_batch": _average(
+                        _cosines(mean_a, bad_mean_a, groups), _cosines(mean_b, bad_mean_b, groups)
+                    ),
+                    "unpaired_batch": _average(
+                        _cosines(mean_a, bad_mean_b, groups), _cosines(mean_b, bad_mean_a, groups)
+                    ),
+                    "paired_clip": _average(_cosines(gold_a, bad_a, groups), _cosines(gold_b, bad_b, groups)),
+                }
+                for m, by_group in values.items():
+                    for g, value in by_group.items():
+                        measures[m][v.name][g][i, p] = value
+            bar.update()
+    bar.close()
+    return {
+        "config": config.to_dict(),
+        "timesteps": timesteps,
+        "groups": list(groups),
+        "variants": [
+            {
+                "name": v.name,
+                "kind": v.kind,
+                "strength": v.strength,
+                "family": v.family,
+                "pixel_mse": float(np.mean(mse[v.name])),
+            }
+            for v in variants
+        ],
+        "measures": _to_lists(measures),
+        "ceiling": _to_lists(ceiling),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _to_lists(tree):
+    if isinstance(tree, dict):
+        return {k: _to_lists(v) for k, v in tree.items()}
+    return np.round(tree, 7).tolist()
+
+
+# ----------------------------------------------------------------------------- reading a grid
+@dataclass
+class Curve:
+    """Mean and 95% CI half-width of a measure at each timestep."""
+
+    timesteps: list[int]
+    mean: np.ndarray
+    half_width: np.ndarray
+    n: int = field(default=0)
+
+
+def mean_ci(values) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over the last axis and the half-width of its 95% Student-t confidence interval."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[-1]
+    mean = values.mean(axis=-1)
+    if n < 2:
+        return mean, np.full_like(mean, np.nan)
+    half = stats.t.ppf(0.975, n - 1) * values.std(axis=-1, ddof=1) / math.sqrt(n)
+    return mean, half
+
+
+def curve(grid: dict, measure: str, variant: str, group: str = "all") -> Curve:
+    """One curve of a grid; ``measure`` is one of MEASURES or ``ceiling_batch`` / ``ceiling_clip``."""
+    if measure.startswith("ceiling_"):
+        values = grid["ceiling"][measure.removeprefix("ceiling_")][group]
+    else:
+        if measure not in grid["measures"]:
+            raise ValueError(
+                f"unknown measure {measure!r}; expected one of {MEASURES} or ceiling_batch/_clip"
+            )
+        if variant not in grid["measures"][measure]:
+            raise ValueError(f"no variant {variant!r} in this grid; it has {list(grid['measures'][measure])}")
+        values = grid["measures"][measure][variant][group]
+    mean, half = mean_ci(values)
+    return Curve(grid["timesteps"], mean, half, np.asarray(values).shape[-1])
+
+
+def family_curve(grid: dict, family: str, measure: str, group: str = "all", strength: float | None = None):
+    """The mean over the plain variants of one family (visual or motion) at one strength
+    (default: the grid's strongest), with a CI over pairs of the per-pair family means."""
+    strength = max(grid["config"]["strengths"]) if strength is None else strength
+    names = [v["name"] for v in grid["variants"] if v["family"] == family and v["strength"] == strength]
+    if not names:
+        raise ValueError(f"no {family} variants at strength {strength} in this grid")
+    values = np.mean([grid["measures"][measure][name][group] for name in names], axis=0)
+    mean, half = mean_ci(values)
+    return Curve(grid["timesteps"], mean, half, values.shape[-1])
+
+
+def crossing_timestep(grid: dict, measure: str = "paired_batch", group: str = "all") -> float | None:
+    """Where the visual family's cosine overtakes the motion family's as t grows.
+
+    TQD's claim is that it does: motion-degraded (sharp, static) clips are closer to golden at low
+    noise and visually degraded (motion-rich) clips at high noise. Returns the first t (linearly
+    interpolated between grid points) at which ``cos_visual - cos_motion`` goes from negative to
+    positive, or None if it never does.
+    """
+    visual = family_curve(grid, "visual", measure, group).mean
+    motion = family_curve(grid, "motion", measure, group).mean
+    gap, t = visual - motion, np.asarray(grid["timesteps"], dtype=float)
+    for i in range(len(t) - 1):
+        if gap[i] < 0 <= gap[i + 1]:
+            return float(t[i] + (t[i + 1] - t[i]) * (-gap[i]) / (gap[i + 1] - gap[i]))
+    return None

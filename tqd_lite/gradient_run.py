@@ -1,0 +1,161 @@
+"""The gradient analysis as an experiment: a profile's models and clips, cached result files, figures.
+
+:func:`run_gradient_analysis` runs :func:`~tqd_lite.gradient_analysis.analyze` once per trained
+model (one per prediction type) on the held-out golden clips of a profile, and writes
+``results/PROFILE/gradients/PREDICTION_TYPE.json`` (with provenance) and the figures. A grid whose
+file already holds the same configuration and checkpoint is read, not recomputed: the files are
+the cache the notebook's explorer reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from tqd_lite.diffusion import make_noise_scheduler
+from tqd_lite.dilemma import load_split
+from tqd_lite.gradient_analysis import MAIN_GROUPS, GradientAnalysisConfig, analyze, crossing_timestep
+from tqd_lite.paths import golden_model_path, results_dir
+from tqd_lite.plots import mse_control_plot, similarity_figure, stamp
+from tqd_lite.profiles import Profile
+from tqd_lite.provenance import write_result
+from tqd_lite.train import load_denoiser, training_config_of
+from tqd_lite.training_run import scored_folder
+
+FIGURE_FILE = "gradients.png"
+CONTROL_FIGURE_FILE = "mse_control.png"
+
+
+def default_analysis_config(profile: Profile, seed: int = 0, **overrides) -> GradientAnalysisConfig:
+    """The profile's grid, with any field of :class:`GradientAnalysisConfig` overridden."""
+    base = GradientAnalysisConfig(
+        timesteps=profile.grad_timesteps,
+        pairs=profile.grad_pairs,
+        batch_size=profile.grad_batch_size,
+        strengths=profile.grad_strengths,
+        seed=seed,
+    )
+    known = [f.name for f in dataclasses.fields(GradientAnalysisConfig)]
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise ValueError(f"unknown gradient-analysis setting(s) {unknown}; known: {known}")
+    tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    return dataclasses.replace(base, **tuples)
+
+
+def default_checkpoints(profile: Profile) -> list[Path]:
+    """The profile's committed golden models: v prediction (required) and epsilon (if present)."""
+    v_model = golden_model_path(profile.name)
+    if not v_model.is_file():
+        raise FileNotFoundError(
+            f"no golden model for profile {profile.name!r} at {v_model}; train one with "
+            f"`python -m tqd_lite train --profile {profile.name} --export {v_model}` "
+            f"or pass --checkpoint"
+        )
+    eps_model = golden_model_path(profile.name, "epsilon")
+    return [v_model] + ([eps_model] if eps_model.is_file() else [])
+
+
+def load_analysis_model(path: str | Path, preset: str | None = None):
+    """``(model, noise_scheduler, info)`` of a checkpoint; ``preset`` must match if given."""
+    model = load_denoiser(path, preset=preset).float().eval()
+    config = training_config_of(path)
+    scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    info = {"checkpoint": str(path), "prediction_type": config.prediction_type, "preset": config.preset}
+    return model, scheduler, info
+
+
+def analysis_clips(profile: Profile, data: str | Path | None = None, progress: bool = True):
+    """The held-out golden clips (never trained on) of the profile's pool, the seed-0 pool the
+    golden models were trained on, or of a scored folder of your own."""
+    table, folder = scored_folder(profile, 0, data, progress)
+    return load_split(table, "heldout_golden", folder, profile)
+
+
+def grid_path(out_dir: str | Path, prediction_type: str) -> Path:
+    return Path(out_dir) / f"{prediction_type}.json"
+
+
+def load_grids(out_dir: str | Path) -> dict[str, dict]:
+    """``{prediction type: grid}`` of every result file in ``out_dir`` (v prediction first)."""
+    grids = {}
+    for prediction in ("v_prediction", "epsilon"):
+        path = grid_path(out_dir, prediction)
+        if path.is_file():
+            grids[prediction] = json.loads(path.read_text())
+    return grids
+
+
+def _cached(path: Path, config: GradientAnalysisConfig, info: dict) -> dict | None:
+    if not path.is_file():
+        return None
+    grid = json.loads(path.read_text())
+    same_config = grid.get("config") == json.loads(json.dumps(config.to_dict()))
+    return grid if same_config and grid.get("model") == info else None
+
+
+def run_gradient_analysis(
+    profile: Profile,
+    config: GradientAnalysisConfig,
+    checkpoints: list[str | Path],
+    out_dir: str | Path | None = None,
+    provenance_block: dict | None = None,
+    data: str | Path | None = None,
+    preset: str | None = None,
+    progress: bool = True,
+) -> dict[str, dict]:
+    """Analyse each checkpoint (skipping grids already on disk) and draw the figures.
+
+    Returns ``{prediction type: grid}``. Two checkpoints of the same prediction type are refused.
+    """
+    out_dir = Path(out_dir) if out_dir is not None else results_dir() / profile.name / "gradients"
+    clips = analysis_clips(profile, data, progress)
+    grids = {}
+    for checkpoint in checkpoints:
+        model, scheduler, info = load_analysis_model(checkpoint, preset)
+        model.to("cuda" if torch.cuda.is_available() else "cpu")
+        prediction = info["prediction_type"]
+        if prediction in grids:
+            raise ValueError(f"two checkpoints with prediction type {prediction!r}; give one per type")
+        path = grid_path(out_dir, prediction)
+        grid = _cached(path, config, info)
+        if grid is None:
+            grid = {"model": info, **analyze(model, scheduler, clips, config, progress)}
+            write_result(path, grid, provenance_block or {})
+            grid = json.loads(path.read_text())
+        grids[prediction] = grid
+    save_figures(grids, out_dir, provenance_block)
+    return grids
+
+
+def save_figures(grids: dict[str, dict], out_dir: Path, provenance_block: dict | None = None) -> None:
+    figure = similarity_figure(grids)
+    if provenance_block:
+        stamp(figure, provenance_block)
+    figure.savefig(out_dir / FIGURE_FILE, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    figure, axes = plt.subplots(len(grids), 2, figsize=(10, 3.8 * len(grids)), squeeze=False)
+    for row, (prediction, grid) in enumerate(grids.items()):
+        for col, t in enumerate((grid["timesteps"][0], grid["timesteps"][-1])):
+            mse_control_plot(grid, t, ax=axes[row, col])
+            axes[row, col].set_title(f"{prediction}, t = {t}", fontsize=9)
+    figure.tight_layout()
+    if provenance_block:
+        stamp(figure, provenance_block)
+    figure.savefig(out_dir / CONTROL_FIGURE_FILE, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def summary_lines(grids: dict[str, dict]) -> list[str]:
+    """What the grids show, as text: the visual-vs-motion crossing per prediction type and group."""
+    lines = []
+    for prediction, grid in grids.items():
+        for measure in ("paired_batch", "unpaired_batch"):
+            crossings = {g: crossing_timestep(grid, measure, g) for g in MAIN_GROUPS}
+            text = ", ".join(f"{g}: {'none' if t is None else f't = {t:.0f}'}" for g, t in crossings.items())
+            lines.append(f"{prediction} {measure}: visual overtakes motion at {text}")
+    return lines
