@@ -205,3 +205,29 @@ def mse_control_plot(grid: dict, timestep: int, measure: str = "paired_batch", g
     ax.set_title(f"t = {timestep} ({group} parameters)", fontsize=9)
     ax.grid(alpha=0.3)
     return ax
+
+
+def block_gap_plot(grid: dict, measure: str = "paired_batch", ax=None):
+    """Per UNet block and timestep: the visual family's cosine minus the motion family's.
+
+    Red: visually degraded clips (motion kept) are the more golden-like; blue: motion-degraded
+    clips (visuals kept) are. TQD predicts blue at low t and red at high t.
+    """
+    from tqd_lite.gradient_analysis import family_curve
+
+    ax = ax if ax is not None else plt.gca()
+    groups = ["all", "spatial", "temporal"] + [g for g in grid["groups"] if g.startswith("block:")]
+    gaps = np.array(
+        [
+            family_curve(grid, "visual", measure, g).mean - family_curve(grid, "motion", measure, g).mean
+            for g in groups
+        ]
+    )
+    limit = np.abs(gaps).max()
+    image = ax.imshow(gaps, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_yticks(range(len(groups)), [g.removeprefix("block:") for g in groups], fontsize=7)
+    ax.set_xticks(range(len(grid["timesteps"])), grid["timesteps"], fontsize=7)
+    ax.set_xlabel("timestep t")
+    ax.set_title("cos(visual-degraded) - cos(motion-degraded)", fontsize=9)
+    plt.colorbar(image, ax=ax, shrink=0.8)
+    return ax
