@@ -23,7 +23,7 @@ from tqd_lite.gradient_analysis import (
 )
 from tqd_lite.gradient_run import load_analysis_model
 from tqd_lite.gradients import (
-    batch_mean,
+    GradientSet,
     check_timesteps,
     group_cosines,
     layer_groups,
@@ -84,7 +84,7 @@ def test_mean_of_per_sample_gradients_is_the_minibatch_gradient(tiny):
     """d/dtheta of (1/B) sum_i L_i is the mean of the per-clip gradients."""
     model, scheduler = tiny
     x0, noise, t = _inputs()
-    per_sample = batch_mean(per_sample_gradients(model, scheduler, x0, noise, t))
+    per_sample = GradientSet.of(per_sample_gradients(model, scheduler, x0, noise, t)).mean().gradients
     model.zero_grad()
     x_t = scheduler.add_noise(x0, noise, t)
     target = scheduler.get_velocity(x0, noise, t)

@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 from tqd_lite.clips import check_clip
 from tqd_lite.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS, gaussian_blur_images
 from tqd_lite.diffusion import to_model_range
-from tqd_lite.gradients import batch_mean, check_timesteps, group_cosines, layer_groups, per_sample_gradients
+from tqd_lite.gradients import GradientSet, check_timesteps, cosines, layer_groups, per_sample_gradients
 
 MEASURES = ("paired_batch", "unpaired_batch", "paired_clip")
 MAIN_GROUPS = ("all", "spatial", "temporal")
@@ -146,8 +146,9 @@ def _pair_inputs(clips: torch.Tensor, config: GradientAnalysisConfig, pair: int)
     return batches, noises
 
 
-def _cosines(a, b, groups) -> dict[str, float]:
-    return {g: v.mean().item() for g, v in group_cosines(a, b, groups).items()}
+def _cosines(a: GradientSet, b: GradientSet, groups) -> dict[str, float]:
+    """Mean cosine over the rows, per group."""
+    return {g: v.mean().item() for g, v in cosines(a, b, groups).items()}
 
 
 def _average(first: dict, second: dict) -> dict:
@@ -185,10 +186,12 @@ def analyze(
 
     device = next(model.parameters()).device
 
-    def gradients(x, noise, t):
+    def gradients(x, noise, t) -> GradientSet:
         x, noise = to_model_range(x).to(device), noise.to(device)
         steps = torch.full((len(x),), t, device=device)
-        return per_sample_gradients(model, noise_scheduler, x, noise, steps, config.chunk_size)
+        return GradientSet.of(
+            per_sample_gradients(model, noise_scheduler, x, noise, steps, config.chunk_size)
+        )
 
     started = time.perf_counter()
     bar = tqdm(total=config.pairs * len(timesteps), desc="gradient grid", disable=not progress)
@@ -201,7 +204,7 @@ def analyze(
             )
         for i, t in enumerate(timesteps):
             gold_a, gold_b = gradients(a, noise_a, t), gradients(b, noise_b, t)
-            mean_a, mean_b = batch_mean(gold_a), batch_mean(gold_b)
+            mean_a, mean_b = gold_a.mean(), gold_b.mean()
             for g, value in _cosines(mean_a, mean_b, groups).items():
                 ceiling["batch"][g][i, p] = value
             for g, value in _cosines(gold_a, gold_b, groups).items():
@@ -209,7 +212,7 @@ def analyze(
             for v in variants:
                 bad_a = gradients(degraded[v.name][0], noise_a, t)
                 bad_b = gradients(degraded[v.name][1], noise_b, t)
-                bad_mean_a, bad_mean_b = batch_mean(bad_a), batch_mean(bad_b)
+                bad_mean_a, bad_mean_b = bad_a.mean(), bad_b.mean()
                 values = {
                     "paired_batch": _average(
                         _cosines(mean_a, bad_mean_a, groups), _cosines(mean_b, bad_mean_b, groups)

@@ -25,6 +25,8 @@ means comparing two trained models.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch.func import functional_call, grad, vmap
 
@@ -116,41 +118,56 @@ def layer_groups(model) -> dict[str, list[str]]:
     return groups
 
 
-def parameter_dots(a: Gradients, b: Gradients) -> tuple[list[str], torch.Tensor]:
+def parameter_dots(a: Gradients, b: Gradients) -> torch.Tensor:
     """Per-parameter inner products ``<a_i[k], b_i[k]>`` of two gradient sets with rows i.
 
-    Returns the parameter names and a float64 ``(B, num_parameters)`` tensor; group inner products
-    are sums of its columns. Rows broadcast, so a ``(1, ...)`` mean gradient meets a batch.
+    Returns a float64 ``(B, num_parameters)`` tensor (parameters in ``a``'s order); group inner
+    products are sums of its columns. Rows broadcast, so a ``(1, ...)`` mean gradient meets a batch.
     """
     if a.keys() != b.keys():
         raise ValueError("the two gradient sets are of different models (their parameter names differ)")
-    names = list(a)
     columns = []
-    for name in names:
+    for name in a:
         x, y = a[name], b[name]
         if x.shape[1:] != y.shape[1:]:
             raise ValueError(f"gradient of {name}: shapes {tuple(x.shape)} and {tuple(y.shape)} differ")
-        columns.append((x.double() * y.double()).flatten(1).sum(1))
-    return names, torch.stack(columns, dim=1)
+        # products in float32, sums accumulated in float64: cosines near 1 keep their last digits
+        columns.append((x * y).flatten(1).sum(1, dtype=torch.float64))
+    return torch.stack(columns, dim=1)
 
 
-def group_cosines(a: Gradients, b: Gradients, groups: dict[str, list[str]]) -> dict[str, torch.Tensor]:
+@dataclass
+class GradientSet:
+    """Per-clip gradients with their per-parameter squared norms, computed once and reused by
+    every cosine the set takes part in."""
+
+    gradients: Gradients
+    norms: torch.Tensor  # (B, num_parameters) float64
+
+    @classmethod
+    def of(cls, gradients: Gradients) -> GradientSet:
+        return cls(gradients, parameter_dots(gradients, gradients))
+
+    def mean(self) -> GradientSet:
+        """The minibatch gradient (mean over clips), as a one-row set."""
+        return GradientSet.of({name: g.mean(0, keepdim=True) for name, g in self.gradients.items()})
+
+
+def cosines(a: GradientSet, b: GradientSet, groups: dict[str, list[str]]) -> dict[str, torch.Tensor]:
     """``cos(a_i, b_i)`` over the parameters of each group: ``{group: (B,) float64}``.
 
     ``cos(g, h) = <g, h> / (|g| |h|)``; a group whose gradient is zero on one side gives NaN.
     """
-    names, ab = parameter_dots(a, b)
-    _, aa = parameter_dots(a, a)
-    _, bb = parameter_dots(b, b)
-    column = {name: k for k, name in enumerate(names)}
-    cosines = {}
+    dots = parameter_dots(a.gradients, b.gradients)
+    column = {name: k for k, name in enumerate(a.gradients)}
+    result = {}
     for group, members in groups.items():
         index = torch.tensor([column[name] for name in members])
-        dot, norm_a, norm_b = (m[:, index].sum(1) for m in (ab, aa, bb))
-        cosines[group] = dot / (norm_a * norm_b).sqrt()
-    return cosines
+        dot, norm_a, norm_b = (m[:, index].sum(1) for m in (dots, a.norms, b.norms))
+        result[group] = dot / (norm_a * norm_b).sqrt()
+    return result
 
 
-def batch_mean(gradients: Gradients) -> Gradients:
-    """The minibatch gradient (mean over clips), kept as one row: ``(1, *shape)``."""
-    return {name: g.mean(0, keepdim=True) for name, g in gradients.items()}
+def group_cosines(a: Gradients, b: Gradients, groups: dict[str, list[str]]) -> dict[str, torch.Tensor]:
+    """:func:`cosines` of two plain gradient dicts."""
+    return cosines(GradientSet.of(a), GradientSet.of(b), groups)
