@@ -266,3 +266,13 @@ def test_cli_rejects_an_empty_grid_and_unknown_settings(capsys):
     assert "empty" in capsys.readouterr().err
     assert main(["analyze-gradients", "--set", "wobble=1"]) == 2
     assert "wobble" in capsys.readouterr().err
+
+
+def test_missing_golden_model_names_the_command_that_makes_it(tmp_path, monkeypatch):
+    from tqd_lite.gradient_run import default_checkpoints
+    from tqd_lite.profiles import get_profile
+
+    monkeypatch.setenv("TQD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TQD_RESULTS_DIR", str(tmp_path / "results"))
+    with pytest.raises(FileNotFoundError, match="reproduce golden-model --profile full"):
+        default_checkpoints(get_profile("full"))

@@ -62,12 +62,13 @@ def test_readme_profile_table_matches_the_profiles():
     for name, profile in PROFILES.items():
         row = re.search(
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
-            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \|",
+            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \| "
+            rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \|",
             readme,
             flags=re.M,
         )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool, preset, steps, batch = row.groups()
+        h, w, f, pool, preset, steps, batch, grad_t, grad_pairs, grad_batch, strengths = row.groups()
         assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
             profile.frame_size,
@@ -79,3 +80,9 @@ def test_readme_profile_table_matches_the_profiles():
             profile.train_steps,
             profile.train_batch_size,
         )
+        assert (int(grad_t), int(grad_pairs), int(grad_batch)) == (
+            len(profile.grad_timesteps),
+            profile.grad_pairs,
+            profile.grad_batch_size,
+        )
+        assert tuple(float(x) for x in strengths.split(",")) == profile.grad_strengths

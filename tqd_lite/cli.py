@@ -216,7 +216,9 @@ def cmd_sample(args) -> None:
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
 
 
-def cmd_analyze_gradients(args) -> None:
+def _analyze_gradients(profile, seed, overrides, progress, checkpoints=None, out=None, **run_options):
+    """Run :func:`~tqd_lite.gradient_run.run_gradient_analysis` (``run_options``: its keywords) and
+    print what the grids show."""
     from tqd_lite.gradient_run import (
         default_analysis_config,
         default_checkpoints,
@@ -226,18 +228,29 @@ def cmd_analyze_gradients(args) -> None:
     from tqd_lite.paths import results_dir
     from tqd_lite.provenance import provenance
 
-    profile = get_profile(args.profile)
-    config = default_analysis_config(profile, args.seed, **training_overrides(None, args.set))
-    checkpoints = args.checkpoint or default_checkpoints(profile)
-    out = Path(args.out) if args.out else results_dir() / profile.name / "gradients"
-    block = provenance(profile.name, args.seed, _device(), analysis_config=config.to_dict())
+    config = default_analysis_config(profile, seed, **overrides)
+    checkpoints = checkpoints or default_checkpoints(profile)
+    out = Path(out) if out else results_dir() / profile.name / "gradients"
+    block = provenance(profile.name, seed, _device(), analysis_config=config.to_dict())
     start = time.perf_counter()
-    grids = run_gradient_analysis(
-        profile, config, checkpoints, out, block, args.data, args.preset, progress=not args.no_progress
-    )
+    grids = run_gradient_analysis(profile, config, checkpoints, out, block, progress=progress, **run_options)
     for line in summary_lines(grids):
         print(line)
     print(f"results: {out} ({time.perf_counter() - start:.0f} s)")
+
+
+def cmd_analyze_gradients(args) -> None:
+    _analyze_gradients(
+        get_profile(args.profile),
+        args.seed,
+        training_overrides(None, args.set),
+        not args.no_progress,
+        args.checkpoint,
+        args.out,
+        data=args.data,
+        preset=args.preset,
+        force=args.force,
+    )
 
 
 def cmd_reproduce(args) -> None:
@@ -256,6 +269,9 @@ def cmd_reproduce(args) -> None:
     if args.what in ("golden-model", "all"):
         out = results_dir() / profile.name / "golden_model"
         _train(profile, args.seed, "set_c", {}, out, not args.no_progress)
+    if args.what in ("gradients", "all"):
+        # the profile's committed golden models; a reproduction recomputes the grid
+        _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
 
 
@@ -386,12 +402,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", default=None, metavar="FOLDER", help="a scored folder instead of the pool")
     p.add_argument("--out", default=None, help="result folder (default: results/PROFILE/gradients)")
+    p.add_argument("--force", action="store_true", help="recompute grids already on disk")
     p.set_defaults(func=cmd_analyze_gradients)
 
     p = sub.add_parser("reproduce", help="run an experiment end to end; results under results/PROFILE/")
     _add_common(p)
     p.add_argument(
-        "what", choices=["dilemma", "golden-model", "all"], help="which experiment ('all': every one so far)"
+        "what",
+        choices=["dilemma", "golden-model", "gradients", "all"],
+        help="which experiment ('all': every one so far)",
     )
     p.set_defaults(func=cmd_reproduce)
     return parser

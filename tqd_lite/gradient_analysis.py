@@ -303,17 +303,28 @@ def family_curve(grid: dict, family: str, measure: str, group: str = "all", stre
     return Curve(grid["timesteps"], mean, half, values.shape[-1])
 
 
-def crossing_timestep(grid: dict, measure: str = "paired_batch", group: str = "all") -> float | None:
-    """Where the visual family's cosine overtakes the motion family's as t grows.
+def crossing_timestep(
+    grid: dict,
+    measure: str = "paired_batch",
+    group: str = "all",
+    visual: str | None = None,
+    motion: str | None = None,
+) -> float | None:
+    """Where the visually degraded clips' cosine overtakes the motion-degraded clips' as t grows.
 
     TQD's claim is that it does: motion-degraded (sharp, static) clips are closer to golden at low
-    noise and visually degraded (motion-rich) clips at high noise. Returns the first t (linearly
-    interpolated between grid points) at which ``cos_visual - cos_motion`` goes from negative to
-    positive, or None if it never does.
+    noise and visually degraded (motion-rich) clips at high noise. ``visual`` and ``motion`` name
+    one variant each (e.g. ``"blur@1"``, ``"freeze@1"``); by default each side is its family's mean
+    at the grid's top strength. Returns the first t (linearly interpolated between grid points) at
+    which ``cos_visual - cos_motion`` goes from negative to positive, or None if it never does.
     """
-    visual = family_curve(grid, "visual", measure, group).mean
-    motion = family_curve(grid, "motion", measure, group).mean
-    gap, t = visual - motion, np.asarray(grid["timesteps"], dtype=float)
+    side = {}
+    for family, name in (("visual", visual), ("motion", motion)):
+        chosen = (
+            family_curve(grid, family, measure, group) if name is None else curve(grid, measure, name, group)
+        )
+        side[family] = chosen.mean
+    gap, t = side["visual"] - side["motion"], np.asarray(grid["timesteps"], dtype=float)
     for i in range(len(t) - 1):
         if gap[i] < 0 <= gap[i + 1]:
             return float(t[i] + (t[i + 1] - t[i]) * (-gap[i]) / (gap[i + 1] - gap[i]))

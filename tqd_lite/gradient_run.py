@@ -24,7 +24,7 @@ from tqd_lite.plots import mse_control_plot, similarity_figure, stamp
 from tqd_lite.profiles import Profile
 from tqd_lite.provenance import write_result
 from tqd_lite.train import load_denoiser, training_config_of
-from tqd_lite.training_run import scored_folder
+from tqd_lite.training_run import checkpoint_path, scored_folder
 
 FIGURE_FILE = "gradients.png"
 CONTROL_FIGURE_FILE = "mse_control.png"
@@ -48,13 +48,15 @@ def default_analysis_config(profile: Profile, seed: int = 0, **overrides) -> Gra
 
 
 def default_checkpoints(profile: Profile) -> list[Path]:
-    """The profile's committed golden models: v prediction (required) and epsilon (if present)."""
-    v_model = golden_model_path(profile.name)
+    """The profile's golden models: v prediction (the committed one, else the one
+    ``reproduce golden-model`` trained) and epsilon (if committed)."""
+    committed = golden_model_path(profile.name)
+    trained = checkpoint_path(results_dir() / profile.name / "golden_model")
+    v_model = committed if committed.is_file() else trained
     if not v_model.is_file():
         raise FileNotFoundError(
-            f"no golden model for profile {profile.name!r} at {v_model}; train one with "
-            f"`python -m tqd_lite train --profile {profile.name} --export {v_model}` "
-            f"or pass --checkpoint"
+            f"no golden model for profile {profile.name!r} at {committed} or {trained}; train one with "
+            f"`python -m tqd_lite reproduce golden-model --profile {profile.name}` or pass --checkpoint"
         )
     eps_model = golden_model_path(profile.name, "epsilon")
     return [v_model] + ([eps_model] if eps_model.is_file() else [])
@@ -107,8 +109,10 @@ def run_gradient_analysis(
     data: str | Path | None = None,
     preset: str | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> dict[str, dict]:
-    """Analyse each checkpoint (skipping grids already on disk) and draw the figures.
+    """Analyse each checkpoint and draw the figures. A grid already on disk with the same
+    settings and checkpoint is read instead of recomputed, unless ``force``.
 
     Returns ``{prediction type: grid}``. Two checkpoints of the same prediction type are refused.
     """
@@ -122,7 +126,7 @@ def run_gradient_analysis(
         if prediction in grids:
             raise ValueError(f"two checkpoints with prediction type {prediction!r}; give one per type")
         path = grid_path(out_dir, prediction)
-        grid = _cached(path, config, info)
+        grid = None if force else _cached(path, config, info)
         if grid is None:
             grid = {"model": info, **analyze(model, scheduler, clips, config, progress)}
             write_result(path, grid, provenance_block or {})
@@ -151,11 +155,19 @@ def save_figures(grids: dict[str, dict], out_dir: Path, provenance_block: dict |
 
 
 def summary_lines(grids: dict[str, dict]) -> list[str]:
-    """What the grids show, as text: the visual-vs-motion crossing per prediction type and group."""
+    """What the grids show, as text: where visually degraded clips overtake motion-degraded ones
+    (the families' means, and blur against freeze), per prediction type, measure and group."""
     lines = []
     for prediction, grid in grids.items():
-        for measure in ("paired_batch", "unpaired_batch"):
-            crossings = {g: crossing_timestep(grid, measure, g) for g in MAIN_GROUPS}
-            text = ", ".join(f"{g}: {'none' if t is None else f't = {t:.0f}'}" for g, t in crossings.items())
-            lines.append(f"{prediction} {measure}: visual overtakes motion at {text}")
+        top = max(grid["config"]["strengths"])
+        pairs = {"families": (None, None), "blur vs freeze": (f"blur@{top:g}", f"freeze@{top:g}")}
+        for measure in ("paired_batch", "paired_clip", "unpaired_batch"):
+            for label, (visual, motion) in pairs.items():
+                if any(n is not None and n not in grid["measures"][measure] for n in (visual, motion)):
+                    continue
+                crossings = {g: crossing_timestep(grid, measure, g, visual, motion) for g in MAIN_GROUPS}
+                text = ", ".join(
+                    f"{g} {'never' if t is None else f't = {t:.0f}'}" for g, t in crossings.items()
+                )
+                lines.append(f"{prediction}, {measure}, {label}: visual overtakes motion at: {text}")
     return lines
