@@ -276,3 +276,16 @@ def test_missing_golden_model_names_the_command_that_makes_it(tmp_path, monkeypa
     monkeypatch.setenv("TQD_RESULTS_DIR", str(tmp_path / "results"))
     with pytest.raises(FileNotFoundError, match="reproduce golden-model --profile full"):
         default_checkpoints(get_profile("full"))
+
+
+def test_loop_and_vmap_methods_give_the_same_grid(tiny, small_clips):
+    model, scheduler = tiny
+    config = GradientAnalysisConfig(timesteps=(50,), pairs=1, batch_size=2, kinds=("quantise",), controls=())
+    by_vmap = analyze(model, scheduler, small_clips, config, progress=False, method="vmap")
+    by_loop = analyze(model, scheduler, small_clips, config, progress=False, method="loop")
+    for measure, variants in by_vmap["measures"].items():
+        for group, values in variants["quantise@1"].items():
+            loop_values = by_loop["measures"][measure]["quantise@1"][group]
+            assert np.allclose(values, loop_values, atol=1e-5), (measure, group)
+    with pytest.raises(ValueError, match="method"):
+        analyze(model, scheduler, small_clips, config, progress=False, method="magic")

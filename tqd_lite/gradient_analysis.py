@@ -43,7 +43,14 @@ from tqdm.auto import tqdm
 from tqd_lite.clips import check_clip
 from tqd_lite.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS, gaussian_blur_images
 from tqd_lite.diffusion import to_model_range
-from tqd_lite.gradients import GradientSet, check_timesteps, cosines, layer_groups, per_sample_gradients
+from tqd_lite.gradients import (
+    GradientSet,
+    check_timesteps,
+    cosines,
+    layer_groups,
+    looped_gradients,
+    per_sample_gradients,
+)
 
 MEASURES = ("paired_batch", "unpaired_batch", "paired_clip")
 MAIN_GROUPS = ("all", "spatial", "temporal")
@@ -161,15 +168,22 @@ def analyze(
     clips: torch.Tensor,
     config: GradientAnalysisConfig,
     progress: bool = True,
+    method: str = "vmap",
 ) -> dict:
     """Run the grid on golden ``clips`` ``(N, 3, F, H, W)`` in [0, 1] (N >= 2 batch_size).
 
-    The model may be on any device; the gradients are computed there.
+    The model may be on any device; the gradients are computed there. ``method``: ``"vmap"``
+    (:func:`~tqd_lite.gradients.per_sample_gradients`) or ``"loop"``
+    (:func:`~tqd_lite.gradients.looped_gradients`); both are exact, so it changes only the speed
+    (``benchmarks/bench_gradients.py``: on 2 CPU cores vmap is faster for the tiny model at 16x16,
+    the loop for the small one at 32x32).
     Returns ``{"config", "timesteps", "groups", "variants", "measures", "ceiling", "seconds"}``;
     ``measures[measure][variant][group]`` and ``ceiling[batch|clip][group]`` are lists over
     timesteps of lists over pairs (see the module doc).
     """
     check_clip(clips, batched=True, name="golden clips")
+    if method not in ("vmap", "loop"):
+        raise ValueError(f"method must be 'vmap' or 'loop', got {method!r}")
     if len(clips) < 2 * config.batch_size:
         raise ValueError(
             f"{len(clips)} golden clips cannot fill two independent batches of {config.batch_size}; "
@@ -189,6 +203,8 @@ def analyze(
     def gradients(x, noise, t) -> GradientSet:
         x, noise = to_model_range(x).to(device), noise.to(device)
         steps = torch.full((len(x),), t, device=device)
+        if method == "loop":
+            return GradientSet.of(looped_gradients(model, noise_scheduler, x, noise, steps))
         return GradientSet.of(
             per_sample_gradients(model, noise_scheduler, x, noise, steps, config.chunk_size)
         )

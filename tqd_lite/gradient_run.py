@@ -110,9 +110,11 @@ def run_gradient_analysis(
     preset: str | None = None,
     progress: bool = True,
     force: bool = False,
+    method: str = "vmap",
 ) -> dict[str, dict]:
     """Analyse each checkpoint and draw the figures. A grid already on disk with the same
-    settings and checkpoint is read instead of recomputed, unless ``force``.
+    settings and checkpoint is read instead of recomputed, unless ``force``. ``method``: how
+    per-clip gradients are computed (see :func:`~tqd_lite.gradient_analysis.analyze`).
 
     Returns ``{prediction type: grid}``. Two checkpoints of the same prediction type are refused.
     """
@@ -128,7 +130,7 @@ def run_gradient_analysis(
         path = grid_path(out_dir, prediction)
         grid = None if force else _cached(path, config, info)
         if grid is None:
-            grid = {"model": info, **analyze(model, scheduler, clips, config, progress)}
+            grid = {"model": info, **analyze(model, scheduler, clips, config, progress, method)}
             write_result(path, grid, provenance_block or {})
             grid = json.loads(path.read_text())
         grids[prediction] = grid
