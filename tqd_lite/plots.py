@@ -144,6 +144,9 @@ def similarity_plot(
     ceiling = "ceiling_clip" if measure == "paired_clip" else "ceiling_batch"
     lines = [(v["name"], curve(grid, measure, v["name"], group), _variant_style(v)) for v in chosen]
     lines.append(("golden vs golden", curve(grid, ceiling, "", group), {"color": "k", "linestyle": "-."}))
+    # on the log scale, a band whose lower end reaches 1 - cos <= 0 is cut at the axis bottom,
+    # a third of the smallest mean shown: "this CI includes perfect agreement"
+    floor = min(np.nanmin(1 - c.mean[1 - c.mean > 0], initial=1.0) for _, c, _ in lines) / 3
     for name, c, style in lines:
         y, low, high = (
             (1 - c.mean, 1 - c.mean - c.half_width, 1 - c.mean + c.half_width)
@@ -153,10 +156,11 @@ def similarity_plot(
         ax.plot(c.timesteps, y, label=name, markersize=3, linewidth=1.2, **style)
         if c.n > 1:
             ax.fill_between(
-                c.timesteps, np.clip(low, 1e-6, None) if log else low, high, color=style["color"], alpha=0.12
+                c.timesteps, np.clip(low, floor, None) if log else low, high, color=style["color"], alpha=0.12
             )
     if log:
         ax.set_yscale("log")
+        ax.set_ylim(bottom=floor)
         ax.set_ylabel("1 - cos (log)")
     else:
         ax.set_ylabel("cos")
