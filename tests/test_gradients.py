@@ -66,8 +66,10 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 
 # ----------------------------------------------------------------------------- gradients
-def test_vmapped_per_sample_gradients_equal_looped_backward_passes(tiny):
-    model, scheduler = tiny
+@pytest.mark.parametrize("prediction_type", ["v_prediction", "epsilon"])
+def test_vmapped_per_sample_gradients_equal_looped_backward_passes(tiny, prediction_type):
+    model, _ = tiny
+    scheduler = make_noise_scheduler(prediction_type)
     x0, noise, t = _inputs()
     vmapped = per_sample_gradients(model, scheduler, x0, noise, t)
     looped = looped_gradients(model, scheduler, x0, noise, t)
@@ -169,6 +171,7 @@ def test_mse_matched_blur_hits_the_motion_degradations_pixel_mse(small_clips):
         mse_matched_blur(small_clips, torch.full_like(target, 9.0)), small_clips
     )
     got = pixel_mse(matched, small_clips)
+    assert reachable.any()
     assert torch.allclose(got[reachable], target[reachable], rtol=1e-3)
     assert torch.equal(apply_variant(Variant("blur~freeze", 1.0), small_clips), matched)
 
@@ -225,7 +228,9 @@ def test_crossing_is_interpolated_where_visual_overtakes_motion():
     }
     assert crossing_timestep(grid, "paired_batch", "all") == pytest.approx(150.0)
     grid["measures"]["paired_batch"]["blur@1"]["all"] = [[0.1, 0.1]] * 3
-    assert crossing_timestep(grid, "paired_batch", "all") is None
+    assert crossing_timestep(grid, "paired_batch", "all") is None  # never ahead
+    grid["measures"]["paired_batch"]["blur@1"]["all"] = [[0.95, 0.95]] * 3
+    assert crossing_timestep(grid, "paired_batch", "all") == 0.0  # ahead from the first timestep
 
 
 def test_cli_writes_a_grid_with_provenance_and_reuses_it(tmp_path, capsys):
@@ -255,15 +260,22 @@ def test_cli_writes_a_grid_with_provenance_and_reuses_it(tmp_path, capsys):
     assert {"command", "profile", "seed", "device"} <= grid["provenance"].keys()
     assert grid["provenance"]["analysis_config"]["timesteps"] == [5, 950]
     assert grid["timesteps"] == [5, 950] and (out / "gradients.png").is_file()
+    assert grid["model"]["checkpoint"] == "data/models/golden_quick.pt"  # the same in every checkout
+    assert len(grid["model"]["checkpoint_sha256"]) == 16 and len(grid["clips_sha256"]) == 16
     stamp = (out / "v_prediction.json").stat().st_mtime_ns
-    assert main(argv) == 0  # same settings: read from disk, not recomputed
+    assert main(argv) == 0  # same settings, weights and clips: read from disk, not recomputed
     assert (out / "v_prediction.json").stat().st_mtime_ns == stamp
-    assert "visual overtakes motion" in capsys.readouterr().out
+    assert main([*argv, "--seed", "1"]) == 0  # another seed: recomputed
+    assert json.loads((out / "v_prediction.json").read_text())["config"]["seed"] == 1
 
 
 def test_cli_rejects_an_empty_grid_and_unknown_settings(capsys):
     assert main(["analyze-gradients", "--set", "timesteps=[]"]) == 2
     assert "empty" in capsys.readouterr().err
+    assert main(["analyze-gradients", "--set", "timesteps=500"]) == 2
+    assert "timesteps must be a list, e.g. --set timesteps=[500]" in capsys.readouterr().err
+    assert main(["analyze-gradients", "--checkpoint", "x.pt"]) == 2
+    assert "give --out too" in capsys.readouterr().err
     assert main(["analyze-gradients", "--set", "wobble=1"]) == 2
     assert "wobble" in capsys.readouterr().err
 
@@ -289,3 +301,18 @@ def test_loop_and_vmap_methods_give_the_same_grid(tiny, small_clips):
             assert np.allclose(values, loop_values, atol=1e-5), (measure, group)
     with pytest.raises(ValueError, match="method"):
         analyze(model, scheduler, small_clips, config, progress=False, method="magic")
+
+
+def test_an_identity_degradation_is_golden_in_every_paired_measure(tiny):
+    """With two frames, freeze@1 changes nothing: every paired cosine is 1 and the unpaired one is
+    exactly the golden-vs-golden level (this pins down which batch meets which noise)."""
+    model, scheduler = tiny
+    clips = render_clips([ClipSpec(seed=i, num_frames=2, size=8) for i in range(4)])
+    assert torch.equal(freeze(clips, 1.0), clips)
+    config = GradientAnalysisConfig(timesteps=(5, 700), pairs=2, batch_size=2, kinds=("freeze",), controls=())
+    grid = analyze(model, scheduler, clips, config, progress=False)
+    for group in ("all", "temporal", "block:mid_block"):
+        for measure in ("paired_batch", "paired_clip"):
+            assert np.allclose(grid["measures"][measure]["freeze@1"][group], 1.0, atol=1e-6)
+        unpaired = grid["measures"]["unpaired_batch"]["freeze@1"][group]
+        assert np.allclose(unpaired, grid["ceiling"]["batch"][group], atol=1e-6)

@@ -240,6 +240,11 @@ def _analyze_gradients(profile, seed, overrides, progress, checkpoints=None, out
 
 
 def cmd_analyze_gradients(args) -> None:
+    if (args.checkpoint or args.data) and not args.out:
+        raise ValueError(
+            "with --checkpoint or --data, give --out too: results/PROFILE/gradients holds the grids "
+            "of the profile's own golden models"
+        )
     _analyze_gradients(
         get_profile(args.profile),
         args.seed,

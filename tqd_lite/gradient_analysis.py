@@ -14,13 +14,17 @@ For every timestep t of a grid and every degradation (papers.md, section 1; meth
    * ``unpaired_batch``: the golden batch A against the degraded batch B (other clips, other noise),
      so the question is the one training faces: is a degraded batch a stand-in for a golden one?
    * ``paired_clip``: ``cos(g(a_i), g(d(a_i)))`` for single clips, averaged over the batch;
-   * the **ceiling**: ``cos(mean g(A), mean g(B))``, one independent golden batch against another.
-     An unpaired degraded batch that reaches it is as good as more golden data; the ceiling is
-     below 1 because minibatch gradients are noisy, and rises with ``batch_size``.
+   * the **golden-vs-golden level** (``ceiling``): ``cos(mean g(A), mean g(B))``, one independent
+     golden batch against another, the scale for the unpaired view: an unpaired degraded batch
+     that reaches it stands in for golden data as well as more golden data would. It is far below
+     1 because at a trained model the expected gradient is small and a minibatch gradient is
+     mostly sampling noise; it can even be negative, since A and B are disjoint draws from a
+     finite set of clips whose gradients nearly cancel.
 
 Every pair is seeded by ``(seed, pair)`` and keeps its clips and noise at every t, so curves over t
 differ only by t. Means and 95% confidence intervals are over pairs (one value per pair: its two
-batches averaged).
+batches averaged). All pairs draw from the same held-out clips, so pairs are not fully independent
+and the intervals are somewhat optimistic.
 
 **The pixel-MSE control.** A motion degradation of a moving clip changes far more pixels than a
 mild blur. If degraded gradients stayed close to golden ones simply because little changed, a
@@ -332,7 +336,9 @@ def crossing_timestep(
     noise and visually degraded (motion-rich) clips at high noise. ``visual`` and ``motion`` name
     one variant each (e.g. ``"blur@1"``, ``"freeze@1"``); by default each side is its family's mean
     at the grid's top strength. Returns the first t (linearly interpolated between grid points) at
-    which ``cos_visual - cos_motion`` goes from negative to positive, or None if it never does.
+    which ``cos_visual - cos_motion`` goes from negative to positive, the first timestep of the grid
+    if the visual side is ahead from the start, or None if it is never ahead. The crossing is
+    read off the means; it carries no confidence interval.
     """
     side = {}
     for family, name in (("visual", visual), ("motion", motion)):
@@ -341,6 +347,8 @@ def crossing_timestep(
         )
         side[family] = chosen.mean
     gap, t = side["visual"] - side["motion"], np.asarray(grid["timesteps"], dtype=float)
+    if gap[0] >= 0:
+        return float(t[0])
     for i in range(len(t) - 1):
         if gap[i] < 0 <= gap[i + 1]:
             return float(t[i] + (t[i + 1] - t[i]) * (-gap[i]) / (gap[i + 1] - gap[i]))

@@ -10,6 +10,7 @@ the cache the notebook's explorer reads.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch
 from tqd_lite.diffusion import make_noise_scheduler
 from tqd_lite.dilemma import load_split
 from tqd_lite.gradient_analysis import MAIN_GROUPS, GradientAnalysisConfig, analyze, crossing_timestep
-from tqd_lite.paths import golden_model_path, results_dir
+from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
 from tqd_lite.plots import mse_control_plot, similarity_figure, stamp
 from tqd_lite.profiles import Profile
 from tqd_lite.provenance import write_result
@@ -39,12 +40,18 @@ def default_analysis_config(profile: Profile, seed: int = 0, **overrides) -> Gra
         strengths=profile.grad_strengths,
         seed=seed,
     )
-    known = [f.name for f in dataclasses.fields(GradientAnalysisConfig)]
+    known = {f.name: f for f in dataclasses.fields(GradientAnalysisConfig)}
     unknown = sorted(set(overrides) - set(known))
     if unknown:
-        raise ValueError(f"unknown gradient-analysis setting(s) {unknown}; known: {known}")
-    tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-    return dataclasses.replace(base, **tuples)
+        raise ValueError(f"unknown gradient-analysis setting(s) {unknown}; known: {list(known)}")
+    values = {}
+    for name, value in overrides.items():
+        if "tuple" in str(known[name].type):
+            if not isinstance(value, (list, tuple)):
+                raise ValueError(f"{name} must be a list, e.g. --set {name}=[{value}], got {value!r}")
+            value = tuple(value)
+        values[name] = value
+    return dataclasses.replace(base, **values)
 
 
 def default_checkpoints(profile: Profile) -> list[Path]:
@@ -62,13 +69,37 @@ def default_checkpoints(profile: Profile) -> list[Path]:
     return [v_model] + ([eps_model] if eps_model.is_file() else [])
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def _display_path(path: Path) -> str:
+    """Relative to the repository when inside it, so result files read the same in every checkout."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def load_analysis_model(path: str | Path, preset: str | None = None):
-    """``(model, noise_scheduler, info)`` of a checkpoint; ``preset`` must match if given."""
+    """``(model, noise_scheduler, info)`` of a checkpoint; ``preset`` must match if given.
+
+    ``info`` names the checkpoint and a hash of its bytes: a cached grid is reused only for the
+    very weights that made it.
+    """
     model = load_denoiser(path, preset=preset).float().eval()
     config = training_config_of(path)
     scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
-    info = {"checkpoint": str(path), "prediction_type": config.prediction_type, "preset": config.preset}
+    info = {
+        "checkpoint": _display_path(path),
+        "checkpoint_sha256": _sha256(path),
+        "prediction_type": config.prediction_type,
+        "preset": config.preset,
+    }
     return model, scheduler, info
+
+
+def clips_fingerprint(clips: torch.Tensor) -> str:
+    """A hash of the analysed clips' values: a grid made on other clips is not reused."""
+    return hashlib.sha256(clips.contiguous().numpy().tobytes()).hexdigest()[:16]
 
 
 def analysis_clips(profile: Profile, data: str | Path | None = None, progress: bool = True):
@@ -92,12 +123,14 @@ def load_grids(out_dir: str | Path) -> dict[str, dict]:
     return grids
 
 
-def _cached(path: Path, config: GradientAnalysisConfig, info: dict) -> dict | None:
+def _cached(path: Path, config: GradientAnalysisConfig, info: dict, clips_hash: str) -> dict | None:
+    """The grid in ``path`` if the same settings, weights and clips made it."""
     if not path.is_file():
         return None
     grid = json.loads(path.read_text())
     same_config = grid.get("config") == json.loads(json.dumps(config.to_dict()))
-    return grid if same_config and grid.get("model") == info else None
+    same_inputs = grid.get("model") == info and grid.get("clips_sha256") == clips_hash
+    return grid if same_config and same_inputs else None
 
 
 def run_gradient_analysis(
@@ -120,7 +153,8 @@ def run_gradient_analysis(
     """
     out_dir = Path(out_dir) if out_dir is not None else results_dir() / profile.name / "gradients"
     clips = analysis_clips(profile, data, progress)
-    grids = {}
+    clips_hash = clips_fingerprint(clips)
+    grids, computed = {}, False
     for checkpoint in checkpoints:
         model, scheduler, info = load_analysis_model(checkpoint, preset)
         model.to("cuda" if torch.cuda.is_available() else "cpu")
@@ -128,13 +162,15 @@ def run_gradient_analysis(
         if prediction in grids:
             raise ValueError(f"two checkpoints with prediction type {prediction!r}; give one per type")
         path = grid_path(out_dir, prediction)
-        grid = None if force else _cached(path, config, info)
+        grid = None if force else _cached(path, config, info, clips_hash)
         if grid is None:
-            grid = {"model": info, **analyze(model, scheduler, clips, config, progress, method)}
+            result = analyze(model, scheduler, clips, config, progress, method)
+            grid = {"model": info, "clips_sha256": clips_hash, "method": method, **result}
             write_result(path, grid, provenance_block or {})
-            grid = json.loads(path.read_text())
+            grid, computed = json.loads(path.read_text()), True
         grids[prediction] = grid
-    save_figures(grids, out_dir, provenance_block)
+    if computed or not (out_dir / FIGURE_FILE).is_file():
+        save_figures(grids, out_dir, provenance_block)
     return grids
 
 

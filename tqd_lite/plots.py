@@ -135,15 +135,18 @@ def _variant_style(variant: dict) -> dict:
 def similarity_plot(
     grid: dict, measure: str = "paired_batch", group: str = "all", variants=None, ax=None, log: bool = True
 ):
-    """``1 - cos`` (log scale) or ``cos`` against t, one line per variant with its 95% CI band,
-    and the golden-vs-golden ceiling (black). Lower ``1 - cos`` = more golden-like."""
+    """``1 - cos`` (log scale) or ``cos`` against t, one line per variant with its 95% CI band.
+    Lower ``1 - cos`` = more golden-like. In the unpaired view, also the golden-vs-golden level
+    (black): how well one independent golden batch stands in for another. Paired comparisons share
+    clips and noise, so that level is no bound for them and is not drawn."""
     from tqd_lite.gradient_analysis import curve
 
     ax = ax if ax is not None else plt.gca()
     chosen = [v for v in grid["variants"] if variants is None or v["name"] in variants]
-    ceiling = "ceiling_clip" if measure == "paired_clip" else "ceiling_batch"
     lines = [(v["name"], curve(grid, measure, v["name"], group), _variant_style(v)) for v in chosen]
-    lines.append(("golden vs golden", curve(grid, ceiling, "", group), {"color": "k", "linestyle": "-."}))
+    if measure == "unpaired_batch":
+        reference = curve(grid, "ceiling_batch", "", group)
+        lines.append(("golden vs golden", reference, {"color": "k", "linestyle": "-."}))
     # on the log scale, a band whose lower end reaches 1 - cos <= 0 is cut at the axis bottom,
     # a third of the smallest mean shown: "this CI includes perfect agreement"
     floor = min(np.nanmin(1 - c.mean[1 - c.mean > 0], initial=1.0) for _, c, _ in lines) / 3

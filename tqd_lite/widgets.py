@@ -59,7 +59,7 @@ class GradientExplorer:
     ``grids``: ``{prediction type: grid}`` from :func:`tqd_lite.gradient_run.load_grids`;
     ``models``: ``{prediction type: (model, noise_scheduler)}`` and ``clips`` (held-out golden) are
     needed only to compute new points. A new point is pair 0 of the grid's seed: at a timestep of
-    the grid it reproduces that pair's cached value exactly; the plotted curves average all pairs.
+    the grid it reproduces that pair's cached value (to float precision); the curves average all pairs.
     """
 
     def __init__(self, grids: dict, models: dict | None = None, clips=None):
@@ -72,8 +72,10 @@ class GradientExplorer:
         """Cosines of one variant at one timestep (one pair of batches), for every measure and group."""
         from tqd_lite.gradient_analysis import GradientAnalysisConfig, analyze
 
-        if prediction not in self.models or self.clips is None:
+        if prediction not in self.models:
             raise ValueError(f"no model for {prediction!r} was given to the explorer: cannot compute points")
+        if self.clips is None:
+            raise ValueError("no golden clips were given to the explorer: cannot compute points")
         grid = self.grids[prediction]
         control = kind.startswith("blur~")
         config = GradientAnalysisConfig(
