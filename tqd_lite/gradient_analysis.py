@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -281,7 +281,7 @@ class Curve:
     timesteps: list[int]
     mean: np.ndarray
     half_width: np.ndarray
-    n: int = field(default=0)
+    n: int  # values (pairs) behind each mean
 
 
 def mean_ci(values) -> tuple[np.ndarray, np.ndarray]:
