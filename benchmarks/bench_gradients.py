@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from tqd_lite.diffusion import make_noise_scheduler
+from tqd_lite.diffusion import make_noise_scheduler, training_target
 from tqd_lite.gradients import looped_gradients, per_sample_gradients
 from tqd_lite.model import build_model, count_parameters
 from tqd_lite.paths import golden_model_path
@@ -57,7 +57,7 @@ def measure(args, device: torch.device) -> dict:
     def batch_backward():
         model.zero_grad(set_to_none=True)
         x_t = scheduler.add_noise(x0, noise, t)
-        (model(x_t, t) - scheduler.get_velocity(x0, noise, t)).pow(2).mean().backward()
+        (model(x_t, t) - training_target(scheduler, x0, noise, t)).pow(2).mean().backward()
 
     looped_s, looped = timed(lambda: looped_gradients(model, scheduler, x0, noise, t), args.repeats, sync)
     vmap_s, vmapped = timed(

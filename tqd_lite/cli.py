@@ -281,6 +281,21 @@ def cmd_reproduce(args) -> None:
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
 
 
+def _field_defaults(config_class) -> str:
+    """``field=default, ...`` of a settings dataclass, for a command's help."""
+    return ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(config_class))
+
+
+def _add_set_option(parser: argparse.ArgumentParser, config_class, example: str) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help=f"override one {config_class.__name__} field, e.g. --set {example} (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tqd_lite", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -320,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tqd_lite.train import TrainConfig
 
-    fields = ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(TrainConfig))
+    fields = _field_defaults(TrainConfig)
     p = sub.add_parser(
         "train",
         help="train a video denoiser on a split of the pool (resumable)",
@@ -334,13 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="training split (default: set_c, the golden clips)",
     )
     p.add_argument("--config", default=None, help="JSON or YAML file of TrainConfig fields")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="override one TrainConfig field, e.g. --set steps=500 (repeatable)",
-    )
+    _add_set_option(p, TrainConfig, "steps=500")
     p.add_argument(
         "--out",
         default=None,
@@ -382,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tqd_lite.gradient_analysis import GradientAnalysisConfig
 
-    fields = ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(GradientAnalysisConfig))
+    fields = _field_defaults(GradientAnalysisConfig)
     p = sub.add_parser(
         "analyze-gradients",
         help="gradient similarity of degraded to golden clips across timesteps (TQD's analysis)",
@@ -399,13 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         "committed golden models, data/models/golden_PROFILE[_epsilon].pt)",
     )
     p.add_argument("--preset", default=None, help="refuse checkpoints of another model preset")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="override one GradientAnalysisConfig field, e.g. --set pairs=2 (repeatable)",
-    )
+    _add_set_option(p, GradientAnalysisConfig, "pairs=2")
     p.add_argument("--data", default=None, metavar="FOLDER", help="a scored folder instead of the pool")
     p.add_argument("--out", default=None, help="result folder (default: results/PROFILE/gradients)")
     p.add_argument("--force", action="store_true", help="recompute grids already on disk")

@@ -55,6 +55,7 @@ from tqd_lite.gradients import (
     looped_gradients,
     per_sample_gradients,
 )
+from tqd_lite.train import step_generator
 
 MEASURES = ("paired_batch", "unpaired_batch", "paired_clip")
 MAIN_GROUPS = ("all", "spatial", "temporal")
@@ -150,7 +151,7 @@ def apply_variant(variant: Variant, clips: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------- the analysis
 def _pair_inputs(clips: torch.Tensor, config: GradientAnalysisConfig, pair: int):
     """Pair ``pair``'s two golden batches and their noise: a pure function of (seed, pair)."""
-    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + pair)
+    generator = step_generator(config.seed, pair)
     index = torch.randperm(len(clips), generator=generator)[: 2 * config.batch_size]
     batches = clips[index].chunk(2)  # A, B: (b, 3, F, H, W) each
     noises = torch.randn((2 * config.batch_size, *clips.shape[1:]), generator=generator).chunk(2)

@@ -9,7 +9,6 @@ the cache the notebook's explorer reads.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -22,7 +21,7 @@ from tqd_lite.dilemma import load_split
 from tqd_lite.gradient_analysis import MAIN_GROUPS, GradientAnalysisConfig, analyze, crossing_timestep
 from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
 from tqd_lite.plots import mse_control_plot, similarity_figure, stamp
-from tqd_lite.profiles import Profile
+from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.train import load_denoiser, training_config_of
 from tqd_lite.training_run import checkpoint_path, scored_folder
@@ -40,18 +39,7 @@ def default_analysis_config(profile: Profile, seed: int = 0, **overrides) -> Gra
         strengths=profile.grad_strengths,
         seed=seed,
     )
-    known = {f.name: f for f in dataclasses.fields(GradientAnalysisConfig)}
-    unknown = sorted(set(overrides) - set(known))
-    if unknown:
-        raise ValueError(f"unknown gradient-analysis setting(s) {unknown}; known: {list(known)}")
-    values = {}
-    for name, value in overrides.items():
-        if "tuple" in str(known[name].type):
-            if not isinstance(value, (list, tuple)):
-                raise ValueError(f"{name} must be a list, e.g. --set {name}=[{value}], got {value!r}")
-            value = tuple(value)
-        values[name] = value
-    return dataclasses.replace(base, **values)
+    return override_fields(base, overrides, "gradient-analysis")
 
 
 def default_checkpoints(profile: Profile) -> list[Path]:

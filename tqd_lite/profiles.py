@@ -10,6 +10,7 @@ tests, from the environment variable ``TQD_PROFILE`` (default ``quick``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, replace
 
@@ -87,6 +88,26 @@ PROFILES: dict[str, Profile] = {
         grad_strengths=(0.5, 1.0),
     ),
 }
+
+
+def override_fields(base, overrides: dict, what: str):
+    """A copy of the dataclass ``base`` with ``overrides`` (``--set`` values, config files) applied.
+
+    Unknown names are a clear error naming the ``what`` settings and the known ones; a list given
+    for a tuple field becomes a tuple, and a single value there is an error.
+    """
+    known = {f.name: f for f in dataclasses.fields(base)}
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} setting(s) {unknown}; known: {list(known)}")
+    values = {}
+    for name, value in overrides.items():
+        if "tuple" in str(known[name].type):
+            if not isinstance(value, (list, tuple)):
+                raise ValueError(f"{name} must be a list, e.g. --set {name}=[{value}], got {value!r}")
+            value = tuple(value)
+        values[name] = value
+    return replace(base, **values)
 
 
 def get_profile(name: str | None = None) -> Profile:

@@ -9,7 +9,6 @@ from the checkpoint the previous one wrote, exactly as an interrupted run would.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from tqd_lite.model import build_model, count_parameters
 from tqd_lite.paths import pool_dir
 from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.pool import CLIP_FOLDER
-from tqd_lite.profiles import Profile
+from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.train import CHECKPOINT_FILE, ClipBank, TrainConfig, train
 
@@ -36,13 +35,7 @@ def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
     base = TrainConfig(
         preset=profile.model_preset, steps=profile.train_steps, batch_size=profile.train_batch_size, seed=seed
     )
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
-    if unknown:
-        raise ValueError(
-            f"unknown training setting(s) {sorted(unknown)}; known: "
-            f"{[f.name for f in dataclasses.fields(TrainConfig)]}"
-        )
-    return dataclasses.replace(base, **overrides)
+    return override_fields(base, overrides, "training")
 
 
 def scored_folder(profile: Profile, seed: int = 0, data: str | Path | None = None, progress: bool = True):
