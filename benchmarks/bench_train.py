@@ -23,7 +23,7 @@ from diffusers.training_utils import EMAModel
 from tqd_lite.diffusion import make_noise_scheduler
 from tqd_lite.model import build_model, count_parameters
 from tqd_lite.provenance import describe_device, provenance, write_result
-from tqd_lite.train import ClipBank, TrainConfig, diffusion_loss, make_batch, uniform_timesteps, unit_weights
+from tqd_lite.train import ClipBank, TrainConfig, diffusion_loss, make_batch
 from tqd_lite.world import ClipSpec, render_clips
 
 PARTS = ("data", "forward", "backward", "optimizer_ema", "logging")
@@ -50,7 +50,7 @@ def measure(args, device: torch.device) -> dict:
     running = []
     for step in range(args.warmup + args.steps):
         marks = [time.perf_counter()]
-        batch = make_batch(bank, config, step, uniform_timesteps, unit_weights)
+        batch = make_batch(bank, config, step)
         batch = {k: (v.to(device) if v is not None else None) for k, v in batch.items()}
         sync()
         marks.append(time.perf_counter())

@@ -17,7 +17,6 @@ from tqd_lite.gradient_analysis import (
     analyze,
     apply_variant,
     crossing_timestep,
-    mean_ci,
     mse_matched_blur,
     pixel_mse,
 )
@@ -32,6 +31,7 @@ from tqd_lite.gradients import (
 )
 from tqd_lite.model import build_model
 from tqd_lite.paths import data_dir, golden_model_path
+from tqd_lite.stats import mean_ci
 from tqd_lite.widgets import GradientExplorer
 from tqd_lite.world import ClipSpec, render_clips
 

@@ -113,6 +113,18 @@ def test_sampling_is_seeded_and_in_range(conditional_tiny):
     )
     assert a.shape == (2, 3, 8, 16, 16) and torch.equal(a, b)
     assert a.min() >= 0 and a.max() <= 1 and not torch.allclose(a, c)
+    one_at_a_time = sample_clips(conditional_tiny, scheduler, seed=1, batch_size=1, **kwargs)
+    assert torch.allclose(one_at_a_time, a, atol=1e-5)  # the batch size changes only the speed
+    labelled = sample_clips(
+        conditional_tiny,
+        scheduler,
+        seed=1,
+        class_labels=torch.tensor([0, 1]),
+        guidance_scale=3.0,
+        batch_size=1,
+        **kwargs,
+    )
+    assert torch.allclose(labelled, c, atol=1e-5)
 
 
 def test_presets_table_names_architectures():

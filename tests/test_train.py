@@ -8,18 +8,17 @@ import torch
 from tqd_lite.dataset import VideoClipDataset
 from tqd_lite.diffusion import make_noise_scheduler
 from tqd_lite.model import build_model
+from tqd_lite.timesteps import TimestepPolicy, min_snr_weights
 from tqd_lite.train import (
     CHECKPOINT_FILE,
+    UNIFORM,
     ClipBank,
     TrainConfig,
     diffusion_loss,
     export_weights,
     load_denoiser,
     make_batch,
-    min_snr_weight,
     train,
-    uniform_timesteps,
-    unit_weights,
 )
 from tqd_lite.video_io import VideoReadError
 
@@ -37,7 +36,7 @@ def test_one_step_reduces_the_loss_on_a_fixed_batch(bank):
     model = build_model("tiny")
     scheduler = make_noise_scheduler("v_prediction")
     config = dataclasses.replace(FAST, batch_size=8)
-    batch = make_batch(bank, config, 0, uniform_timesteps, unit_weights)
+    batch = make_batch(bank, config, 0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     before = diffusion_loss(model, scheduler, batch)
     before.backward()
@@ -57,10 +56,12 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(bank, tmp_path):
         calls.append(1)
         if len(calls) == 5:
             raise KeyboardInterrupt
-        return uniform_timesteps(mq, vq, generator)
+        return UNIFORM(mq, vq, generator)
+
+    killed_at_step_5.to_dict = UNIFORM.to_dict  # the checkpoint records it as the uniform policy
 
     with pytest.raises(KeyboardInterrupt):
-        train(FAST, bank, tmp_path / "split", timestep_sampler=killed_at_step_5, **common)
+        train(FAST, bank, tmp_path / "split", policy=killed_at_step_5, **common)
     assert torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=False)["step"] == 3
     resumed = train(FAST, bank, tmp_path / "split", **common)  # steps 3..5 again
     assert resumed.history == whole.history
@@ -76,19 +77,18 @@ def test_resuming_with_another_config_is_refused(bank, tmp_path):
     train(FAST, bank, tmp_path, progress=False, stop_after=1)
     with pytest.raises(ValueError, match="another training configuration.*learning_rate"):
         train(dataclasses.replace(FAST, learning_rate=1e-4), bank, tmp_path, progress=False)
+    with pytest.raises(ValueError, match="another training configuration.*timestep_policy"):
+        train(FAST, bank, tmp_path, policy=TimestepPolicy(sampler="tqd"), progress=False)
 
 
-def test_the_timestep_sampler_and_weights_are_pluggable(bank):
+def test_the_timestep_policy_is_pluggable(bank):
     seen = {}
 
-    def late_timesteps(mq, vq, generator):
+    def late_and_dropped(mq, vq, generator):
         seen["mq"] = mq
-        return torch.full(mq.shape, 900)
+        return torch.full(mq.shape, 900), torch.zeros(mq.shape)
 
-    def drop_all(timesteps, mq, vq, generator):
-        return torch.zeros(timesteps.shape)
-
-    batch = make_batch(bank, FAST, 5, late_timesteps, drop_all)
+    batch = make_batch(bank, FAST, 5, late_and_dropped)
     assert torch.equal(batch["timesteps"], torch.tensor([900, 900]))
     index = torch.randint(
         0, len(bank), (2,), generator=torch.Generator().manual_seed(FAST.seed * 1_000_003 + 5)
@@ -99,8 +99,10 @@ def test_the_timestep_sampler_and_weights_are_pluggable(bank):
 
 
 def test_a_sampler_outside_the_schedule_is_an_error(bank):
-    with pytest.raises(ValueError, match=r"timestep sampler must return 2 integers in \[0, 1000\)"):
-        make_batch(bank, FAST, 0, lambda mq, vq, g: torch.full(mq.shape, 1000), unit_weights)
+    with pytest.raises(ValueError, match=r"timestep policy must return 2 integers in \[0, 1000\)"):
+        make_batch(bank, FAST, 0, lambda mq, vq, g: (torch.full(mq.shape, 1000), torch.ones(mq.shape)))
+    with pytest.raises(ValueError, match="must return 2 loss weights"):
+        make_batch(bank, FAST, 0, lambda mq, vq, g: (torch.zeros(mq.shape), torch.ones(3)))
 
 
 @pytest.mark.parametrize("prediction_type", ["v_prediction", "epsilon"])
@@ -111,7 +113,7 @@ def test_min_snr_weights_match_the_closed_form(prediction_type):
     snr = abar[t] / (1 - abar[t])
     offset = 1 if prediction_type == "v_prediction" else 0
     expected = torch.minimum(snr, torch.tensor(5.0)) / (snr + offset)
-    assert torch.allclose(min_snr_weight(scheduler, t, gamma=5.0), expected)
+    assert torch.allclose(min_snr_weights(scheduler, t, gamma=5.0), expected)
     if prediction_type == "v_prediction":  # low noise weighs ~gamma / SNR, high noise ~SNR
         assert expected[0] < 0.01 and float(expected[-1]) == pytest.approx(float(snr[-1]), rel=1e-3)
 
@@ -120,7 +122,7 @@ def test_class_labels_and_null_dropout(golden_and_heldout):
     golden, _ = golden_and_heldout
     labelled = ClipBank.from_float(golden[:8], labels=torch.tensor([0, 1] * 4))
     config = dataclasses.replace(FAST, num_classes=2, class_dropout=0.5, batch_size=64)
-    labels = make_batch(labelled, config, 0, uniform_timesteps, unit_weights)["labels"]
+    labels = make_batch(labelled, config, 0)["labels"]
     assert set(labels.tolist()) == {0, 1, 2} and 0.3 < (labels == 2).float().mean() < 0.7
     with pytest.raises(ValueError, match="labels but TrainConfig.num_classes is 0"):
         train(FAST, labelled, progress=False)

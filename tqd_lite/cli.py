@@ -278,7 +278,21 @@ def cmd_reproduce(args) -> None:
     if args.what in ("gradients", "all"):
         # the profile's committed golden models; a reproduction recomputes the grid
         _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
+    if args.what in ("tqd", "all"):
+        _tqd_experiments(profile, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
+
+
+def _tqd_experiments(profile, groups: str | None, progress: bool) -> dict:
+    """TQD's runs (resumable: finished runs are skipped) and their summary table."""
+    from tqd_lite.provenance import provenance
+    from tqd_lite.tqd_experiments import GROUPS, markdown_table, run_experiments
+
+    chosen = tuple(g.strip() for g in groups.split(",")) if groups else GROUPS
+    block = provenance(profile.name, profile.tqd_seeds[0], _device(), seeds=list(profile.tqd_seeds))
+    summary = run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
+    print(markdown_table(summary))
+    return summary
 
 
 def _field_defaults(config_class) -> str:
@@ -425,8 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument(
         "what",
-        choices=["dilemma", "golden-model", "gradients", "all"],
+        choices=["dilemma", "golden-model", "gradients", "tqd", "all"],
         help="which experiment ('all': every one so far)",
+    )
+    p.add_argument(
+        "--groups",
+        default=None,
+        help="tqd only: comma-separated experiment groups (default all: main,ablation,kappa,reading,gate)",
     )
     p.set_defaults(func=cmd_reproduce)
     return parser

@@ -8,8 +8,6 @@ inside the model (:func:`to_model_range`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 from tqdm.auto import tqdm
@@ -110,26 +108,35 @@ def sample_clips(
     guidance_scale: float = 1.0,
     seed: int = 0,
     progress: bool = True,
-    on_step: Callable[[int, torch.Tensor], None] | None = None,
+    batch_size: int = 32,
 ) -> torch.Tensor:
     """DDIM samples ``(num_clips, 3, F, H, W)`` in [0, 1], from seeded noise.
 
     ``timestep_spacing="trailing"`` makes the first step start from t = T - 1, the noisiest
-    level the model was trained on. ``on_step(t, x0_hat)`` sees each step's x0 prediction.
+    level the model was trained on.
+    ``batch_size``: clips denoised together. All the noise is drawn first, so the samples do not
+    depend on it; on 2 CPU cores 32 clips at a time ran 2.4x faster per clip than 256.
     """
     model.eval()
     device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(num_clips, 3, num_frames, size, size, generator=generator)
+    chunks = []
+    for start in range(0, num_clips, batch_size):
+        labels = class_labels[start : start + batch_size].to(device) if class_labels is not None else None
+        x = noise[start : start + batch_size].to(device)
+        chunks.append(
+            _ddim_loop(model, noise_scheduler, x, labels, guidance_scale, num_inference_steps, progress)
+        )
+    return torch.cat(chunks)
+
+
+def _ddim_loop(model, noise_scheduler, x, class_labels, guidance_scale, num_inference_steps, progress):
+    """Denoise one batch ``x`` of pure noise with DDIM; returns it in [0, 1] on the CPU."""
     scheduler = DDIMScheduler.from_config(noise_scheduler.config, timestep_spacing="trailing")
     scheduler.set_timesteps(num_inference_steps)
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(num_clips, 3, num_frames, size, size, generator=generator).to(device)
-    if class_labels is not None:
-        class_labels = class_labels.to(device)
     for t in tqdm(scheduler.timesteps, desc="sampling", disable=not progress, leave=False):
-        batch_t = torch.full((num_clips,), int(t), device=device)
+        batch_t = torch.full((len(x),), int(t), device=x.device)
         output = guided(model, x, batch_t, class_labels, guidance_scale).float()
-        step = scheduler.step(output, t, x)
-        if on_step is not None:
-            on_step(int(t), from_model_range(step.pred_original_sample).cpu())
-        x = step.prev_sample
+        x = scheduler.step(output, t, x).prev_sample
     return from_model_range(x).cpu()

@@ -35,13 +35,11 @@ does to that same clip: visual damage of the same size as the motion damage.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
 from tqd_lite.clips import check_clip
@@ -55,6 +53,7 @@ from tqd_lite.gradients import (
     looped_gradients,
     per_sample_gradients,
 )
+from tqd_lite.stats import mean_ci
 from tqd_lite.train import step_generator
 
 MEASURES = ("paired_batch", "unpaired_batch", "paired_clip")
@@ -283,17 +282,6 @@ class Curve:
     mean: np.ndarray
     half_width: np.ndarray
     n: int  # values (pairs) behind each mean
-
-
-def mean_ci(values) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over the last axis and the half-width of its 95% Student-t confidence interval."""
-    values = np.asarray(values, dtype=float)
-    n = values.shape[-1]
-    mean = values.mean(axis=-1)
-    if n < 2:
-        return mean, np.full_like(mean, np.nan)
-    half = stats.t.ppf(0.975, n - 1) * values.std(axis=-1, ddof=1) / math.sqrt(n)
-    return mean, half
 
 
 def curve(grid: dict, measure: str, variant: str, group: str = "all") -> Curve:

@@ -42,6 +42,13 @@ class Profile:
     grad_pairs: int  # independent pairs of golden batches per timestep
     grad_batch_size: int
     grad_strengths: tuple[float, ...]
+    # TQD's training experiments (tqd_lite.tqd_experiments): many short runs of the pool
+    # profile's model on its pool, one per arm and seed.
+    tqd_pool: str  # the profile whose pool, clip size and model the runs use
+    tqd_steps: int
+    tqd_batch_size: int
+    tqd_eval_clips: int  # clips sampled to measure each run
+    tqd_seeds: tuple[int, ...]
 
     def with_overrides(self, **changes) -> Profile:
         """A copy with some sizes changed (for experiments and tests)."""
@@ -66,6 +73,11 @@ PROFILES: dict[str, Profile] = {
         grad_pairs=3,
         grad_batch_size=8,
         grad_strengths=(1.0,),
+        tqd_pool="quick",
+        tqd_steps=8,
+        tqd_batch_size=8,
+        tqd_eval_clips=16,
+        tqd_seeds=(0,),
     ),
     "full": Profile(
         name="full",
@@ -86,6 +98,13 @@ PROFILES: dict[str, Profile] = {
         grad_pairs=10,
         grad_batch_size=8,
         grad_strengths=(0.5, 1.0),
+        # 16x16 clips and the tiny model: a run takes about 5 min on 2 CPU cores (3.5 training,
+        # 1.2 sampling), so 3 seeds of the main table and the ablation (24 runs) fit about 2 h
+        tqd_pool="quick",
+        tqd_steps=320,
+        tqd_batch_size=16,
+        tqd_eval_clips=256,
+        tqd_seeds=(0, 1, 2),
     ),
 }
 

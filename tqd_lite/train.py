@@ -1,11 +1,10 @@
-"""Training a video denoiser: the loop, its pluggable timestep sampler and loss weights, checkpoints.
+"""Training a video denoiser: the loop, its pluggable timestep policy, checkpoints.
 
 One step (papers.md section 1; DDPM)::
 
-    t ~ timestep_sampler(mq, vq)          # uniform by default; TQD replaces only this
+    t, w = policy(mq, vq)                  # per clip; uniform t and w = 1 by default (TQD: timesteps.py)
     x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
     loss = mean_b  w_b * s(t_b) * || model(x_t, t, y) - target ||^2
-    w = loss_weights(t, mq, vq)            # per clip; 1 by default (TQD's quality dropout: 0 or 1)
     s(t) = min(SNR(t), gamma) / (SNR(t) + 1)   # Min-SNR-gamma for v prediction (TrainConfig.snr_gamma)
 
 Every random draw of step ``s`` (which clips, noise, timesteps, dropped labels) comes from a
@@ -42,40 +41,14 @@ from tqd_lite.diffusion import (
     training_target,
 )
 from tqd_lite.model import build_model, get_preset, model_config
+from tqd_lite.timesteps import TimestepPolicy, min_snr_weights
 
 CHECKPOINT_FILE = "checkpoint.pt"
 
-# (mq, vq, generator) -> timesteps (B,) long in [0, T)
-TimestepSampler = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
-# (timesteps, mq, vq, generator) -> per-clip loss weights (B,)
-LossWeights = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
-
-
-def uniform_timesteps(mq: torch.Tensor, vq: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """The DDPM default: ``t ~ U{0, ..., T-1}`` whatever the clip's scores."""
-    return torch.randint(0, NUM_TRAIN_TIMESTEPS, mq.shape, generator=generator)
-
-
-def unit_weights(
-    timesteps: torch.Tensor, mq: torch.Tensor, vq: torch.Tensor, generator: torch.Generator
-) -> torch.Tensor:
-    """Every clip counts once."""
-    return torch.ones(timesteps.shape)
-
-
-def min_snr_weight(noise_scheduler, timesteps: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Min-SNR-gamma loss weights (Hang et al., ICCV 2023), with ``SNR(t) = abar_t / (1 - abar_t)``.
-
-    In terms of the x0 error, the v loss is ``(SNR + 1) |x0 - x0_hat|^2`` and the epsilon loss
-    ``SNR |x0 - x0_hat|^2``; Min-SNR wants ``min(SNR, gamma) |x0 - x0_hat|^2``, so the weight is
-    ``min(SNR, gamma) / (SNR + 1)`` (v) or ``min(SNR, gamma) / SNR`` (epsilon). Low-noise steps,
-    whose error is easy to shrink, then stop dominating the gradient; on the toy world this
-    gave visibly smoother, more coherent samples after the same number of steps.
-    """
-    abar = noise_scheduler.alphas_cumprod.to(timesteps.device)[timesteps]
-    snr = abar / (1 - abar)
-    offset = 1.0 if noise_scheduler.config.prediction_type == "v_prediction" else 0.0
-    return snr.clamp(max=gamma) / (snr + offset)
+# (mq, vq, generator) -> (timesteps (B,) long in [0, T), per-clip loss weights (B,)),
+# e.g. a tqd_lite.timesteps.TimestepPolicy
+Policy = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+UNIFORM = TimestepPolicy()  # t ~ U{0, ..., T-1}, every clip weighs 1
 
 
 @dataclass(frozen=True)
@@ -189,8 +162,7 @@ def make_batch(
     bank: ClipBank,
     config: TrainConfig,
     step: int,
-    timestep_sampler: TimestepSampler,
-    loss_weights: LossWeights,
+    policy: Policy = UNIFORM,
     process_index: int = 0,
     num_processes: int = 1,
 ) -> dict[str, torch.Tensor]:
@@ -204,12 +176,16 @@ def make_batch(
     x0 = to_model_range(bank.float_clips(index))  # (B, 3, F, H, W)
     noise = torch.randn(x0.shape, generator=g)
     mq, vq = bank.mq[index], bank.vq[index]
-    timesteps = timestep_sampler(mq, vq, g).long()
+    timesteps, weights = policy(mq, vq, g)
+    timesteps, weights = timesteps.long(), weights.float()
     if timesteps.shape != index.shape or timesteps.min() < 0 or timesteps.max() >= NUM_TRAIN_TIMESTEPS:
         raise ValueError(
-            f"the timestep sampler must return {len(index)} integers in [0, {NUM_TRAIN_TIMESTEPS})"
+            f"the timestep policy must return {len(index)} integers in [0, {NUM_TRAIN_TIMESTEPS})"
         )
-    weights = loss_weights(timesteps, mq, vq, g).float()
+    if weights.shape != index.shape:
+        raise ValueError(
+            f"the timestep policy must return {len(index)} loss weights, got {tuple(weights.shape)}"
+        )
     labels = None
     if config.num_classes > 0:
         labels = bank.labels[index] if bank.labels is not None else torch.zeros_like(index)
@@ -231,7 +207,7 @@ def diffusion_loss(
     per_clip = (prediction - target).pow(2).mean(dim=(1, 2, 3, 4))  # (B,)
     weights = batch["weights"]
     if snr_gamma is not None:
-        weights = weights * min_snr_weight(noise_scheduler, t, snr_gamma)
+        weights = weights * min_snr_weights(noise_scheduler, t, snr_gamma)
     return (weights * per_clip).mean()
 
 
@@ -249,8 +225,17 @@ def _atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _check_config(saved: dict, config: TrainConfig, path: Path) -> None:
-    differing = {k: (saved.get(k), v) for k, v in config.to_dict().items() if saved.get(k) != v}
+def _policy_record(policy: Policy) -> dict | None:
+    """What a checkpoint records of the policy: its fields, if it has any (a plain function: None)."""
+    return policy.to_dict() if hasattr(policy, "to_dict") else None
+
+
+def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) -> None:
+    """Refuse to resume a checkpoint made by another configuration or timestep policy."""
+    now = {**config.to_dict(), "timestep_policy": _policy_record(policy)}
+    # checkpoints from before the policy was recorded were all uniform
+    saved = {**state["train_config"], "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict())}
+    differing = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
     if differing:
         details = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in differing.items())
         raise ValueError(
@@ -321,8 +306,7 @@ def train(
     config: TrainConfig,
     bank: ClipBank,
     out_dir: str | Path | None = None,
-    timestep_sampler: TimestepSampler = uniform_timesteps,
-    loss_weights: LossWeights = unit_weights,
+    policy: Policy = UNIFORM,
     checkpoint_every: int = 250,
     log_every: int = 10,
     progress: bool = True,
@@ -357,7 +341,7 @@ def train(
     checkpoint = out_dir / CHECKPOINT_FILE if out_dir is not None else None
     if checkpoint is not None and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        _check_config(state["train_config"], config, checkpoint)
+        _check_config(state, config, policy, checkpoint)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         lr_scheduler.load_state_dict(state["lr_scheduler"])
@@ -381,6 +365,7 @@ def train(
             {
                 "step": step,
                 "train_config": config.to_dict(),
+                "timestep_policy": _policy_record(policy),
                 "model_config": model_config(config.preset, config.num_classes),
                 "model": unwrapped.state_dict(),
                 "ema": ema_weights,
@@ -408,8 +393,7 @@ def train(
             bank,
             config,
             step,
-            timestep_sampler,
-            loss_weights,
+            policy,
             accelerator.process_index,
             accelerator.num_processes,
         )

@@ -1,0 +1,199 @@
+"""Timestep policies against closed forms: TQD's Beta moments, uniform and base-sampler limits,
+the direction of the shift, quality dropout's expected share, the hard gate, bad input."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from tqd_lite.timesteps import (
+    TimestepPolicy,
+    base_quantile,
+    beta_density,
+    keep_probability,
+    to_ddpm_timesteps,
+    tqd_beta_parameters,
+)
+
+N = 100_000
+
+
+def draws(policy: TimestepPolicy, mq: float, vq: float, n: int = N, seed: int = 0) -> np.ndarray:
+    g = torch.Generator().manual_seed(seed)
+    return policy.noise_levels(torch.full((n,), mq), torch.full((n,), vq), g).numpy()
+
+
+def logit_normal_cdf(s: np.ndarray, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+    return stats.norm.cdf((np.log(s) - np.log1p(-s) - mean) / std)
+
+
+@pytest.mark.parametrize("mq, vq", [(0.9, 0.1), (0.3, 0.7), (0.5, 0.5), (1.0, 0.0)])
+def test_tqd_levels_have_the_betas_mean_and_variance(mq, vq):
+    policy = TimestepPolicy(sampler="tqd", kappa_base=2.0, kappa_max=8.0)
+    levels = draws(policy, mq, vq)
+    # mu = 0.5 + 0.5 (mq - vq), clamped to [0.01, 0.99]; kappa = 2 + 6 |mq - vq|
+    mu = min(max(0.5 + 0.5 * (mq - vq), 0.01), 0.99)
+    kappa = 2.0 + 6.0 * abs(mq - vq)
+    variance = mu * (1 - mu) / (kappa + 1)
+    assert levels.mean() == pytest.approx(mu, abs=4 * np.sqrt(variance / N))
+    assert levels.var() == pytest.approx(variance, rel=0.03)
+    assert levels.min() >= 0 and levels.max() < 1
+
+
+def test_balanced_clips_with_kappa_base_2_are_uniform():
+    levels = draws(TimestepPolicy(sampler="tqd", kappa_base=2.0), 0.3, 0.3, n=20_000)
+    assert stats.kstest(levels, "uniform").pvalue > 0.01
+
+
+def test_reading_b_gives_balanced_clips_exactly_the_base_sampler():
+    policy = TimestepPolicy(sampler="tqd", reading="B", base="logit_normal", logit_mean=-0.5, logit_std=1.2)
+    levels = draws(policy, 0.6, 0.6, n=20_000)
+    result = stats.kstest(levels, lambda s: logit_normal_cdf(s, -0.5, 1.2))
+    assert result.pvalue > 0.01
+    base = draws(TimestepPolicy(sampler="logit_normal", logit_mean=-0.5, logit_std=1.2), 0.6, 0.6, n=20_000)
+    assert stats.ks_2samp(levels, base).pvalue > 0.01  # diffusers' own logit-normal draw
+    # and reading A of the same policy is not the base (it is uniform)
+    assert stats.kstest(draws(TimestepPolicy(sampler="tqd"), 0.6, 0.6, n=20_000), "uniform").pvalue > 0.01
+
+
+def test_kappa_base_4_is_close_to_logit_normal_0_1():
+    # papers.md: Beta(2, 2) is within a KS distance of about 0.02 of logit-normal(0, 1)
+    s = np.linspace(1e-4, 1 - 1e-4, 20_001)
+    distance = np.abs(stats.beta.cdf(s, 2, 2) - logit_normal_cdf(s)).max()
+    assert 0.01 < distance < 0.03
+
+
+def test_base_quantile_inverts_the_logit_normal_cdf():
+    u = torch.linspace(0.01, 0.99, 99, dtype=torch.float64)
+    s = base_quantile(u, "logit_normal", 0.3, 0.8).numpy()
+    assert np.allclose(logit_normal_cdf(s, 0.3, 0.8), u.numpy(), atol=1e-9)
+    assert torch.equal(base_quantile(u, "uniform"), u)
+
+
+def test_motion_rich_clips_get_noisier_timesteps_than_visually_rich_ones():
+    policy = TimestepPolicy(sampler="tqd")
+    g = torch.Generator().manual_seed(1)
+    mq = torch.tensor([0.9, 0.1] * 5000)
+    vq = torch.tensor([0.1, 0.9] * 5000)
+    timesteps, _ = policy(mq, vq, g)
+    motion_rich, visual_rich = timesteps[0::2].float(), timesteps[1::2].float()
+    # Beta(0.9 * 6.8, 0.1 * 6.8): mean 0.9, so about t = 900 vs t = 100
+    assert motion_rich.mean() == pytest.approx(900, abs=10)
+    assert visual_rich.mean() == pytest.approx(100, abs=10)
+    for reading in ("A", "B"):
+        levels = TimestepPolicy(sampler="tqd", reading=reading, base="logit_normal").noise_levels(mq, vq, g)
+        assert levels[0::2].median() > 0.5 > levels[1::2].median()
+
+
+def test_sharper_peaks_for_larger_gaps():
+    policy = TimestepPolicy(sampler="tqd", kappa_base=2.0, kappa_max=16.0)
+    alpha, beta = tqd_beta_parameters(
+        torch.tensor([0.55, 0.7, 0.9]), torch.tensor([0.45, 0.3, 0.1]), policy.kappa_base, policy.kappa_max
+    )
+    kappa = alpha + beta
+    assert torch.allclose(kappa, torch.tensor([3.4, 7.6, 13.2]))  # 2 + 14 |gap|
+    variances = [draws(policy, m, v, n=20_000).var() for m, v in [(0.55, 0.45), (0.7, 0.3), (0.9, 0.1)]]
+    assert variances[0] > variances[1] > variances[2]
+
+
+def test_beta_density_is_the_closed_form_of_the_draws():
+    policy = TimestepPolicy(sampler="tqd")
+    levels = draws(policy, 0.8, 0.3)
+    counts, edges = np.histogram(levels, bins=20, range=(0, 1), density=True)
+    inside = np.linspace(edges[:-1], edges[1:], 101)  # (101, bins): the density averaged over each bin
+    expected = beta_density(policy, 0.8, 0.3, inside).mean(axis=0)
+    assert np.allclose(counts, expected, atol=0.05)
+
+
+def test_hard_dropout_keeps_the_expected_share():
+    mq = torch.tensor([0.9, 0.2, 0.1, 0.6])
+    vq = torch.tensor([0.1, 0.3, 0.05, 0.6])
+    policy = TimestepPolicy(dropout="hard")
+    g = torch.Generator().manual_seed(2)
+    kept = torch.stack([policy.loss_weights(mq, vq, g) for _ in range(20_000)])
+    assert set(kept.unique().tolist()) <= {0.0, 1.0}
+    assert torch.allclose(kept.mean(0), keep_probability(mq, vq), atol=0.015)  # 0.9, 0.3, 0.1, 0.6
+
+
+def test_mean_one_weights_are_the_keep_probability_over_its_mean():
+    mq = torch.tensor([0.9, 0.2, 0.1, 0.6])
+    vq = torch.tensor([0.1, 0.3, 0.05, 0.6])
+    weights = TimestepPolicy(dropout="mean_one").loss_weights(mq, vq)
+    assert weights.sum().item() == pytest.approx(4.0)
+    assert torch.allclose(weights, torch.tensor([0.9, 0.3, 0.1, 0.6]) / 0.475)
+    assert torch.equal(TimestepPolicy().loss_weights(mq, vq), torch.ones(4))
+
+
+def test_the_hard_gate_splits_the_schedule():
+    policy = TimestepPolicy(sampler="hard_gate", gate_level=0.4)
+    mq = torch.tensor([0.9, 0.1, 0.8, 0.2] * 2000)
+    vq = torch.tensor([0.1, 0.9, 0.8, 0.2] * 2000)  # motion-rich, visually rich, golden, poor
+    levels = policy.noise_levels(mq, vq, torch.Generator().manual_seed(0))
+    motion, visual, golden, poor = (levels[i::4] for i in range(4))
+    assert motion.min() >= 0.4 and visual.max() < 0.4
+    for both in (golden, poor):
+        assert both.min() < 0.05 and both.max() > 0.95
+
+
+def test_policies_that_ignore_the_scores_accept_unscored_clips():
+    unscored = torch.full((4,), float("nan"))
+    timesteps, weights = TimestepPolicy(sampler="logit_normal")(unscored, unscored)
+    assert timesteps.shape == (4,) and torch.equal(weights, torch.ones(4))
+    with pytest.raises(ValueError, match="mq contains NaN"):
+        TimestepPolicy(dropout="hard")(unscored, unscored)
+
+
+def test_uniform_policy_is_ddpms_own_draw():
+    mq = vq = torch.full((16,), 0.5)
+    timesteps, weights = TimestepPolicy()(mq, vq, torch.Generator().manual_seed(7))
+    assert torch.equal(timesteps, torch.randint(0, 1000, (16,), generator=torch.Generator().manual_seed(7)))
+    assert torch.equal(weights, torch.ones(16))
+
+
+def test_ddpm_timesteps_cover_the_schedule_evenly():
+    levels = torch.tensor([0.0, 0.0009, 0.001, 0.5, 0.9999999])
+    assert to_ddpm_timesteps(levels).tolist() == [0, 0, 1, 500, 999]
+    timesteps, _ = TimestepPolicy(sampler="tqd")(
+        torch.full((N,), 0.5), torch.full((N,), 0.5), torch.Generator().manual_seed(0)
+    )
+    counts = torch.bincount(timesteps, minlength=1000).numpy()
+    assert stats.chisquare(counts).pvalue > 0.001
+
+
+def test_draws_are_a_pure_function_of_the_generator():
+    policy = TimestepPolicy(sampler="tqd", dropout="hard")
+    mq, vq = torch.rand(32), torch.rand(32)
+    first = policy(mq, vq, torch.Generator().manual_seed(5))
+    second = policy(mq, vq, torch.Generator().manual_seed(5))
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+@pytest.mark.parametrize(
+    "mq, vq, message",
+    [
+        ([0.2, 1.5], [0.1, 0.1], r"mq must be normalised scores in \[0, 1\]"),
+        ([0.2, 0.5], [float("nan"), 0.1], "vq contains NaN at clips"),
+        ([[0.2, 0.5]], [[0.1, 0.1]], r"mq must be one score per clip, shape \(B,\)"),
+        ([0.2, 0.5], [0.1, 0.1, 0.3], "mq and vq must have one shape"),
+    ],
+)
+def test_bad_scores_are_refused(mq, vq, message):
+    with pytest.raises(ValueError, match=message):
+        TimestepPolicy(sampler="tqd")(mq, vq)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(kappa_base=8.0, kappa_max=4.0), r"kappa_max \(4.0\) must be >= kappa_base \(8.0\)"),
+        (dict(kappa_base=0.0), "kappa_base must be positive"),
+        (dict(kappa_base=-1.0, kappa_max=2.0), "kappa_base must be positive"),
+        (dict(sampler="beta"), "sampler must be one of"),
+        (dict(reading="C"), "reading must be one of"),
+        (dict(dropout="soft"), "dropout must be one of"),
+        (dict(gate_level=1.0), r"gate_level must be in \(0, 1\)"),
+    ],
+)
+def test_bad_policies_are_refused(fields, message):
+    with pytest.raises(ValueError, match=message):
+        TimestepPolicy(sampler=fields.pop("sampler", "tqd"), **fields)

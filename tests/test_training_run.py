@@ -1,0 +1,57 @@
+"""A training run as an experiment: an interrupted run repeats no evaluation, a finished one no work."""
+
+import pytest
+
+from tqd_lite import training_run
+from tqd_lite.paths import data_dir
+from tqd_lite.profiles import get_profile
+from tqd_lite.timesteps import TimestepPolicy
+from tqd_lite.training_run import default_config, run_training
+
+PROFILE = get_profile("quick")
+CONFIG = default_config(PROFILE, seed=1, steps=4, batch_size=2, warmup_steps=0)
+TQD = TimestepPolicy(sampler="tqd", dropout="hard")
+
+
+def run(out, policy=TQD):
+    return run_training(
+        PROFILE,
+        CONFIG,
+        out,
+        data=data_dir() / "sample",
+        eval_every=2,
+        eval_clips=4,
+        policy=policy,
+        progress=False,
+    )
+
+
+def test_an_interrupted_run_repeats_no_evaluation_and_a_finished_one_no_work(tmp_path, monkeypatch):
+    steps_evaluated = []
+    real_evaluate = training_run.evaluate
+
+    def evaluate(model, config, *args, **kwargs):
+        steps_evaluated.append(len(steps_evaluated))
+        if len(steps_evaluated) == 3:  # killed while evaluating step 4, after its checkpoint
+            raise KeyboardInterrupt
+        return real_evaluate(model, config, *args, **kwargs)
+
+    monkeypatch.setattr(training_run, "evaluate", evaluate)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path)
+    assert not (tmp_path / "train.json").exists()
+
+    steps_evaluated.clear()
+    steps_evaluated.append("skip the kill")
+    report = run(tmp_path)
+    assert len(steps_evaluated) == 2  # only step 4 was evaluated again
+    assert [e["step"] for e in report["evaluations"]] == [0, 2, 4]
+    assert report["timestep_policy"] == TQD.to_dict()
+    assert 0 <= report["final"]["mq"] <= 1 and 0 <= report["final"]["vq"] <= 1  # on the corpus's scale
+
+    steps_evaluated.clear()
+    assert run(tmp_path)["evaluations"] == report["evaluations"]
+    assert steps_evaluated == []  # finished: read back, nothing trained or sampled
+
+    with pytest.raises(ValueError, match="another training configuration.*timestep_policy"):
+        run(tmp_path, policy=TimestepPolicy())
