@@ -192,6 +192,40 @@ def test_analysis_grid_has_every_measure_and_sane_values(tiny, small_clips):
         analyze(model, scheduler, small_clips[:3], config, progress=False)
 
 
+def test_an_interrupted_grid_resumes_at_its_next_pair(tiny, small_clips, tmp_path, monkeypatch):
+    model, scheduler = tiny
+    config = GradientAnalysisConfig(timesteps=(5, 900), pairs=3, batch_size=2, kinds=("blur",), controls=())
+    whole = analyze(model, scheduler, small_clips, config, progress=False)
+
+    import tqd_lite.gradient_analysis as module
+
+    real_apply, calls, kill_at = module.apply_variant, [], [5]
+
+    def killed_in_the_third_pair(variant, clips):
+        calls.append(1)
+        if len(calls) in kill_at:  # 2 calls per pair (batches A and B)
+            raise KeyboardInterrupt
+        return real_apply(variant, clips)
+
+    monkeypatch.setattr(module, "apply_variant", killed_in_the_third_pair)
+    partial, key = tmp_path / "grid.partial.pt", {"model": "m1"}
+    with pytest.raises(KeyboardInterrupt):
+        analyze(model, scheduler, small_clips, config, progress=False, partial=partial, partial_key=key)
+    assert torch.load(partial, weights_only=False)["done"] == 2
+    calls.clear()
+    kill_at.clear()
+    resumed = analyze(model, scheduler, small_clips, config, progress=False, partial=partial, partial_key=key)
+    assert len(calls) == 2  # only the third pair was computed
+    for measure in ("paired_batch", "unpaired_batch", "paired_clip"):
+        assert resumed["measures"][measure] == whole["measures"][measure]
+    assert resumed["ceiling"] == whole["ceiling"] and resumed["variants"] == whole["variants"]
+    calls.clear()
+    analyze(
+        model, scheduler, small_clips, config, progress=False, partial=partial, partial_key={"model": "m2"}
+    )
+    assert len(calls) == 6  # other weights: the partial grid is not reused
+
+
 def test_explorer_point_reproduces_the_grids_first_pair(tiny, small_clips):
     model, scheduler = tiny
     config = GradientAnalysisConfig(timesteps=(100,), pairs=2, batch_size=2, kinds=("stutter",), controls=())

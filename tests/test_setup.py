@@ -63,12 +63,13 @@ def test_readme_profile_table_matches_the_profiles():
         row = re.search(
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
             rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \| "
-            rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \|",
+            rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
+            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \|",
             readme,
             flags=re.M,
         )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool, preset, steps, batch, grad_t, grad_pairs, grad_batch, strengths = row.groups()
+        h, w, f, pool, preset, steps, batch, grad_t, grad_pairs, grad_batch, strengths, *tqd = row.groups()
         assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
             profile.frame_size,
@@ -86,3 +87,10 @@ def test_readme_profile_table_matches_the_profiles():
             profile.grad_batch_size,
         )
         assert tuple(float(x) for x in strengths.split(",")) == profile.grad_strengths
+        tqd_steps, tqd_batch, tqd_samples, tqd_seeds = tqd
+        assert (int(tqd_steps), int(tqd_batch), int(tqd_samples)) == (
+            profile.tqd_steps,
+            profile.tqd_batch_size,
+            profile.tqd_eval_clips,
+        )
+        assert tuple(int(x) for x in tqd_seeds.split(",")) == profile.tqd_seeds

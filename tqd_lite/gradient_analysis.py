@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -54,7 +55,7 @@ from tqd_lite.gradients import (
     per_sample_gradients,
 )
 from tqd_lite.stats import mean_ci
-from tqd_lite.train import step_generator
+from tqd_lite.train import atomic_save, step_generator
 
 MEASURES = ("paired_batch", "unpaired_batch", "paired_clip")
 MAIN_GROUPS = ("all", "spatial", "temporal")
@@ -173,6 +174,8 @@ def analyze(
     config: GradientAnalysisConfig,
     progress: bool = True,
     method: str = "vmap",
+    partial: str | Path | None = None,
+    partial_key: dict | None = None,
 ) -> dict:
     """Run the grid on golden ``clips`` ``(N, 3, F, H, W)`` in [0, 1] (N >= 2 batch_size).
 
@@ -181,6 +184,10 @@ def analyze(
     (:func:`~tqd_lite.gradients.looped_gradients`); both are exact, so it changes only the speed
     (``benchmarks/bench_gradients.py``: on 2 CPU cores vmap is faster for the tiny model at 16x16,
     the loop for the small one at 32x32).
+    ``partial``: a file that keeps the finished pairs, so an interrupted grid resumes at its next
+    pair (every pair's clips and noise are seeded by its index, so the result is the same); it is
+    used only if made with the same config and ``partial_key`` (which should name the weights
+    and the clips).
     Returns ``{"config", "timesteps", "groups", "variants", "measures", "ceiling", "seconds"}``;
     ``measures[measure][variant][group]`` and ``ceiling[batch|clip][group]`` are lists over
     timesteps of lists over pairs (see the module doc).
@@ -201,6 +208,13 @@ def analyze(
     measures = {m: {v.name: {g: np.zeros(shape) for g in groups} for v in variants} for m in MEASURES}
     ceiling = {level: {g: np.zeros(shape) for g in groups} for level in ("batch", "clip")}
     mse = {v.name: [] for v in variants}
+    key = {"config": config.to_dict(), **(partial_key or {})}
+    done, seconds_before = 0, 0.0
+    if partial is not None and Path(partial).is_file():
+        state = torch.load(partial, weights_only=False)
+        if state["key"] == key:
+            done, seconds_before = state["done"], state["seconds"]
+            measures, ceiling, mse = state["measures"], state["ceiling"], state["mse"]
 
     device = next(model.parameters()).device
 
@@ -214,8 +228,13 @@ def analyze(
         )
 
     started = time.perf_counter()
-    bar = tqdm(total=config.pairs * len(timesteps), desc="gradient grid", disable=not progress)
-    for p in range(config.pairs):
+    bar = tqdm(
+        total=config.pairs * len(timesteps),
+        initial=done * len(timesteps),
+        desc="gradient grid",
+        disable=not progress,
+    )
+    for p in range(done, config.pairs):
         (a, b), (noise_a, noise_b) = _pair_inputs(clips, config, p)
         degraded = {v.name: (apply_variant(v, a), apply_variant(v, b)) for v in variants}
         for v in variants:
@@ -246,6 +265,10 @@ def analyze(
                     for g, value in by_group.items():
                         measures[m][v.name][g][i, p] = value
             bar.update()
+        if partial is not None:
+            seconds = seconds_before + time.perf_counter() - started
+            state = {"key": key, "done": p + 1, "seconds": seconds, "measures": measures, "ceiling": ceiling}
+            atomic_save({**state, "mse": mse}, Path(partial))
     bar.close()
     return {
         "config": config.to_dict(),
@@ -263,7 +286,7 @@ def analyze(
         ],
         "measures": _to_lists(measures),
         "ceiling": _to_lists(ceiling),
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds_before + time.perf_counter() - started,
     }
 
 

@@ -134,7 +134,8 @@ def run_gradient_analysis(
     method: str = "vmap",
 ) -> dict[str, dict]:
     """Analyse each checkpoint and draw the figures. A grid already on disk with the same
-    settings and checkpoint is read instead of recomputed, unless ``force``. ``method``: how
+    settings and checkpoint is read instead of recomputed, unless ``force``; an interrupted one
+    resumes at its next pair of batches. ``method``: how
     per-clip gradients are computed (see :func:`~tqd_lite.gradient_analysis.analyze`).
 
     Returns ``{prediction type: grid}``. Two checkpoints of the same prediction type are refused.
@@ -152,9 +153,12 @@ def run_gradient_analysis(
         path = grid_path(out_dir, prediction)
         grid = None if force else _cached(path, config, info, clips_hash)
         if grid is None:
-            result = analyze(model, scheduler, clips, config, progress, method)
+            partial = out_dir / f".{prediction}.partial.pt"  # finished pairs, if interrupted
+            key = {"model": info, "clips_sha256": clips_hash}
+            result = analyze(model, scheduler, clips, config, progress, method, partial, key)
             grid = {"model": info, "clips_sha256": clips_hash, "method": method, **result}
             write_result(path, grid, provenance_block or {})
+            partial.unlink(missing_ok=True)
             grid, computed = json.loads(path.read_text()), True
         grids[prediction] = grid
     if computed or not (out_dir / FIGURE_FILE).is_file():

@@ -238,3 +238,40 @@ def block_gap_plot(grid: dict, measure: str = "paired_batch", ax=None):
     ax.set_title("cos(visual-degraded) - cos(motion-degraded)", fontsize=9)
     plt.colorbar(image, ax=ax, shrink=0.8)
     return ax
+
+
+def noise_level_densities(policies: dict, score_pairs, num_draws: int = 20_000, seed: int = 0, axes=None):
+    """One panel per clip ``(mq, vq)``: the density of each policy's noise levels (1 = pure noise).
+
+    ``policies``: ``{label: TimestepPolicy}``. Histograms of seeded draws; for TQD's reading A
+    the closed-form Beta density is drawn over them as a dashed line.
+    """
+    from tqd_lite.timesteps import beta_density
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(score_pairs), figsize=(2.9 * len(score_pairs), 2.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    grid = np.linspace(0.0025, 0.9975, 200)
+    for ax, (mq, vq) in zip(axes, score_pairs, strict=True):
+        for i, (label, policy) in enumerate(policies.items()):
+            generator = torch.Generator().manual_seed(seed)
+            levels = policy.noise_levels(
+                torch.full((num_draws,), mq), torch.full((num_draws,), vq), generator
+            )
+            colour = f"C{i}"
+            ax.hist(
+                levels.numpy(),
+                bins=40,
+                range=(0, 1),
+                density=True,
+                histtype="step",
+                color=colour,
+                label=label,
+            )
+            if policy.sampler == "tqd" and policy.reading == "A":
+                ax.plot(grid, beta_density(policy, mq, vq, grid), "--", color=colour, lw=1)
+        ax.set(title=f"mq = {mq:g}, vq = {vq:g}", xlabel="noise level (1 = pure noise)", xlim=(0, 1))
+    axes[0].set_ylabel("density")
+    axes[-1].legend(fontsize=7)
+    axes[0].figure.tight_layout()
+    return axes

@@ -291,6 +291,47 @@ def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> d
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def policy_on_corpus(table: dict, policy: TimestepPolicy, seed: int = 0, draws_per_clip: int = 20) -> dict:
+    """Per clip category of a scored corpus: the policy's mean noise level, the share of draws
+    above 0.5 (the noisier half) and the share of draws that quality dropout keeps."""
+    generator = torch.Generator().manual_seed(seed)
+    mq = torch.as_tensor(table["mq"], dtype=torch.float64).repeat_interleave(draws_per_clip)
+    vq = torch.as_tensor(table["vq"], dtype=torch.float64).repeat_interleave(draws_per_clip)
+    levels, weights = policy.draw(mq, vq, generator)
+    category = np.repeat(np.asarray(table["category"]), draws_per_clip)
+    result = {}
+    for name in ("golden", "motion_rich", "visual_rich", "poor"):
+        mask = torch.from_numpy(category == name)
+        result[name] = {
+            "clips": int(mask.sum()) // draws_per_clip,
+            "mean_level": float(levels[mask].mean()),
+            "noisier_half": float((levels[mask] > 0.5).double().mean()),
+            "kept": float((weights[mask] > 0).double().mean()),
+        }
+    return result
+
+
+def paper_side_by_side(summary: dict) -> str:
+    """TQD minus baseline per set: the paper's difference next to ours (mean ± 95% CI, verdict)."""
+    lines = [
+        "| set | metric | paper: TQD - baseline | ours: TQD - baseline |",
+        "|---|---|---|---|",
+    ]
+    ours = {c["name"]: c for c in summary["comparisons"]}
+    for split, label in SPLIT_LABELS.items():
+        paper = PAPER_MAIN[split]
+        comparison = ours.get(f"TQD vs baseline, {label.split(' ')[0]}")
+        for i, metric in enumerate(("dynamic_degree", "mq", "vq")):
+            cell = "not run yet"
+            if comparison is not None:
+                d = comparison[metric]
+                half = f" ± {d['ci95']:.3f}" if d["ci95"] is not None else ""
+                cell = f"{d['difference']:+.3f}{half} ({d['verdict']})"
+            paper_difference = paper["tqd"][i] - paper["baseline"][i]
+            lines.append(f"| {label} | {METRIC_LABELS[metric]} | {paper_difference:+.4f} | {cell} |")
+    return "\n".join(lines) + "\n"
+
+
 def _cell(stat: dict) -> str:
     half = stat.get("ci95")
     return f"{stat['mean']:.3f}" + (f" ± {half:.3f}" if half is not None else "")

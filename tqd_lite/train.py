@@ -218,8 +218,9 @@ def _to(batch: dict, device) -> dict:
 # --- checkpoints ---------------------------------------------------------------------------
 
 
-def _atomic_save(obj, path: Path) -> None:
+def atomic_save(obj, path: Path) -> None:
     """``torch.save`` to a temporary name, then rename: an interrupted save never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
@@ -289,7 +290,7 @@ def export_weights(
     small = {k: state[k] for k in ("model_config", "train_config", "step", "history")}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_save({**small, "ema": ema, "model": ema}, out)
+    atomic_save({**small, "ema": ema, "model": ema}, out)
     info = {
         "provenance": provenance_block,
         **{k: small[k] for k in ("model_config", "train_config", "step")},
@@ -361,7 +362,7 @@ def train(
         unwrapped = accelerator.unwrap_model(model)
         ema_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
         ema.restore(model.parameters())
-        _atomic_save(
+        atomic_save(
             {
                 "step": step,
                 "train_config": config.to_dict(),

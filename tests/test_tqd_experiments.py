@@ -1,0 +1,107 @@
+"""TQD's experiment runner: seed-paired comparisons, verdicts, resumable runs, the result files."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tqd_lite import tqd_experiments
+from tqd_lite.cli import main
+from tqd_lite.profiles import get_profile
+from tqd_lite.tqd_experiments import (
+    ARMS,
+    SUMMARY_FILE,
+    load_summary,
+    markdown_table,
+    paper_side_by_side,
+    policy_on_corpus,
+    run_experiments,
+    select_arms,
+    summarise,
+    verdict,
+)
+
+QUICK = get_profile("quick")
+TINY = QUICK.with_overrides(tqd_steps=2, tqd_eval_clips=4, tqd_seeds=(0, 1))
+
+
+def synthetic_runs(fd_baseline, fd_tqd):
+    def metrics(fd):
+        return {"dynamic_degree": 1.0, "mq": 0.5, "vq": 0.4, "frechet_distance": fd, "train_seconds": 10.0}
+
+    return {
+        "set_a/baseline": {s: metrics(v) for s, v in enumerate(fd_baseline)},
+        "set_a/tqd": {s: metrics(v) for s, v in enumerate(fd_tqd)},
+    }
+
+
+def test_comparisons_are_seed_paired_differences_with_a_student_t_interval():
+    runs = synthetic_runs([10.0, 12.0, 14.0], [9.0, 10.9, 13.1])  # TQD lower by 1, 1.1, 0.9
+    summary = summarise(runs, QUICK.with_overrides(tqd_seeds=(0, 1, 2)))
+    (comparison,) = summary["comparisons"]
+    assert comparison["name"] == "TQD vs baseline, Set-A"
+    fd = comparison["frechet_distance"]
+    half = stats.t.ppf(0.975, 2) * np.std([-1.0, -1.1, -0.9], ddof=1) / np.sqrt(3)
+    assert fd["difference"] == pytest.approx(-1.0) and fd["ci95"] == pytest.approx(half)
+    assert fd["verdict"] == "better"  # lower Fréchet distance, interval excludes 0
+    assert comparison["mq"]["verdict"] == "no clear difference"  # identical values
+    # unpaired, the same numbers would overlap: the baseline's spread (2) dwarfs the effect
+    assert summary["arms"]["set_a/baseline"]["frechet_distance"]["ci95"] > 1.0
+
+
+def test_verdict_directions():
+    assert verdict(0.2, 0.1, +1) == "better" and verdict(0.2, 0.1, -1) == "worse"
+    assert verdict(-0.05, 0.1, +1) == "no clear difference"
+    assert verdict(0.3, None, +1) == "one seed: no interval"
+
+
+def test_arms_and_groups():
+    assert [a.key for a in select_arms(("main",))] == [
+        f"{split}/{name}" for split in ("set_a", "set_b", "set_c") for name in ("baseline", "tqd")
+    ]
+    assert len({a.key for a in ARMS}) == len(ARMS)
+    with pytest.raises(ValueError, match=r"unknown experiment group\(s\) \['mains'\]"):
+        select_arms(("mains",))
+
+
+def test_policy_on_corpus_sends_motion_rich_clips_to_high_noise():
+    rng = np.random.default_rng(0)
+    table = {
+        "mq": np.r_[rng.uniform(0.8, 1, 50), rng.uniform(0, 0.2, 50)],
+        "vq": np.r_[rng.uniform(0, 0.2, 50), rng.uniform(0.8, 1, 50)],
+        "category": np.array(["motion_rich"] * 50 + ["visual_rich"] * 50),
+    }
+    rows = policy_on_corpus(table, tqd_experiments.TQD)
+    assert rows["motion_rich"]["mean_level"] > 0.8 > 0.2 > rows["visual_rich"]["mean_level"]
+    assert rows["motion_rich"]["clips"] == 50 and rows["golden"]["clips"] == 0
+    assert rows["motion_rich"]["kept"] == pytest.approx(np.mean(table["mq"][:50]), abs=0.05)
+
+
+def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_path, monkeypatch):
+    summary = run_experiments(TINY, tmp_path, groups=("reading",), progress=False)
+    assert set(summary["arms"]) == {"set_a/logit_normal", "set_a/tqd_B"}
+    assert summary["arms"]["set_a/tqd_B"]["seeds"] == [0, 1]
+    names = [c["name"] for c in summary["comparisons"]]
+    assert names == ["reading B vs its logit-normal base, Set-A"]
+    run = json.loads((tmp_path / "runs" / "set_a-tqd_B-seed1" / "train.json").read_text())
+    assert run["provenance"]["arm"] == "set_a/tqd_B" and run["provenance"]["seed"] == 1
+    assert run["timestep_policy"]["reading"] == "B" and run["train_config"]["steps"] == 2
+    assert not (tmp_path / "runs" / "set_a-tqd_B-seed1" / "checkpoint.pt").exists()
+    assert (tmp_path / "tqd_results.png").exists() and "| set_a/tqd_B |" in (
+        tmp_path / "summary.md"
+    ).read_text()
+    assert load_summary(TINY, tmp_path)["arms"] == json.loads((tmp_path / SUMMARY_FILE).read_text())["arms"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(tqd_experiments, "run_training", no_training)
+    again = run_experiments(TINY, tmp_path, groups=("reading",), progress=False)
+    assert again["arms"] == summary["arms"]
+    assert "not run yet" in paper_side_by_side(again) and "reading B" in markdown_table(again)
+
+
+def test_unknown_groups_on_the_command_line_are_a_clear_error(capsys):
+    assert main(["reproduce", "tqd", "--groups", "main,sweeps", "--no-progress"]) == 2
+    assert "unknown experiment group(s) ['sweeps']" in capsys.readouterr().err
