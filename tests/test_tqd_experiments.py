@@ -17,6 +17,7 @@ from tqd_lite.tqd_experiments import (
     paper_side_by_side,
     policy_on_corpus,
     run_experiments,
+    samples_figure,
     select_arms,
     summarise,
     verdict,
@@ -88,6 +89,9 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
     assert run["provenance"]["arm"] == "set_a/tqd_B" and run["provenance"]["seed"] == 1
     assert run["timestep_policy"]["reading"] == "B" and run["train_config"]["steps"] == 2
     assert not (tmp_path / "runs" / "set_a-tqd_B-seed1" / "checkpoint.pt").exists()
+    assert not (tmp_path / "samples.png").exists()  # drawn for the main arms only
+    figure = samples_figure(tmp_path, 1, select_arms(("reading",)))
+    assert len(figure.axes) == 2 * 2 * 8  # 2 arms x 2 clips, 8 frames each
     assert (tmp_path / "tqd_results.png").exists() and "| set_a/tqd_B |" in (
         tmp_path / "summary.md"
     ).read_text()

@@ -31,7 +31,7 @@ import torch
 from tqdm.auto import tqdm
 
 from tqd_lite.paths import results_dir
-from tqd_lite.plots import stamp
+from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.stats import mean_ci
@@ -206,7 +206,26 @@ def run_experiments(
     stamp(figure, block)
     figure.savefig(out_dir / "tqd_results.png", dpi=110, bbox_inches="tight")
     plt.close(figure)
+    figure = samples_figure(out_dir, profile.tqd_seeds[0], [a for a in arms if a.group == "main"])
+    if figure is not None:
+        stamp(figure, block)
+        figure.savefig(out_dir / "samples.png", dpi=110, bbox_inches="tight")
+        plt.close(figure)
     return summary
+
+
+def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None, per_arm: int = 2):
+    """The first samples of each arm's run with ``seed`` (the same noise in every arm), one row
+    per clip; None if no run has samples."""
+    rows, labels = [], []
+    for arm in arms if arms is not None else select_arms(("main",)):
+        path = run_folder(Path(out_dir), arm, seed) / "samples8.pt"
+        if path.is_file():
+            rows.append(torch.load(path, weights_only=True)[:per_arm].float() / 255)
+            labels += [arm.key] * len(rows[-1])
+    if not rows:
+        return None
+    return frame_strip(torch.cat(rows), labels)[0, 0].figure
 
 
 def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[str, dict[int, dict]]:
