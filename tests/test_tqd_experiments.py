@@ -87,7 +87,8 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
     assert names == ["reading B vs its logit-normal base, Set-A"]
     run = json.loads((tmp_path / "runs" / "set_a-tqd_B-seed1" / "train.json").read_text())
     assert run["provenance"]["arm"] == "set_a/tqd_B" and run["provenance"]["seed"] == 1
-    assert run["timestep_policy"]["reading"] == "B" and run["train_config"]["steps"] == 2
+    assert run["timestep_policy"]["reading"] == "B" and run["timestep_policy"]["dropout"] == "none"
+    assert run["train_config"]["steps"] == 2 and run["train_config"]["snr_gamma"] is None  # plain v loss
     assert not (tmp_path / "runs" / "set_a-tqd_B-seed1" / "checkpoint.pt").exists()
     assert not (tmp_path / "samples.png").exists()  # drawn for the main arms only
     figure = samples_figure(tmp_path, 1, select_arms(("reading",)))
