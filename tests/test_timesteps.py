@@ -40,6 +40,17 @@ def test_tqd_levels_have_the_betas_mean_and_variance(mq, vq):
     assert levels.min() >= 0 and levels.max() < 1
 
 
+def test_the_most_lopsided_clips_pile_up_at_the_end_of_the_schedule():
+    # mq = 1, vq = 0: Beta(7.92, 0.08); with beta < 1 the density has a pole at pure noise
+    timesteps, _ = TimestepPolicy(sampler="tqd")(
+        torch.ones(20_000), torch.zeros(20_000), torch.Generator().manual_seed(0)
+    )
+    share_last = (timesteps == 999).float().mean().item()
+    # P(s >= 0.999) under Beta(7.92, 0.08), the formula as published
+    assert share_last == pytest.approx(stats.beta.sf(0.999, 7.92, 0.08), abs=0.02)
+    assert share_last > 0.5
+
+
 def test_balanced_clips_with_kappa_base_2_are_uniform():
     levels = draws(TimestepPolicy(sampler="tqd", kappa_base=2.0), 0.3, 0.3, n=20_000)
     assert stats.kstest(levels, "uniform").pvalue > 0.01
@@ -57,7 +68,8 @@ def test_reading_b_gives_balanced_clips_exactly_the_base_sampler():
 
 
 def test_kappa_base_4_is_close_to_logit_normal_0_1():
-    # papers.md: Beta(2, 2) is within a KS distance of about 0.02 of logit-normal(0, 1)
+    # a check of the fact papers.md states (not of library code): what kappa_base = 4 gives a
+    # balanced clip, Beta(2, 2), is within a KS distance of about 0.02 of logit-normal(0, 1)
     s = np.linspace(1e-4, 1 - 1e-4, 20_001)
     distance = np.abs(stats.beta.cdf(s, 2, 2) - logit_normal_cdf(s)).max()
     assert 0.01 < distance < 0.03

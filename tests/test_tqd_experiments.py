@@ -11,7 +11,10 @@ from tqd_lite.cli import main
 from tqd_lite.profiles import get_profile
 from tqd_lite.tqd_experiments import (
     ARMS,
+    COMPARISONS,
+    QUESTIONS,
     SUMMARY_FILE,
+    answers,
     load_summary,
     markdown_table,
     paper_side_by_side,
@@ -53,8 +56,20 @@ def test_comparisons_are_seed_paired_differences_with_a_student_t_interval():
 
 def test_verdict_directions():
     assert verdict(0.2, 0.1, +1) == "better" and verdict(0.2, 0.1, -1) == "worse"
+    assert verdict(0.2, 0.1, 0) == "higher" and verdict(-0.2, 0.1, 0) == "lower"
     assert verdict(-0.05, 0.1, +1) == "no clear difference"
     assert verdict(0.3, None, +1) == "one seed: no interval"
+
+
+def test_every_question_names_known_comparisons():
+    names = {name for name, _, _ in COMPARISONS}
+    assert all(set(asked) <= names for _, asked in QUESTIONS)
+    arms = {a.key for a in ARMS}
+    assert all({treated, reference} <= arms for _, treated, reference in COMPARISONS)
+    summary = summarise(synthetic_runs([10.0, 12.0], [9.0, 11.2]), QUICK.with_overrides(tqd_seeds=(0, 1)))
+    lines = answers(summary)
+    assert "  TQD vs baseline, Set-A: dynamic degree no clear difference" in lines[1]
+    assert "  TQD vs baseline, Set-B: not run yet" in lines
 
 
 def test_arms_and_groups():
@@ -82,6 +97,9 @@ def test_policy_on_corpus_sends_motion_rich_clips_to_high_noise():
 def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_path, monkeypatch):
     summary = run_experiments(TINY, tmp_path, groups=("reading",), progress=False)
     assert set(summary["arms"]) == {"set_a/logit_normal", "set_a/tqd_B"}
+    real = summary["reference"]
+    assert set(real) == {"set_a", "set_b", "set_c", "heldout_golden"}
+    assert "frechet_distance" not in real["heldout_golden"] and real["set_c"]["frechet_distance"] > 0
     assert summary["arms"]["set_a/tqd_B"]["seeds"] == [0, 1]
     names = [c["name"] for c in summary["comparisons"]]
     assert names == ["reading B vs its logit-normal base, Set-A"]

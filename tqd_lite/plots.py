@@ -275,3 +275,22 @@ def noise_level_densities(policies: dict, score_pairs, num_draws: int = 20_000, 
     axes[-1].legend(fontsize=7)
     axes[0].figure.tight_layout()
     return axes
+
+
+def sampler_over_similarity(grid: dict, policy, clips: dict, variants=("blur@1", "freeze@1"), ax=None):
+    """Notebook 03's paired-batch curves (``1 - cos``, 95% CI bands) with, on a second axis, the
+    density over timesteps that ``policy`` (reading A) gives each clip of ``clips``
+    (``{label: (mq, vq)}``): where TQD trains each kind of clip against where it looked golden-like."""
+    from tqd_lite.timesteps import beta_density
+
+    ax = ax if ax is not None else plt.gca()
+    similarity_plot(grid, "paired_batch", "all", variants=list(variants), ax=ax)
+    ax.legend(loc="upper left", fontsize=7)
+    twin = ax.twinx()
+    levels = np.linspace(0.0025, 0.9975, 200)
+    for i, (label, (mq, vq)) in enumerate(clips.items()):
+        density = beta_density(policy, mq, vq, levels) / 1000  # per timestep
+        twin.fill_between(levels * 1000, density, color=f"C{i + 4}", alpha=0.2, label=f"TQD, {label} clip")
+    twin.set(ylabel="TQD density per timestep", ylim=(0, None))
+    twin.legend(loc="upper center", fontsize=7)
+    return ax, twin

@@ -14,8 +14,10 @@ Adding TQD to an ordinary diffusers training loop (papers.md section 1)::
     per_clip = (model(noisy, timesteps) - target).pow(2).mean(dim=(1, 2, 3, 4))
     loss = (weights * per_clip).mean()
 
-For flow matching, ``levels, weights = policy.draw(mq, vq, generator=g)`` gives ``sigma`` directly.
-Every random number comes from ``generator``, so a step's draw is a pure function of its seed.
+For flow matching, ``levels, weights = policy.draw(mq, vq, generator=g)`` gives ``sigma`` directly
+(a script that maps its draws through a shifted ``scheduler.sigmas``, as SD3's does, applies
+that shift on top, which moves TQD's windows too). Every random number comes from ``generator``
+(a CPU generator: draws are made on the CPU), so a step's draw is a pure function of its seed.
 """
 
 from __future__ import annotations
@@ -121,9 +123,10 @@ class TimestepPolicy:
       * ``"hard_gate"``: a baseline. Motion-rich clips (``mq >= rich_threshold > vq``) get levels
         uniform in [gate_level, 1), visually rich ones uniform in [0, gate_level), others uniform.
 
-    ``dropout``: ``"none"``; ``"hard"``, weight 1 with probability ``max(mq, vq)`` else 0 (the
-    clip is dropped from this step; Adam's step hardly depends on the loss's overall scale, so
-    the weights are not renormalised); ``"mean_one"``, the weight ``max(mq, vq) / mean(max(mq, vq))``
+    ``dropout``: ``"none"``; ``"hard"``, weight 1 with probability ``max(mq, vq)`` else 0, redrawn
+    every step (our choice; papers.md allows a one-time filter too). The weights are not
+    renormalised: the loss's scale then varies a little with the share kept, which Adam's
+    normalised steps largely absorb. ``"mean_one"``: the weight ``max(mq, vq) / mean(max(mq, vq))``
     over the batch, the same expected share per clip without the Bernoulli noise.
     """
 
