@@ -5,6 +5,9 @@ import torch
 
 from tqd_lite.diffusion import guided, make_noise_scheduler, predicted_x0, sample_clips, training_target
 from tqd_lite.model import PRESETS, build_model, count_parameters, get_preset, parameter_groups
+from tqd_lite.paths import golden_model_path
+from tqd_lite.scores import visual_score
+from tqd_lite.train import load_denoiser
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +128,14 @@ def test_sampling_is_seeded_and_in_range(conditional_tiny):
         **kwargs,
     )
     assert torch.allclose(labelled, c, atol=1e-5)
+
+
+def test_an_epsilon_model_samples_clips_not_noise():
+    # unclipped, the first DDIM step divides the x0 estimate by sqrt(abar_999) = 5e-5 and the
+    # samples come out as saturated noise (visual score about 0.07; real clips about 0.002)
+    model = load_denoiser(golden_model_path("quick", "epsilon"))
+    clips = sample_clips(model, make_noise_scheduler("epsilon"), 8, 8, 16, 10, progress=False)
+    assert visual_score(clips).max() < 0.02
 
 
 def test_presets_table_names_architectures():

@@ -132,8 +132,17 @@ def sample_clips(
 
 
 def _ddim_loop(model, noise_scheduler, x, class_labels, guidance_scale, num_inference_steps, progress):
-    """Denoise one batch ``x`` of pure noise with DDIM; returns it in [0, 1] on the CPU."""
-    scheduler = DDIMScheduler.from_config(noise_scheduler.config, timestep_spacing="trailing")
+    """Denoise one batch ``x`` of pure noise with DDIM; returns it in [0, 1] on the CPU.
+
+    An epsilon model's x0 estimate ``(x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t)`` divides by
+    ``sqrt(abar_t)``, 5e-5 at t = 999 on the cosine schedule: the first step's estimate is then
+    clipped to the data range [-1, 1] (unclipped, samples of the quick epsilon model reached
+    |x| ~ 6000). A v model's estimate ``sqrt(abar_t) x_t - sqrt(1 - abar_t) v_hat`` needs no clip.
+    """
+    epsilon = noise_scheduler.config.prediction_type == "epsilon"
+    scheduler = DDIMScheduler.from_config(
+        noise_scheduler.config, timestep_spacing="trailing", clip_sample=epsilon
+    )
     scheduler.set_timesteps(num_inference_steps)
     for t in tqdm(scheduler.timesteps, desc="sampling", disable=not progress, leave=False):
         batch_t = torch.full((len(x),), int(t), device=x.device)
