@@ -1,0 +1,79 @@
+"""MCM's consistency-distillation pieces against closed forms."""
+
+import pytest
+import torch
+
+from tqd_lite.consistency import (
+    MotionHead,
+    boundary_scalings,
+    consistency_output,
+    ddim_solver_step,
+    frequency_band,
+    motion_representation,
+    pseudo_huber,
+    temporal_difference,
+)
+from tqd_lite.diffusion import make_noise_scheduler
+
+SCHEDULER = make_noise_scheduler("v_prediction")
+
+
+def test_boundary_scalings_match_the_closed_form_and_the_boundary_condition():
+    t = torch.tensor([0, 19, 999])
+    c_skip, c_out = boundary_scalings(SCHEDULER, t, timestep_scaling=4.0)
+    s = 4.0 * t.double()
+    assert torch.allclose(c_skip.double(), 0.25 / (s**2 + 0.25), atol=1e-7)
+    assert torch.allclose(c_out.double(), s / (s**2 + 0.25).sqrt(), atol=1e-7)
+    x, x0_hat = torch.randn(3, 3, 4, 8, 8), torch.randn(3, 3, 4, 8, 8)
+    f = consistency_output(x, x0_hat, c_skip, c_out)
+    assert torch.equal(f[0], x[0])  # f(x, 0) = x
+    assert torch.allclose(f[2], x0_hat[2], atol=1e-5)  # far from 0, f is the x0 estimate
+
+
+def test_the_ddim_solver_step_with_the_true_x0_and_noise_lands_on_the_forward_process():
+    x0, eps = torch.randn(4, 3, 4, 8, 8), torch.randn(4, 3, 4, 8, 8)
+    t_prev = torch.tensor([0, 19, 500, 979])
+    stepped = ddim_solver_step(SCHEDULER, x0, eps, t_prev)
+    assert torch.allclose(stepped, SCHEDULER.add_noise(x0, eps, t_prev), atol=1e-6)
+
+
+def test_pseudo_huber_is_quadratic_near_zero_and_linear_far_away():
+    a = torch.zeros(3, 1, 1, 1, 1, dtype=torch.float64)  # float64: the small case needs the digits
+    b = torch.tensor([0.0, 1e-5, 10.0], dtype=torch.float64).view(3, 1, 1, 1, 1)
+    distance = pseudo_huber(a, b, c=0.001)
+    assert distance[0] == 0
+    assert distance[1].item() == pytest.approx(1e-10 / (2 * 0.001), rel=1e-3)  # d^2 / 2c
+    assert distance[2].item() == pytest.approx(10.0 - 0.001, rel=1e-6)  # |d| - c
+
+
+def test_a_static_clip_has_no_temporal_difference():
+    frame = torch.randn(2, 3, 1, 8, 8)
+    static = frame.expand(2, 3, 5, 8, 8)
+    assert temporal_difference(static).shape == (2, 3, 4, 8, 8)
+    assert temporal_difference(static).abs().max() == 0
+    moving = torch.randn(2, 3, 5, 8, 8)
+    assert torch.equal(
+        motion_representation(moving, "temporal_difference"), moving[:, :, 1:] - moving[:, :, :-1]
+    )
+
+
+def test_frequency_bands_split_a_clip():
+    z = torch.randn(2, 3, 8, 16, 16)
+    low, high = frequency_band(z, "low"), frequency_band(z, "high")
+    assert torch.allclose(low + high, z, atol=1e-5)
+    constant = torch.full((1, 3, 8, 16, 16), 0.7)
+    assert torch.allclose(frequency_band(constant, "low"), constant, atol=1e-6)  # DC passes
+    assert frequency_band(constant, "high").abs().max() < 1e-6
+    checkerboard = (torch.arange(16).view(1, 16) + torch.arange(16).view(16, 1)) % 2 * 2.0 - 1
+    fine = checkerboard.expand(1, 3, 8, 16, 16)
+    assert frequency_band(fine, "low").abs().max() < 0.01  # Nyquist is stopped
+    with pytest.raises(ValueError, match="unknown motion representation 'optical_flow'"):
+        motion_representation(z, "optical_flow")
+
+
+def test_the_motion_head_starts_as_the_identity_and_learns():
+    torch.manual_seed(0)
+    head, z = MotionHead(), torch.randn(2, 3, 4, 8, 8)
+    assert torch.equal(head(z), z) and head.output_norm(z) == pytest.approx(1.0)
+    head(z).pow(2).sum().backward()
+    assert head.outer.weight.grad.abs().sum() > 0  # the zero-initialised layer gets a gradient
