@@ -451,7 +451,7 @@ def markdown_table(summary: dict) -> str:
     lines += [
         "",
         "Seed-paired differences (treated - reference), mean ± 95% CI, and whether the CI excludes 0 "
-        f"(of {tested} intervals, about {tested / 20:.0f} would exclude 0 by chance alone):",
+        f"(of {tested} intervals, about {tested / 20:.1f} would exclude 0 by chance alone):",
         "",
         "| comparison | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " |",
         "|---|" + "---|" * len(METRICS),
