@@ -272,6 +272,7 @@ def noise_level_densities(policies: dict, score_pairs, num_draws: int = 20_000, 
                 ax.plot(grid, beta_density(policy, mq, vq, grid), "--", color=colour, lw=1)
         ax.set(title=f"mq = {mq:g}, vq = {vq:g}", xlabel="noise level (1 = pure noise)", xlim=(0, 1))
     axes[0].set_ylabel("density")
+    axes[0].set_ylim(0, 6)  # the poles of the most lopsided clips run off the top
     axes[-1].legend(fontsize=7)
     axes[0].figure.tight_layout()
     return axes
@@ -280,7 +281,9 @@ def noise_level_densities(policies: dict, score_pairs, num_draws: int = 20_000, 
 def sampler_over_similarity(grid: dict, policy, clips: dict, variants=("blur@1", "freeze@1"), ax=None):
     """Notebook 03's paired-batch curves (``1 - cos``, 95% CI bands) with, on a second axis, the
     density over timesteps that ``policy`` (reading A) gives each clip of ``clips``
-    (``{label: (mq, vq)}``): where TQD trains each kind of clip against where it looked golden-like."""
+    (``{label: (mq, vq)}``, drawn in the colour of the matching variant): where TQD trains each
+    kind of clip against where it looked golden-like. The densities' poles at the ends of the
+    schedule are cut at the top of the axis."""
     from tqd_lite.timesteps import beta_density
 
     ax = ax if ax is not None else plt.gca()
@@ -288,9 +291,11 @@ def sampler_over_similarity(grid: dict, policy, clips: dict, variants=("blur@1",
     ax.legend(loc="upper left", fontsize=7)
     twin = ax.twinx()
     levels = np.linspace(0.0025, 0.9975, 200)
-    for i, (label, (mq, vq)) in enumerate(clips.items()):
+    styles = {v["name"]: _variant_style(v) for v in grid["variants"]}
+    for (label, (mq, vq)), variant in zip(clips.items(), variants, strict=True):
         density = beta_density(policy, mq, vq, levels) / 1000  # per timestep
-        twin.fill_between(levels * 1000, density, color=f"C{i + 4}", alpha=0.2, label=f"TQD, {label} clip")
-    twin.set(ylabel="TQD density per timestep", ylim=(0, None))
-    twin.legend(loc="upper center", fontsize=7)
+        colour = styles[variant]["color"]
+        twin.fill_between(levels * 1000, density, color=colour, alpha=0.15, label=f"TQD, {label} clip")
+    twin.set(ylabel="TQD density per timestep", ylim=(0, 0.006))
+    twin.legend(loc="lower center", fontsize=7)
     return ax, twin
