@@ -241,7 +241,7 @@ def run_experiments(
         )
         _compact_samples(folder)
     summary = summarise(collect_runs(profile, out_dir, groups), profile)
-    summary["reference"] = reference_metrics(get_profile(profile.tqd_pool), progress)
+    summary["reference"] = reference_metrics(get_profile(profile.tqd_pool), data, progress)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
     (out_dir / "summary.md").write_text(markdown_table(summary))
@@ -364,16 +364,22 @@ def answers(summary: dict) -> list[str]:
     return lines
 
 
-def reference_metrics(pool: Profile, progress: bool = False) -> dict[str, dict]:
+def reference_metrics(pool: Profile, data: dict[str, RunData] | None = None, progress: bool = False) -> dict:
     """The metrics of real clips, to read the samples' numbers against: the held-out golden
-    clips and each training split, measured like samples (Fréchet distance to held-out golden)."""
+    clips and each training split, measured like samples (Fréchet distance to held-out golden).
+
+    ``data``: splits already loaded (``{split: RunData}``); missing ones are loaded into it.
+    """
+    data = {} if data is None else data
     result = {}
     for split in SPLIT_LABELS:
-        data = load_run_data(pool, split, data_seed=0, progress=progress)
-        clips = data.bank.float_clips(torch.arange(len(data.bank)))
-        result[split] = evaluate_clips(clips, data.reference, *data.normalisers)
-    motion, visual = data.normalisers
-    result["heldout_golden"] = evaluate_clips(data.reference, None, motion, visual)
+        if split not in data:
+            data[split] = load_run_data(pool, split, data_seed=0, progress=progress)
+        run_data = data[split]
+        clips = run_data.bank.float_clips(torch.arange(len(run_data.bank)))
+        result[split] = evaluate_clips(clips, run_data.reference, *run_data.normalisers)
+    motion, visual = run_data.normalisers
+    result["heldout_golden"] = evaluate_clips(run_data.reference, None, motion, visual)
     return result
 
 
@@ -418,12 +424,16 @@ def paper_side_by_side(summary: dict) -> str:
         for i, metric in enumerate(("dynamic_degree", "mq", "vq")):
             cell = "not run yet"
             if comparison is not None:
-                d = comparison[metric]
-                half = f" ± {d['ci95']:.3f}" if d["ci95"] is not None else ""
-                cell = f"{d['difference']:+.3f}{half} ({d['verdict']})"
+                cell = _difference_cell(comparison[metric])
             paper_difference = paper["tqd"][i] - paper["baseline"][i]
             lines.append(f"| {label} | {METRIC_LABELS[metric]} | {paper_difference:+.4f} | {cell} |")
     return "\n".join(lines) + "\n"
+
+
+def _difference_cell(difference: dict) -> str:
+    """``+0.123 ± 0.045 (verdict)`` of one metric of a comparison."""
+    half = f" ± {difference['ci95']:.3f}" if difference["ci95"] is not None else ""
+    return f"{difference['difference']:+.3f}{half} ({difference['verdict']})"
 
 
 def _cell(stat: dict) -> str:
@@ -457,12 +467,7 @@ def markdown_table(summary: dict) -> str:
         "|---|" + "---|" * len(METRICS),
     ]
     for c in summary["comparisons"]:
-        cells = []
-        for m in METRICS:
-            d = c[m]
-            half = f" ± {d['ci95']:.3f}" if d["ci95"] is not None else ""
-            cells.append(f"{d['difference']:+.3f}{half} ({d['verdict']})")
-        lines.append(f"| {c['name']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {c['name']} | " + " | ".join(_difference_cell(c[m]) for m in METRICS) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -226,14 +226,14 @@ def atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _policy_record(policy: Policy) -> dict | None:
+def policy_record(policy: Policy) -> dict | None:
     """What a checkpoint records of the policy: its fields, if it has any (a plain function: None)."""
     return policy.to_dict() if hasattr(policy, "to_dict") else None
 
 
 def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) -> None:
     """Refuse to resume a checkpoint made by another configuration or timestep policy."""
-    now = {**config.to_dict(), "timestep_policy": _policy_record(policy)}
+    now = {**config.to_dict(), "timestep_policy": policy_record(policy)}
     # checkpoints from before the policy was recorded were all uniform
     saved = {**state["train_config"], "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict())}
     differing = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
@@ -366,7 +366,7 @@ def train(
             {
                 "step": step,
                 "train_config": config.to_dict(),
-                "timestep_policy": _policy_record(policy),
+                "timestep_policy": policy_record(policy),
                 "model_config": model_config(config.preset, config.num_classes),
                 "model": unwrapped.state_dict(),
                 "ema": ema_weights,

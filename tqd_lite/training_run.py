@@ -31,7 +31,7 @@ from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.scores import PercentileNormaliser
 from tqd_lite.timesteps import TimestepPolicy
-from tqd_lite.train import CHECKPOINT_FILE, UNIFORM, ClipBank, TrainConfig, train
+from tqd_lite.train import CHECKPOINT_FILE, UNIFORM, ClipBank, TrainConfig, policy_record, train
 
 REPORT_FILE = "train.json"
 EVALUATIONS_FILE = "evaluations.json"
@@ -125,10 +125,10 @@ def run_key(
     config: TrainConfig, policy, split: str, eval_every: int, eval_clips: int | None, start: bool
 ) -> dict:
     """What decides a run's evaluations: a saved one is reused only for the same key."""
-    policy_fields = policy.to_dict() if hasattr(policy, "to_dict") else repr(policy)
     return {
         "train_config": config.to_dict(),
-        "timestep_policy": policy_fields,
+        # a plain function has no fields: its repr (with its address) never matches a saved key
+        "timestep_policy": policy_record(policy) or repr(policy),
         "split": split,
         "eval_every": eval_every,
         "eval_clips": eval_clips,
