@@ -2,16 +2,21 @@
 
 import pytest
 import torch
+from diffusers import DDIMScheduler
 
 from tqd_lite.consistency import (
+    MOTION_REPRESENTATIONS,
     MotionHead,
     boundary_scalings,
     consistency_output,
     ddim_solver_step,
     frequency_band,
+    guided_teacher_step,
     motion_representation,
     pseudo_huber,
+    solver_timesteps,
     temporal_difference,
+    x0_and_eps,
 )
 from tqd_lite.diffusion import make_noise_scheduler
 
@@ -77,3 +82,59 @@ def test_the_motion_head_starts_as_the_identity_and_learns():
     assert torch.equal(head(z), z) and head.output_norm(z) == pytest.approx(1.0)
     head(z).pow(2).sum().backward()
     assert head.outer.weight.grad.abs().sum() > 0  # the zero-initialised layer gets a gradient
+
+
+def test_the_solver_grid_is_lcms():
+    grid = solver_timesteps(1000, 50)
+    assert grid[0] == 19 and grid[-1] == 999 and len(grid) == 50
+    assert set((grid[1:] - grid[:-1]).tolist()) == {20}
+    with pytest.raises(ValueError, match="num_solver_steps must divide"):
+        solver_timesteps(1000, 30)
+
+
+@pytest.mark.parametrize("prediction_type", ["v_prediction", "epsilon"])
+def test_our_ddim_solver_step_matches_diffusers_ddim_scheduler(prediction_type):
+    scheduler = make_noise_scheduler(prediction_type)
+    ddim = DDIMScheduler.from_config(scheduler.config, timestep_spacing="trailing")
+    ddim.set_timesteps(50)  # 999, 979, ..., 19: each step goes back k = 20
+    torch.manual_seed(0)
+    x_t, output = torch.randn(3, 3, 4, 8, 8), torch.randn(3, 3, 4, 8, 8)
+    for t in (999, 519, 39):
+        expected = ddim.step(output, t, x_t).prev_sample
+        steps = torch.full((3,), t)
+        x0_hat, eps_hat = x0_and_eps(scheduler, x_t, steps, output)
+        ours = ddim_solver_step(scheduler, x0_hat, eps_hat, steps - 20)
+        assert torch.allclose(ours, expected, atol=1e-5), t
+
+
+class _FixedTeacher(torch.nn.Module):
+    """A 'teacher' whose output is a fixed tensor per class (labels 0, 1; 2 is the null class)."""
+
+    def __init__(self, outputs: torch.Tensor):
+        super().__init__()
+        self.outputs = outputs  # (3, C, F, H, W)
+        self.config = type("Config", (), {"num_classes": 2})()
+
+    def forward(self, x, t, labels):
+        return self.outputs[labels]
+
+
+def test_the_guided_teacher_step_uses_the_lcm_form_of_guidance():
+    torch.manual_seed(0)
+    teacher = _FixedTeacher(torch.randn(3, 3, 4, 8, 8))
+    x_t, t, s = torch.randn(2, 3, 4, 8, 8), torch.tensor([519, 519]), torch.tensor([499, 499])
+    labels, w = torch.tensor([0, 1]), torch.tensor([0.0, 2.5])
+    stepped = guided_teacher_step(teacher, SCHEDULER, x_t, t, s, labels, w)
+    x0_c, eps_c = x0_and_eps(SCHEDULER, x_t, t, teacher.outputs[labels])
+    x0_u, eps_u = x0_and_eps(SCHEDULER, x_t, t, teacher.outputs[[2, 2]])
+    plain = ddim_solver_step(SCHEDULER, x0_c, eps_c, s)
+    assert torch.allclose(stepped[0], plain[0], atol=1e-6)  # w = 0: the conditional step
+    guided = ddim_solver_step(SCHEDULER, x0_c + 2.5 * (x0_c - x0_u), eps_c + 2.5 * (eps_c - eps_u), s)
+    assert torch.allclose(stepped[1], guided[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", MOTION_REPRESENTATIONS)
+def test_each_motion_representation_has_its_shape(kind):
+    z = torch.randn(2, 3, 8, 16, 16)
+    frames = 7 if kind == "temporal_difference" else 8
+    assert motion_representation(z, kind).shape == (2, 3, frames, 16, 16)

@@ -20,6 +20,62 @@ from diffusers import DDPMScheduler, LCMScheduler
 from torch import nn
 
 MOTION_REPRESENTATIONS = ("raw", "temporal_difference", "low_pass", "high_pass")
+NUM_SOLVER_STEPS = 50  # N: the teacher's DDIM solver grid over T = 1000 (skip k = T / N = 20)
+
+
+def solver_timesteps(
+    num_train_timesteps: int = 1000, num_solver_steps: int = NUM_SOLVER_STEPS
+) -> torch.Tensor:
+    """The DDIM solver grid ``t_{n+k}`` in ``{k - 1, 2k - 1, ..., T - 1}``, ``k = T / N``: with
+    T = 1000 and N = 50, ``19, 39, ..., 999``. Each distillation step starts at one of them and
+    the teacher steps back to ``t_n = t_{n+k} - k`` (LCM; papers.md section 2)."""
+    if not 1 <= num_solver_steps <= num_train_timesteps or num_train_timesteps % num_solver_steps:
+        raise ValueError(
+            f"num_solver_steps must divide num_train_timesteps={num_train_timesteps}, got {num_solver_steps}"
+        )
+    skip = num_train_timesteps // num_solver_steps
+    return torch.arange(1, num_solver_steps + 1) * skip - 1
+
+
+def x0_and_eps(
+    noise_scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The clean clip and the noise a model output implies at ``x_t``, each ``(B, C, F, H, W)``.
+
+    epsilon: ``x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)``;
+    v: ``x0 = sqrt(abar) x_t - sqrt(1 - abar) v`` and ``eps = sqrt(1 - abar) x_t + sqrt(abar) v``.
+    """
+    abar = noise_scheduler.alphas_cumprod.to(x_t.device)[timesteps.to(x_t.device)]
+    abar = abar.to(x_t.dtype).view((-1,) + (1,) * (x_t.ndim - 1))
+    alpha, sigma = abar.sqrt(), (1 - abar).sqrt()
+    if noise_scheduler.config.prediction_type == "epsilon":
+        return (x_t - sigma * model_output) / alpha, model_output
+    return alpha * x_t - sigma * model_output, sigma * x_t + alpha * model_output
+
+
+@torch.no_grad()
+def guided_teacher_step(
+    teacher: nn.Module,
+    noise_scheduler: DDPMScheduler,
+    x_t: torch.Tensor,
+    t: torch.Tensor,
+    t_prev: torch.Tensor,
+    class_labels: torch.Tensor,
+    guidance: torch.Tensor,
+) -> torch.Tensor:
+    """One teacher DDIM step from ``x_t`` at ``t`` to ``t_prev`` with classifier-free guidance
+    in the LCM form, per clip (``guidance`` is w, ``(B,)``)::
+
+        x0 = x0_c + w (x0_c - x0_u),   eps = eps_c + w (eps_c - eps_u)
+
+    ``_c`` with the clip's label, ``_u`` with the null class; w = 0 is the plain conditional step.
+    """
+    null = torch.full_like(class_labels, teacher.config.num_classes)
+    both = teacher(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([class_labels, null])).float()
+    x0_both, eps_both = x0_and_eps(noise_scheduler, torch.cat([x_t, x_t]), torch.cat([t, t]), both)
+    w = guidance.to(x_t.dtype).view((-1,) + (1,) * (x_t.ndim - 1))
+    (x0_c, x0_u), (eps_c, eps_u) = x0_both.chunk(2), eps_both.chunk(2)
+    return ddim_solver_step(noise_scheduler, x0_c + w * (x0_c - x0_u), eps_c + w * (eps_c - eps_u), t_prev)
 
 
 def boundary_scalings(

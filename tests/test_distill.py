@@ -1,0 +1,178 @@
+"""MCM distillation: the data sources, the discriminator, the distiller's switches, resuming, sampling."""
+
+import numpy as np
+import pytest
+import torch
+
+from tqd_lite import world
+from tqd_lite.diffusion import from_model_range, make_noise_scheduler
+from tqd_lite.discriminator import (
+    FrameDiscriminator,
+    diff_augment,
+    discriminator_hinge_loss,
+    generator_hinge_loss,
+    random_frames,
+)
+from tqd_lite.distill import (
+    DistillConfig,
+    Distiller,
+    check_compatible,
+    distill,
+    lcm_sample,
+    make_batch,
+    mixed_trajectory,
+)
+from tqd_lite.mcm_data import frames_as_still_clips, high_quality_images, scene_class
+from tqd_lite.model import build_model
+from tqd_lite.scores import visual_score
+from tqd_lite.train import ClipBank
+
+SCHEDULER = make_noise_scheduler("v_prediction")
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    torch.manual_seed(0)
+    return build_model("tiny", num_classes=2)
+
+
+@pytest.fixture(scope="module")
+def bank():
+    g = torch.Generator().manual_seed(0)
+    return ClipBank.from_float(torch.rand(12, 3, 8, 16, 16, generator=g), labels=torch.tensor([0, 1] * 6))
+
+
+def test_scene_class_replays_the_renderers_sprite_count(monkeypatch):
+    drawn = []
+    real_rng = np.random.default_rng
+
+    class Recording:
+        def __init__(self, seed):
+            self.rng = real_rng(seed)
+
+        def __getattr__(self, name):
+            return getattr(self.rng, name)
+
+        def integers(self, *args, **kwargs):
+            value = self.rng.integers(*args, **kwargs)
+            drawn.append(int(value))
+            return value
+
+    monkeypatch.setattr(world.np.random, "default_rng", Recording)
+    for seed in range(40):
+        drawn.clear()
+        world.render_sharp(world.ClipSpec(seed=seed))
+        assert scene_class(seed) == drawn[0] - 1  # the first integer drawn is the sprite count
+    monkeypatch.undo()
+    assert {scene_class(s) for s in range(40)} == {0, 1}
+
+
+def test_high_quality_images_are_sharp_labelled_frames():
+    images, labels = high_quality_images(6, 16, 8, seed=3)
+    assert images.shape == (6, 3, 16, 16) and labels.shape == (6,)
+    assert set(labels.tolist()) <= {0, 1}
+    still = frames_as_still_clips(images, 8)
+    assert torch.equal(still[:, :, 0], still[:, :, -1])
+    blurred = torch.nn.functional.avg_pool2d(images, 3, stride=1, padding=1, count_include_pad=False)
+    assert (visual_score(still) > visual_score(frames_as_still_clips(blurred, 8))).all()
+    with pytest.raises(ValueError, match="num_images must be >= 1"):
+        high_quality_images(0, 16, 8)
+
+
+def test_hinge_losses_on_known_logits():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.0])
+    # real: relu(1 - [2, .5, -1]) = [0, .5, 2] -> 2.5/3; fake: relu(1 + [-2, 0, 1]) = [0, 1, 2] -> 1
+    assert discriminator_hinge_loss(real, fake).item() == pytest.approx(2.5 / 3 + 1.0)
+    assert discriminator_hinge_loss(torch.ones(4), -torch.ones(4)).item() == 0.0  # margins met
+    assert generator_hinge_loss(fake).item() == pytest.approx(1.0 / 3)
+
+
+def test_the_discriminator_sees_random_distinct_frames_and_augmentations_keep_gradients():
+    clips = torch.arange(2 * 8, dtype=torch.float32).view(2, 1, 8, 1, 1).expand(2, 3, 8, 4, 4)
+    frames = random_frames(clips, 2, torch.Generator().manual_seed(0))
+    ids = frames[:, 0, 0, 0].view(2, 2)
+    assert ids[0, 0] != ids[0, 1] and (ids[0] < 8).all() and (ids[1] >= 8).all()  # from its own clip
+    with pytest.raises(ValueError, match="per_clip must be in"):
+        random_frames(clips, 9, torch.Generator())
+    images = torch.rand(5, 3, 16, 16, requires_grad=True)
+    out = diff_augment(images, torch.Generator().manual_seed(1))
+    assert out.shape == images.shape
+    out.sum().backward()
+    assert images.grad.abs().sum() > 0
+    cut = diff_augment(torch.ones(5, 3, 16, 16), torch.Generator().manual_seed(1), ("cutout",))
+    assert ((cut == 0).flatten(1).float().mean(1) == 0.25).all()  # one 8x8 hole of 16x16
+    with pytest.raises(ValueError, match="unknown augmentations"):
+        diff_augment(images, torch.Generator(), ("mixup",))
+    assert FrameDiscriminator()(torch.rand(4, 3, 16, 16)).shape == (4,)
+
+
+def test_mixed_trajectories_switch_never_at_zero_and_always_at_one():
+    g = torch.Generator().manual_seed(0)
+    assert not any(mixed_trajectory(0.0, g) for _ in range(200))
+    assert all(mixed_trajectory(1.0, g) for _ in range(200))
+    share = np.mean([mixed_trajectory(0.5, g) for _ in range(2000)])
+    assert 0.45 < share < 0.55
+
+
+def test_a_mixed_batch_starts_at_the_students_one_step_sample(teacher, bank, monkeypatch):
+    images = torch.rand(8, 3, 16, 16)
+    distiller = Distiller(
+        teacher, SCHEDULER, DistillConfig(mixed_share=1.0, discriminator=False, batch_size=4)
+    )
+    seen = []
+    monkeypatch.setattr(SCHEDULER, "add_noise", lambda x0, noise, t: seen.append(x0) or noise)
+    batch = make_batch(bank, images, distiller.config, 0)
+    distiller.step(batch)
+    expected = distiller.one_step_sample(batch.start_noise, batch.labels)  # the student after the step
+    assert not torch.allclose(seen[0], batch.x0)  # not the real clips
+    assert seen[0].shape == batch.x0.shape and expected.shape == batch.x0.shape
+    real = Distiller(teacher, SCHEDULER, DistillConfig(mixed_share=0.0, discriminator=False, batch_size=4))
+    seen.clear()
+    real.step(make_batch(bank, images, real.config, 0))
+    assert torch.equal(seen[0], make_batch(bank, images, real.config, 0).x0)
+
+
+def test_bad_configurations_are_refused(teacher):
+    with pytest.raises(ValueError, match="unknown motion representation 'optical_flow'"):
+        DistillConfig(representation="optical_flow")
+    with pytest.raises(ValueError, match="DistillConfig.mixed_share is out of range"):
+        DistillConfig(mixed_share=1.5)
+    with pytest.raises(
+        ValueError, match="teacher and student configs differ .*num_classes: teacher 2 vs student 0"
+    ):
+        check_compatible(teacher, build_model("tiny", num_classes=0))
+    with pytest.raises(ValueError, match=r"num_steps must be in \[1, 50\] \(the solver grid\), got 64"):
+        lcm_sample(teacher, SCHEDULER, 2, 8, 16, num_steps=64)
+
+
+def test_one_lcm_step_is_the_consistency_function_at_the_last_timestep(teacher):
+    labels = torch.tensor([0, 1])
+    sample = lcm_sample(teacher, SCHEDULER, 2, 8, 16, num_steps=1, class_labels=labels, seed=5)
+    noise = torch.randn(2, 3, 8, 16, 16, generator=torch.Generator().manual_seed(5))
+    distiller = Distiller(teacher, SCHEDULER, DistillConfig(discriminator=False))
+    with torch.no_grad():
+        direct = distiller.consistency_function(teacher, noise, torch.full((2,), 999), labels)
+    assert torch.allclose(sample, from_model_range(direct), atol=1e-5)
+
+
+def test_an_interrupted_distillation_resumes_exactly(teacher, bank, tmp_path):
+    images = torch.rand(8, 3, 16, 16)
+    config = DistillConfig(steps=3, batch_size=2, mixed_share=0.5)
+    whole = distill(teacher, SCHEDULER, bank, images, config, progress=False)
+    distill(
+        teacher, SCHEDULER, bank, images, config, tmp_path, checkpoint_every=1, progress=False, stop_after=2
+    )
+    resumed = distill(teacher, SCHEDULER, bank, images, config, tmp_path, progress=False)
+    for a, b in zip(whole.student.parameters(), resumed.student.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert [h["step"] for h in resumed.history] == [2, 3]  # logged at the interruption and the end
+    with pytest.raises(ValueError, match="was made with another DistillConfig"):
+        distill(
+            teacher,
+            SCHEDULER,
+            bank,
+            images,
+            DistillConfig(steps=3, batch_size=2, mixed_share=0.0),
+            tmp_path,
+            progress=False,
+        )
