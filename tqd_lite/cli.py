@@ -280,6 +280,8 @@ def cmd_reproduce(args) -> None:
         _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
     if args.what in ("tqd", "all"):
         _tqd_experiments(profile, args.groups, not args.no_progress)
+    if args.what in ("mcm", "all"):
+        _mcm_experiments(profile, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
 
 
@@ -290,6 +292,18 @@ def _tqd_experiments(profile, groups: str | None, progress: bool) -> dict:
 
     chosen = tuple(g.strip() for g in groups.split(",")) if groups else GROUPS
     block = provenance(profile.name, profile.tqd_seeds[0], _device(), seeds=list(profile.tqd_seeds))
+    summary = run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
+    print(markdown_table(summary))
+    return summary
+
+
+def _mcm_experiments(profile, groups: str | None, progress: bool) -> dict:
+    """MCM's teacher (trained once, if not committed), runs (resumable) and summary table."""
+    from tqd_lite.mcm_experiments import GROUPS, markdown_table, run_experiments
+    from tqd_lite.provenance import provenance
+
+    chosen = tuple(g.strip() for g in groups.split(",")) if groups else GROUPS
+    block = provenance(profile.name, profile.mcm_seeds[0], _device(), seeds=list(profile.mcm_seeds))
     summary = run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
     print(markdown_table(summary))
     return summary
@@ -439,13 +453,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument(
         "what",
-        choices=["dilemma", "golden-model", "gradients", "tqd", "all"],
+        choices=["dilemma", "golden-model", "gradients", "tqd", "mcm", "all"],
         help="which experiment ('all': every one so far)",
     )
     p.add_argument(
         "--groups",
         default=None,
-        help="tqd only: comma-separated experiment groups (default all: main,ablation,kappa,reading,gate)",
+        help="tqd and mcm: comma-separated experiment groups (default all; tqd: main,ablation,kappa,"
+        "reading,gate; mcm: main,representation,discriminator,mixed)",
     )
     p.set_defaults(func=cmd_reproduce)
     return parser

@@ -49,6 +49,15 @@ class Profile:
     tqd_batch_size: int
     tqd_eval_clips: int  # clips sampled to measure each run
     tqd_seeds: tuple[int, ...]
+    # MCM's distillation experiments (tqd_lite.mcm_experiments): a teacher trained once on the
+    # pool profile's motion-rich clips, then short distillation runs, one per arm and seed.
+    mcm_pool: str  # the profile whose pool, clip size and model the teacher and students use
+    mcm_steps: int  # distillation steps per run
+    mcm_batch_size: int
+    mcm_images: int  # high-quality images the discriminator sees as real
+    mcm_eval_clips: int  # clips sampled per step count to measure a sampler
+    mcm_seeds: tuple[int, ...]  # seeds of the main rows (teacher, LCM, MCM)
+    mcm_variant_seeds: tuple[int, ...]  # seeds of the other arms
 
     def with_overrides(self, **changes) -> Profile:
         """A copy with some sizes changed (for experiments and tests)."""
@@ -78,6 +87,13 @@ PROFILES: dict[str, Profile] = {
         tqd_batch_size=8,
         tqd_eval_clips=16,
         tqd_seeds=(0,),
+        mcm_pool="quick",
+        mcm_steps=6,
+        mcm_batch_size=8,
+        mcm_images=256,
+        mcm_eval_clips=16,
+        mcm_seeds=(0,),
+        mcm_variant_seeds=(0,),
     ),
     "full": Profile(
         name="full",
@@ -105,6 +121,14 @@ PROFILES: dict[str, Profile] = {
         tqd_batch_size=16,
         tqd_eval_clips=256,
         tqd_seeds=(0, 1, 2),
+        # the quick pool's 16x16 clips and its tiny model, like TQD's runs [sizes provisional]
+        mcm_pool="quick",
+        mcm_steps=300,
+        mcm_batch_size=16,
+        mcm_images=2048,
+        mcm_eval_clips=256,
+        mcm_seeds=(0, 1, 2),
+        mcm_variant_seeds=(0,),
     ),
 }
 

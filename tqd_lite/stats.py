@@ -1,4 +1,4 @@
-"""Small statistics shared by the experiments: a mean and its 95% confidence interval."""
+"""Small statistics shared by the experiments: a mean, its 95% confidence interval, a verdict."""
 
 from __future__ import annotations
 
@@ -17,3 +17,22 @@ def mean_ci(values) -> tuple[np.ndarray, np.ndarray]:
         return mean, np.full_like(mean, np.nan)
     half = stats.t.ppf(0.975, n - 1) * values.std(axis=-1, ddof=1) / math.sqrt(n)
     return mean, half
+
+
+def finite_or_none(x) -> float | None:
+    """``float(x)``, or None for NaN/inf (JSON has no NaN)."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def verdict(difference: float, half_width: float | None, sign: int) -> str:
+    """When the 95% CI of the difference excludes 0: ``better``/``worse`` for a metric with a
+    direction (``sign`` +1 or -1), ``higher``/``lower`` for one without (0); else ``no clear
+    difference``."""
+    if half_width is None:
+        return "one seed: no interval"
+    if abs(difference) <= half_width:
+        return "no clear difference"
+    if sign == 0:
+        return "higher" if difference > 0 else "lower"
+    return "better" if difference * sign > 0 else "worse"

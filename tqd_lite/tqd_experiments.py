@@ -37,7 +37,7 @@ from tqd_lite.paths import results_dir
 from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.stats import mean_ci
+from tqd_lite.stats import finite_or_none, mean_ci, verdict
 from tqd_lite.timesteps import TimestepPolicy
 from tqd_lite.training_run import (
     RunData,
@@ -293,7 +293,7 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
         for metric in METRICS:
             values = [by_seed[s][metric] for s in seeds]
             mean, half = mean_ci(values)
-            arms[key][metric] = {"mean": float(mean), "ci95": _finite(half), "values": values}
+            arms[key][metric] = {"mean": float(mean), "ci95": finite_or_none(half), "values": values}
     comparisons = []
     for name, treated, reference in COMPARISONS:
         if treated not in runs or reference not in runs:
@@ -305,8 +305,8 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
             mean, half = mean_ci(differences)
             entry[metric] = {
                 "difference": float(mean),
-                "ci95": _finite(half),
-                "verdict": verdict(float(mean), _finite(half), sign),
+                "ci95": finite_or_none(half),
+                "verdict": verdict(float(mean), finite_or_none(half), sign),
             }
         comparisons.append(entry)
     pool, config = _run_settings(profile, profile.tqd_seeds[0])
@@ -329,24 +329,6 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
         "train_seconds_all_runs": round(total, 1),
         "paper": {"main": PAPER_MAIN, "ablation_set_a": PAPER_ABLATION},
     }
-
-
-def _finite(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
-
-
-def verdict(difference: float, half_width: float | None, sign: int) -> str:
-    """When the 95% CI of the difference excludes 0: ``better``/``worse`` for a metric with a
-    direction (``sign`` +1 or -1), ``higher``/``lower`` for one without (0); else ``no clear
-    difference``."""
-    if half_width is None:
-        return "one seed: no interval"
-    if abs(difference) <= half_width:
-        return "no clear difference"
-    if sign == 0:
-        return "higher" if difference > 0 else "lower"
-    return "better" if difference * sign > 0 else "worse"
 
 
 def answers(summary: dict) -> list[str]:

@@ -1,0 +1,61 @@
+"""MCM's experiment runner end to end on a miniature: a 3-step teacher, 2-step distillations."""
+
+import json
+
+import pytest
+import torch
+
+from tqd_lite import mcm_experiments as mcm
+from tqd_lite.profiles import get_profile
+
+MINIATURE = get_profile("quick").with_overrides(
+    mcm_steps=2, mcm_batch_size=2, mcm_images=8, mcm_eval_clips=8, mcm_seeds=(0, 1), mcm_variant_seeds=(0,)
+)
+
+
+@pytest.fixture(scope="module")
+def miniature_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mcm")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(mcm, "TEACHER_STEPS", 3)
+    patch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher.pt")
+    patch.setattr(mcm, "REPO_ROOT", folder)
+    summary = mcm.run_experiments(MINIATURE, folder / "out", groups=("main",), progress=False)
+    yield folder, summary
+    patch.undo()
+
+
+def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
+    folder, summary = miniature_run
+    assert set(summary["rows"]) == {"teacher_ddim50", "teacher_ddim4", "lcm", "mcm"}
+    assert set(summary["rows"]["mcm"]) == {"1", "2", "4", "8"}
+    assert summary["rows"]["mcm"]["1"]["seeds"] == [0, 1]
+    assert [c["name"] for c in summary["comparisons"]][0] == "MCM vs LCM, 1 step(s)"
+    teacher = json.loads((folder / "teacher.json").read_text())
+    assert teacher["train_config"]["num_classes"] == 2 and teacher["step"] == 3
+    report = json.loads((folder / "out" / "runs" / "mcm-seed1" / "result.json").read_text())
+    assert report["provenance"]["seed"] == 1 and report["provenance"]["arm"] == "mcm"
+    assert not (folder / "out" / "runs" / "mcm-seed1" / "distill_checkpoint.pt").exists()
+    samples = torch.load(folder / "out" / "runs" / "mcm-seed1" / "samples8.pt", weights_only=True)
+    assert samples["4"].dtype == torch.uint8 and samples["4"].shape == (8, 3, 8, 16, 16)
+    assert "| mcm (n=2) | 1 |" in (folder / "out" / "summary.md").read_text()
+
+
+def test_finished_runs_are_skipped(miniature_run, monkeypatch):
+    folder, _ = miniature_run
+    monkeypatch.setattr(mcm, "TEACHER_STEPS", 3)
+    monkeypatch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher.pt")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("a finished run was run again")
+
+    monkeypatch.setattr(mcm, "distill", no_work)
+    monkeypatch.setattr(mcm, "evaluate_teacher", no_work)
+    monkeypatch.setattr(mcm, "train", no_work)
+    summary = mcm.run_experiments(MINIATURE, folder / "out", groups=("main",), progress=False)
+    assert set(summary["rows"]) == {"teacher_ddim50", "teacher_ddim4", "lcm", "mcm"}
+
+
+def test_unknown_groups_are_refused():
+    with pytest.raises(ValueError, match="unknown MCM experiment group"):
+        mcm.select_arms(("main", "kappa"))

@@ -1,0 +1,404 @@
+"""MCM's experiments on the toy world (papers.md section 2, "The results to mirror").
+
+A class-conditional **teacher** is trained once on the pool's motion-rich, visually poor clips
+(:mod:`tqd_lite.mcm_data`). Every arm then distils it into a student for the same number of
+steps, and every sampler is measured the same way at 1, 2, 4 and 8 steps:
+
+* Fréchet distance of its clips to the held-out golden clips (what neither data source holds);
+* frame Fréchet distance to high-quality images (are the frames sharp like images?);
+* vq, mq (on the pool's percentile scale) and dynamic degree (is the motion kept?);
+* sampling wall time per clip.
+
+Arms::
+
+    main            LCM (raw representation, no discriminator, real trajectories only) and
+                    MCM (learnable head, discriminator, mixed trajectories p = 0.5)
+    representation  MCM with each fixed motion representation instead of the head
+    discriminator   MCM without the discriminator
+    mixed           MCM with p = 0 (real trajectories only) and p = 1 (generated only)
+
+plus the teacher itself with DDIM at 50 and at 4 steps. A run's ``result.json`` is its result
+file; a finished run is skipped and an interrupted one resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from tqd_lite.diffusion import make_noise_scheduler, sample_clips
+from tqd_lite.dilemma import load_split
+from tqd_lite.distill import CHECKPOINT_FILE, DistillConfig, distill, lcm_sample
+from tqd_lite.mcm_data import frame_frechet_distance, high_quality_images, load_teacher_bank
+from tqd_lite.metrics import evaluate_clips
+from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
+from tqd_lite.profiles import Profile, get_profile
+from tqd_lite.provenance import provenance, write_result
+from tqd_lite.scores import PercentileNormaliser
+from tqd_lite.stats import finite_or_none, mean_ci, verdict
+from tqd_lite.train import TrainConfig, export_weights, load_denoiser, train
+from tqd_lite.training_run import corpus_normalisers, scored_folder
+
+SUMMARY_FILE = "summary.json"
+RESULT_FILE = "result.json"
+SAMPLE_STEPS = (1, 2, 4, 8)
+TEACHER_STEPS = 3000  # the teacher's training steps (about 30 min on 2 CPU cores; one teacher per pool)
+TEACHER_DDIM_STEPS = (50, 4)
+# w of the LCM form x0_c + w (x0_c - x0_u) (diffusers' guidance_scale = 1 + w). The paper's
+# 5-15 is for text-to-video latents; on the toy world [provisional] a milder range
+GUIDANCE = (0.0, 1.0)
+IMAGE_SEEDS = {"train": 1_000_003, "eval": 2_000_003}  # separate streams for D's and the metric's images
+
+# metric -> -1 if lower is better, 0 if neither (compare with the teacher's and the real clips' rows)
+METRICS = {
+    "frechet_distance": -1,
+    "frame_frechet_distance": -1,
+    "vq": 0,
+    "mq": 0,
+    "dynamic_degree": 0,
+    "seconds_per_clip": -1,
+}
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One distillation condition."""
+
+    group: str
+    name: str
+    representation: str
+    discriminator: bool
+    mixed_share: float
+
+    def config(self, profile: Profile, seed: int) -> DistillConfig:
+        return DistillConfig(
+            representation=self.representation,
+            discriminator=self.discriminator,
+            mixed_share=self.mixed_share,
+            guidance_min=GUIDANCE[0],
+            guidance_max=GUIDANCE[1],
+            steps=profile.mcm_steps,
+            batch_size=profile.mcm_batch_size,
+            seed=seed,
+        )
+
+
+ARMS = (
+    Arm("main", "lcm", "raw", False, 0.0),
+    Arm("main", "mcm", "learned", True, 0.5),
+    *(
+        Arm("representation", f"mcm_{r}", r, True, 0.5)
+        for r in ("raw", "temporal_difference", "low_pass", "high_pass")
+    ),
+    Arm("discriminator", "mcm_no_discriminator", "learned", False, 0.5),
+    Arm("mixed", "mcm_p0", "learned", True, 0.0),
+    Arm("mixed", "mcm_p1", "learned", True, 1.0),
+)
+GROUPS = ("main", "representation", "discriminator", "mixed")
+
+# The paper's numbers (papers.md section 2). Their scale is not ours; compare directions.
+PAPER = {
+    "fvd_modelscope": {"mcm": (526, 450, 456), "lcm": (854, 658, 603)},  # 1 / 2 / 4 steps
+    "fvd_animatediff": {"mcm": (1025, 948, 827), "lcm": (1242, 978, 1006)},
+    "frame_fid_laion": {"mcm": (82, 69, 73, 76), "two_stage": (110, 119, 115, 122)},  # 1 / 2 / 4 / 8
+}
+
+
+def select_arms(groups=GROUPS) -> list[Arm]:
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        raise ValueError(f"unknown MCM experiment group(s) {unknown}; expected some of {GROUPS}")
+    return [arm for arm in ARMS if arm.group in groups]
+
+
+def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
+    return profile.mcm_seeds if arm.group == "main" else profile.mcm_variant_seeds
+
+
+# --- the teacher ---------------------------------------------------------------------------
+
+
+def teacher_config(seed: int = 0) -> TrainConfig:
+    """The teacher: the tiny model with two scene classes and a null class (10% label dropout)."""
+    return TrainConfig(preset="tiny", num_classes=2, steps=TEACHER_STEPS, batch_size=16, seed=seed)
+
+
+def teacher_path(pool: Profile) -> Path:
+    return data_dir() / "models" / f"mcm_teacher_{pool.name}.pt"
+
+
+def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True):
+    """The pool's teacher: loaded from ``data/models/`` or, if absent or made with other
+    settings, trained (resumable, in ``runs/mcm_teacher_POOL/``) and exported there."""
+    path = teacher_path(pool)
+    expected = teacher_config().to_dict()
+    if path.is_file() and json.loads(path.with_suffix(".json").read_text())["train_config"] == expected:
+        return load_denoiser(path)
+    bank = load_teacher_bank(pool, progress=progress)
+    out = REPO_ROOT / "runs" / f"mcm_teacher_{pool.name}"
+    result = train(teacher_config(), bank, out, progress=progress)
+    export_weights(
+        out / "checkpoint.pt",
+        path,
+        {**provenance_block, "what": "MCM teacher", "train_seconds": round(result.total_seconds, 1)},
+        extra={"clips": len(bank.clips), "class_counts": torch.bincount(bank.labels).tolist()},
+    )
+    return load_denoiser(path)
+
+
+# --- measuring a sampler -------------------------------------------------------------------
+
+
+@dataclass
+class EvalData:
+    """What every sampler is measured against, loaded once."""
+
+    reference: torch.Tensor  # (N, 3, F, H, W) held-out golden clips in [0, 1]
+    normalisers: tuple[PercentileNormaliser, PercentileNormaliser]
+    images: torch.Tensor  # (M, 3, H, W) high-quality images (not the discriminator's)
+    labels: torch.Tensor  # (eval_clips,) the class of each sampled clip, half each
+
+
+def load_eval_data(profile: Profile, progress: bool = False) -> EvalData:
+    pool = get_profile(profile.mcm_pool)
+    table, folder = scored_folder(pool, 0, progress=progress)
+    reference = load_split(table, "heldout_golden", folder, pool)
+    images, _ = high_quality_images(
+        profile.mcm_eval_clips, pool.frame_size, pool.num_frames, IMAGE_SEEDS["eval"]
+    )
+    labels = torch.arange(profile.mcm_eval_clips) % 2
+    return EvalData(reference, corpus_normalisers(table), images, labels)
+
+
+def measure(clips: torch.Tensor, seconds: float, data: EvalData) -> dict:
+    """Every metric of one sampler's clips."""
+    result = evaluate_clips(clips, data.reference, *data.normalisers)
+    result["frame_frechet_distance"] = frame_frechet_distance(clips, data.images)
+    result["seconds_per_clip"] = seconds / len(clips)
+    return result
+
+
+def _timed(sample):
+    start = time.perf_counter()
+    clips = sample()
+    return clips, time.perf_counter() - start
+
+
+def evaluate_student(student, pool: Profile, data: EvalData, seed: int) -> tuple[dict, dict]:
+    """``({steps: metrics}, {steps: first 8 samples as uint8})`` at each of :data:`SAMPLE_STEPS`."""
+    scheduler = make_noise_scheduler()
+    by_steps, samples = {}, {}
+    for steps in SAMPLE_STEPS:
+        clips, seconds = _timed(
+            lambda s=steps: lcm_sample(
+                student, scheduler, len(data.labels), pool.num_frames, pool.frame_size, s, data.labels, seed
+            )
+        )
+        by_steps[str(steps)] = measure(clips, seconds, data)
+        samples[str(steps)] = (clips[:8] * 255).round().to(torch.uint8)
+    return by_steps, samples
+
+
+def evaluate_teacher(
+    teacher, pool: Profile, data: EvalData, seed: int, steps: int
+) -> tuple[dict, torch.Tensor]:
+    """The teacher's DDIM samples at ``steps`` with the guidance range's middle."""
+    w = sum(GUIDANCE) / 2
+    clips, seconds = _timed(
+        lambda: sample_clips(
+            teacher,
+            make_noise_scheduler(),
+            len(data.labels),
+            pool.num_frames,
+            pool.frame_size,
+            steps,
+            data.labels,
+            1 + w,
+            seed,
+            progress=False,
+        )
+    )
+    return measure(clips, seconds, data), (clips[:8] * 255).round().to(torch.uint8)
+
+
+# --- running the arms ----------------------------------------------------------------------
+
+
+def run_folder(out_dir: Path, name: str, seed: int) -> Path:
+    return Path(out_dir) / "runs" / f"{name}-seed{seed}"
+
+
+def _finished(folder: Path, key: dict) -> dict | None:
+    path = folder / RESULT_FILE
+    if not path.is_file():
+        return None
+    report = json.loads(path.read_text())
+    return report if report.get("key") == json.loads(json.dumps(key)) else None  # tuples as lists
+
+
+def run_experiments(
+    profile: Profile,
+    out_dir: str | Path | None = None,
+    groups=GROUPS,
+    provenance_block: dict | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train the teacher if needed, run (or resume) every arm and seed, write the summary."""
+    out_dir = Path(out_dir) if out_dir is not None else results_dir() / profile.name / "mcm"
+    pool = get_profile(profile.mcm_pool)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    block = provenance_block or provenance(
+        profile.name, profile.mcm_seeds[0], device, seeds=list(profile.mcm_seeds)
+    )
+    started = time.perf_counter()
+    teacher = ensure_teacher(pool, block, progress)
+    data = load_eval_data(profile, progress)
+    bank = images = None
+    jobs = [("teacher", f"teacher_ddim{n}", n, s) for n in TEACHER_DDIM_STEPS for s in profile.mcm_seeds]
+    jobs += [("arm", arm, None, s) for arm in select_arms(groups) for s in arm_seeds(arm, profile)]
+    for kind, what, steps, seed in tqdm(jobs, desc="MCM runs", disable=not progress):
+        name = what if kind == "teacher" else what.name
+        folder = run_folder(out_dir, name, seed)
+        if kind == "teacher":
+            key = {
+                "teacher": teacher_config().to_dict(),
+                "ddim_steps": steps,
+                "guidance": GUIDANCE,
+                "eval_clips": profile.mcm_eval_clips,
+            }
+            if _finished(folder, key) is None:
+                metrics, samples = evaluate_teacher(teacher, pool, data, seed, steps)
+                _save_run(
+                    folder,
+                    key,
+                    {"by_steps": {str(steps): metrics}},
+                    {str(steps): samples},
+                    {**block, "seed": seed, "arm": name},
+                )
+            continue
+        config = what.config(profile, seed)
+        key = {
+            "distill_config": config.to_dict(),
+            "teacher": teacher_config().to_dict(),
+            "eval_clips": profile.mcm_eval_clips,
+        }
+        if _finished(folder, key) is not None:
+            continue
+        if bank is None:
+            bank = load_teacher_bank(pool, progress=progress)
+            images, _ = high_quality_images(
+                profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]
+            )
+        result = distill(teacher, make_noise_scheduler(), bank, images, config, folder, progress=progress)
+        by_steps, samples = evaluate_student(result.student, pool, data, seed)
+        report = {
+            "by_steps": by_steps,
+            "distill_seconds": round(result.seconds, 1),
+            "history": result.history,
+        }
+        _save_run(folder, key, report, samples, {**block, "seed": seed, "arm": name})
+        (folder / CHECKPOINT_FILE).unlink(missing_ok=True)
+    summary = summarise(collect_runs(profile, out_dir, groups), profile)
+    summary["reference"] = {"heldout_golden": measure(data.reference, 0.0, data)}
+    summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
+    write_result(out_dir / SUMMARY_FILE, summary, block)
+    (out_dir / "summary.md").write_text(markdown_table(summary))
+    return summary
+
+
+def _save_run(folder: Path, key: dict, report: dict, samples: dict, block: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(samples, folder / "samples8.pt")
+    write_result(folder / RESULT_FILE, {"key": key, **report}, block)
+
+
+def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[str, dict[int, dict]]:
+    """``{row name: {seed: {steps: metrics}}}`` of the finished runs in ``out_dir``."""
+    names = [(f"teacher_ddim{n}", profile.mcm_seeds) for n in TEACHER_DDIM_STEPS]
+    names += [(arm.name, arm_seeds(arm, profile)) for arm in select_arms(groups)]
+    runs: dict[str, dict[int, dict]] = {}
+    for name, seeds in names:
+        for seed in seeds:
+            path = run_folder(Path(out_dir), name, seed) / RESULT_FILE
+            if path.is_file():
+                runs.setdefault(name, {})[seed] = json.loads(path.read_text())["by_steps"]
+    return runs
+
+
+def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
+    """Per row and step count: each metric's mean and 95% CI over seeds; MCM minus LCM, seed-paired."""
+    rows = {}
+    for name, by_seed in runs.items():
+        seeds = sorted(by_seed)
+        rows[name] = {}
+        for steps in by_seed[seeds[0]]:
+            cell = {"seeds": seeds}
+            for metric in METRICS:
+                mean, half = mean_ci([by_seed[s][steps][metric] for s in seeds])
+                cell[metric] = {"mean": float(mean), "ci95": finite_or_none(half)}
+            rows[name][steps] = cell
+    comparisons = []
+    if "mcm" in runs and "lcm" in runs:
+        seeds = sorted(set(runs["mcm"]) & set(runs["lcm"]))
+        for steps in map(str, SAMPLE_STEPS):
+            entry = {"name": f"MCM vs LCM, {steps} step(s)", "seeds": seeds}
+            for metric, sign in METRICS.items():
+                mean, half = mean_ci(
+                    [runs["mcm"][s][steps][metric] - runs["lcm"][s][steps][metric] for s in seeds]
+                )
+                entry[metric] = {
+                    "difference": float(mean),
+                    "ci95": finite_or_none(half),
+                    "verdict": verdict(float(mean), finite_or_none(half), sign),
+                }
+            comparisons.append(entry)
+    return {
+        "settings": {
+            "pool_profile": profile.mcm_pool,
+            "teacher": teacher_config().to_dict(),
+            "guidance": GUIDANCE,
+            "distill_steps": profile.mcm_steps,
+            "batch_size": profile.mcm_batch_size,
+            "images": profile.mcm_images,
+            "eval_clips": profile.mcm_eval_clips,
+            "seeds": list(profile.mcm_seeds),
+            "variant_seeds": list(profile.mcm_variant_seeds),
+        },
+        "rows": rows,
+        "comparisons": comparisons,
+        "paper": PAPER,
+    }
+
+
+def _cell(stat: dict, digits: int = 2) -> str:
+    half = "" if stat["ci95"] is None else f" ± {stat['ci95']:.{digits}f}"
+    return f"{stat['mean']:.{digits}f}{half}"
+
+
+def markdown_table(summary: dict) -> str:
+    """One line per row and step count: FD, frame FD, vq, mq, dynamic degree, ms per clip."""
+    lines = [
+        "| sampler | steps | FD to held-out golden | frame FD to images | vq | mq | dynamic degree "
+        "| ms/clip |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, by_steps in summary["rows"].items():
+        for steps, cell in by_steps.items():
+            ms = {"mean": cell["seconds_per_clip"]["mean"] * 1000, "ci95": None}
+            lines.append(
+                f"| {name} (n={len(cell['seeds'])}) | {steps} | {_cell(cell['frechet_distance'])} | "
+                f"{_cell(cell['frame_frechet_distance'])} | {_cell(cell['vq'])} | {_cell(cell['mq'])} | "
+                f"{_cell(cell['dynamic_degree'])} | {_cell(ms, 1)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
+    name = profile if isinstance(profile, str) else profile.name
+    path = (Path(out_dir) if out_dir is not None else results_dir() / name / "mcm") / SUMMARY_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
