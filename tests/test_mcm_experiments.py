@@ -39,6 +39,11 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     samples = torch.load(folder / "out" / "runs" / "mcm-seed1" / "samples8.pt", weights_only=True)
     assert samples["4"].dtype == torch.uint8 and samples["4"].shape == (8, 3, 8, 16, 16)
     assert "| mcm (n=2) | 1 |" in (folder / "out" / "summary.md").read_text()
+    assert (folder / "out" / "mcm_results.png").is_file() and (folder / "out" / "samples.png").is_file()
+    reference = summary["reference"]
+    assert reference["teacher_clips"]["frechet_distance"] > 0  # the teacher's data is not golden
+    assert "frechet_distance" not in reference["heldout_golden"]  # zero by construction
+    assert reference["teacher_clips"]["vq"] < 0.5 <= reference["teacher_clips"]["mq"]  # motion-rich
 
 
 def test_finished_runs_are_skipped(miniature_run, monkeypatch):

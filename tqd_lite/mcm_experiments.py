@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import torch
 from tqdm.auto import tqdm
 
@@ -37,6 +38,7 @@ from tqd_lite.distill import CHECKPOINT_FILE, DistillConfig, distill, lcm_sample
 from tqd_lite.mcm_data import frame_frechet_distance, high_quality_images, load_teacher_bank
 from tqd_lite.metrics import evaluate_clips
 from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
+from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.scores import PercentileNormaliser
@@ -62,6 +64,15 @@ METRICS = {
     "mq": 0,
     "dynamic_degree": 0,
     "seconds_per_clip": -1,
+}
+
+METRIC_LABELS = {
+    "frechet_distance": "FD to held-out golden",
+    "frame_frechet_distance": "frame FD to images",
+    "vq": "visual score vq",
+    "mq": "motion score mq",
+    "dynamic_degree": "dynamic degree",
+    "seconds_per_clip": "seconds per clip",
 }
 
 
@@ -304,11 +315,29 @@ def run_experiments(
         _save_run(folder, key, report, samples, {**block, "seed": seed, "arm": name})
         (folder / CHECKPOINT_FILE).unlink(missing_ok=True)
     summary = summarise(collect_runs(profile, out_dir, groups), profile)
-    summary["reference"] = {"heldout_golden": measure(data.reference, 0.0, data)}
+    summary["reference"] = reference_metrics(pool, data, bank, progress)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
     (out_dir / "summary.md").write_text(markdown_table(summary))
+    for name, figure in (
+        ("mcm_results.png", results_figure(summary)),
+        ("samples.png", samples_figure(out_dir)),
+    ):
+        if figure is not None:
+            stamp(figure, block)
+            figure.savefig(out_dir / name, dpi=110, bbox_inches="tight")
+            plt.close(figure)
     return summary
+
+
+def reference_metrics(pool: Profile, data: EvalData, bank=None, progress: bool = False) -> dict:
+    """Real clips measured like samples: the teacher's training clips (motion-rich, visually
+    poor) and the held-out golden clips (their Fréchet distance to themselves is left out)."""
+    bank = bank if bank is not None else load_teacher_bank(pool, progress=progress)
+    teacher_clips = bank.float_clips(torch.arange(len(bank)))
+    golden = measure(data.reference, 0.0, data)
+    golden.pop("frechet_distance")
+    return {"teacher_clips": measure(teacher_clips, 0.0, data), "heldout_golden": golden}
 
 
 def _save_run(folder: Path, key: dict, report: dict, samples: dict, block: dict) -> None:
@@ -402,3 +431,65 @@ def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> d
     name = profile if isinstance(profile, str) else profile.name
     path = (Path(out_dir) if out_dir is not None else results_dir() / name / "mcm") / SUMMARY_FILE
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def results_figure(summary: dict, metrics=("frechet_distance", "frame_frechet_distance", "vq", "mq")):
+    """Each metric against sampling steps: one line per distilled arm (LCM grey, MCM red, the
+    rest thin), the teacher's DDIM at 50 and 4 steps as black lines, real clips dashed."""
+    rows = summary["rows"]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.2))
+    for ax, metric in zip(axes, metrics, strict=True):
+        for name, by_steps in rows.items():
+            if name.startswith("teacher"):
+                continue
+            steps = sorted(by_steps, key=int)
+            means = [by_steps[k][metric]["mean"] for k in steps]
+            errors = [by_steps[k][metric]["ci95"] or 0.0 for k in steps]
+            style = {"lcm": ("0.45", 2.0), "mcm": ("C3", 2.0)}.get(name, (None, 0.8))
+            ax.errorbar(
+                [int(k) for k in steps],
+                means,
+                yerr=errors,
+                marker="o",
+                ms=3,
+                capsize=2,
+                color=style[0],
+                lw=style[1],
+                label=name,
+            )
+        for name, ls in (("teacher_ddim50", "-"), ("teacher_ddim4", ":")):
+            if name in rows:
+                (cell,) = rows[name].values()
+                ax.axhline(cell[metric]["mean"], color="k", ls=ls, lw=1, label=name.replace("_", " "))
+        for name, colour in (("heldout_golden", "goldenrod"), ("teacher_clips", "C0")):
+            value = summary.get("reference", {}).get(name, {}).get(metric)
+            if value is not None:
+                ax.axhline(value, color=colour, ls="--", lw=1, label=name.replace("_", " ") + " (real)")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([int(k) for k in map(str, SAMPLE_STEPS)], [str(k) for k in SAMPLE_STEPS])
+        arrow = " (lower is better)" if METRICS[metric] < 0 else ""
+        ax.set(xlabel="sampling steps", title=METRIC_LABELS[metric] + arrow)
+    axes[0].legend(fontsize=6)
+    figure.tight_layout()
+    return figure
+
+
+def samples_figure(
+    out_dir: str | Path,
+    seed: int = 0,
+    rows=(("teacher_ddim50", "50"), ("lcm", "1"), ("lcm", "4"), ("mcm", "1"), ("mcm", "4")),
+    per_row: int = 2,
+):
+    """The first samples of each (row, steps) with ``seed`` (the same noise and classes in every
+    row), one clip per line; None if none has been run."""
+    clips, labels = [], []
+    for name, steps in rows:
+        path = run_folder(Path(out_dir), name, seed) / "samples8.pt"
+        if path.is_file():
+            samples = torch.load(path, weights_only=True)
+            if steps in samples:
+                clips.append(samples[steps][:per_row].float() / 255)
+                labels += [f"{name}, {steps} step{'s' if steps != '1' else ''}"] * len(clips[-1])
+    if not clips:
+        return None
+    return frame_strip(torch.cat(clips), labels)[0, 0].figure
