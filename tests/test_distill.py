@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from tqd_lite import world
+from tqd_lite.degrade import degrade
 from tqd_lite.diffusion import from_model_range, make_noise_scheduler
 from tqd_lite.discriminator import (
     FrameDiscriminator,
@@ -22,7 +23,7 @@ from tqd_lite.distill import (
     make_batch,
     mixed_trajectory,
 )
-from tqd_lite.mcm_data import frames_as_still_clips, high_quality_images, scene_class
+from tqd_lite.mcm_data import frame_frechet_distance, frames_as_still_clips, high_quality_images, scene_class
 from tqd_lite.model import build_model
 from tqd_lite.scores import visual_score
 from tqd_lite.train import ClipBank
@@ -176,3 +177,25 @@ def test_an_interrupted_distillation_resumes_exactly(teacher, bank, tmp_path):
             tmp_path,
             progress=False,
         )
+
+
+def test_the_frame_distance_orders_sharp_noisy_and_blurred_frames():
+    images, _ = high_quality_images(128, 16, 8, seed=11)
+    rng = np.random.default_rng(5)
+    sharp = torch.stack(
+        [
+            world.render_clip(world.ClipSpec(int(rng.integers(2**31 - 1)), 1.0, float(rng.uniform())))
+            for _ in range(24)
+        ]
+    )
+    g = torch.Generator().manual_seed(0)
+    distance = {
+        "sharp": frame_frechet_distance(sharp, images),
+        "slightly noisy": frame_frechet_distance(
+            (sharp + 0.1 * torch.randn(sharp.shape, generator=g)).clamp(0, 1), images
+        ),
+        "blurred": frame_frechet_distance(degrade(sharp, "blur", 0.5), images),
+        "noise": frame_frechet_distance(torch.rand(sharp.shape, generator=g), images),
+    }
+    assert distance["sharp"] < distance["slightly noisy"] < min(distance["blurred"], distance["noise"])
+    assert distance["noise"] > 10 * distance["sharp"]  # noise is not mistaken for detail

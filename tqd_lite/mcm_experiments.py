@@ -215,11 +215,16 @@ def evaluate_student(student, pool: Profile, data: EvalData, seed: int) -> tuple
     return by_steps, samples
 
 
+def teacher_guidance_scale() -> float:
+    """diffusers' ``guidance_scale`` (``u + scale (c - u)``) of the middle of :data:`GUIDANCE`:
+    the LCM form ``c + w (c - u)`` is the same with ``scale = 1 + w``."""
+    return 1 + sum(GUIDANCE) / 2
+
+
 def evaluate_teacher(
     teacher, pool: Profile, data: EvalData, seed: int, steps: int
 ) -> tuple[dict, torch.Tensor]:
     """The teacher's DDIM samples at ``steps`` with the guidance range's middle."""
-    w = sum(GUIDANCE) / 2
     clips, seconds = _timed(
         lambda: sample_clips(
             teacher,
@@ -229,7 +234,7 @@ def evaluate_teacher(
             pool.frame_size,
             steps,
             data.labels,
-            1 + w,
+            teacher_guidance_scale(),
             seed,
             progress=False,
         )
