@@ -64,7 +64,8 @@ def test_readme_profile_table_matches_the_profiles():
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
             rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \| "
             rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
-            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \|",
+            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \| "
+            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \|",
             readme,
             flags=re.M,
         )
@@ -87,10 +88,18 @@ def test_readme_profile_table_matches_the_profiles():
             profile.grad_batch_size,
         )
         assert tuple(float(x) for x in strengths.split(",")) == profile.grad_strengths
-        tqd_steps, tqd_batch, tqd_samples, tqd_seeds = tqd
+        tqd_steps, tqd_batch, tqd_samples, tqd_seeds, *mcm = tqd
         assert (int(tqd_steps), int(tqd_batch), int(tqd_samples)) == (
             profile.tqd_steps,
             profile.tqd_batch_size,
             profile.tqd_eval_clips,
         )
         assert tuple(int(x) for x in tqd_seeds.split(",")) == profile.tqd_seeds
+        mcm_steps, mcm_batch, mcm_samples, mcm_seeds, mcm_variant_seeds = mcm
+        assert (int(mcm_steps), int(mcm_batch), int(mcm_samples)) == (
+            profile.mcm_steps,
+            profile.mcm_batch_size,
+            profile.mcm_eval_clips,
+        )
+        assert tuple(int(x) for x in mcm_seeds.split(",")) == profile.mcm_seeds
+        assert tuple(int(x) for x in mcm_variant_seeds.split(",")) == profile.mcm_variant_seeds
