@@ -44,6 +44,8 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     assert reference["teacher_clips"]["frechet_distance"] > 0  # the teacher's data is not golden
     assert "frechet_distance" not in reference["heldout_golden"]  # zero by construction
     assert reference["teacher_clips"]["vq"] < 0.5 <= reference["teacher_clips"]["mq"]  # motion-rich
+    assert list(summary["guidance_sweep"]) == [str(w) for w in mcm.GUIDANCE_SWEEP]
+    assert json.loads((folder / "out" / "guidance.json").read_text())["provenance"]["profile"] == "quick"
 
 
 def test_finished_runs_are_skipped(miniature_run, monkeypatch):
@@ -57,6 +59,7 @@ def test_finished_runs_are_skipped(miniature_run, monkeypatch):
     monkeypatch.setattr(mcm, "distill", no_work)
     monkeypatch.setattr(mcm, "evaluate_teacher", no_work)
     monkeypatch.setattr(mcm, "train", no_work)
+    monkeypatch.setattr(mcm, "sample_clips", no_work)
     summary = mcm.run_experiments(MINIATURE, folder / "out", groups=("main",), progress=False)
     assert set(summary["rows"]) == {"teacher_ddim50", "teacher_ddim4", "lcm", "mcm"}
 

@@ -54,6 +54,7 @@ TEACHER_DDIM_STEPS = (50, 4)
 # w of the LCM form x0_c + w (x0_c - x0_u) (diffusers' guidance_scale = 1 + w). The paper's
 # 5-15 is for text-to-video latents; on the toy world [provisional] a milder range
 GUIDANCE = (0.0, 1.0)
+GUIDANCE_SWEEP = (0.0, 0.5, 1.0, 2.0, 4.0)  # w values whose teacher samples justify GUIDANCE
 IMAGE_SEEDS = {"train": 1_000_003, "eval": 2_000_003}  # separate streams for D's and the metric's images
 
 # metric -> -1 if lower is better, 0 if neither (compare with the teacher's and the real clips' rows)
@@ -242,6 +243,41 @@ def evaluate_teacher(
     return measure(clips, seconds, data), (clips[:8] * 255).round().to(torch.uint8)
 
 
+def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block: dict, seed: int = 0) -> dict:
+    """The teacher's DDIM samples (``pool.sample_steps`` steps) at each w of
+    :data:`GUIDANCE_SWEEP`, measured like every sampler: the evidence for :data:`GUIDANCE`.
+    Written to ``guidance.json`` (skipped when it exists with the same settings)."""
+    path = Path(out_dir) / "guidance.json"
+    key = {
+        "teacher": teacher_config().to_dict(),
+        "w": list(GUIDANCE_SWEEP),
+        "steps": pool.sample_steps,
+        "eval_clips": len(data.labels),
+        "seed": seed,
+    }
+    if path.is_file() and json.loads(path.read_text()).get("key") == key:
+        return json.loads(path.read_text())
+    by_w = {}
+    for w in GUIDANCE_SWEEP:
+        clips, seconds = _timed(
+            lambda w=w: sample_clips(
+                teacher,
+                make_noise_scheduler(),
+                len(data.labels),
+                pool.num_frames,
+                pool.frame_size,
+                pool.sample_steps,
+                data.labels,
+                1 + w,
+                seed,
+                progress=False,
+            )
+        )
+        by_w[str(w)] = measure(clips, seconds, data)
+    write_result(path, {"key": key, "by_w": by_w}, block)
+    return json.loads(path.read_text())
+
+
 # --- running the arms ----------------------------------------------------------------------
 
 
@@ -274,6 +310,7 @@ def run_experiments(
     started = time.perf_counter()
     teacher = ensure_teacher(pool, block, progress)
     data = load_eval_data(profile, progress)
+    sweep = guidance_sweep(teacher, pool, data, out_dir, block, profile.mcm_seeds[0])
     bank = images = None
     jobs = [("teacher", f"teacher_ddim{n}", n, s) for n in TEACHER_DDIM_STEPS for s in profile.mcm_seeds]
     jobs += [("arm", arm, None, s) for arm in select_arms(groups) for s in arm_seeds(arm, profile)]
@@ -321,6 +358,7 @@ def run_experiments(
         (folder / CHECKPOINT_FILE).unlink(missing_ok=True)
     summary = summarise(collect_runs(profile, out_dir, groups), profile)
     summary["reference"] = reference_metrics(pool, data, bank, progress)
+    summary["guidance_sweep"] = sweep["by_w"]
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
     (out_dir / "summary.md").write_text(markdown_table(summary))
@@ -429,6 +467,17 @@ def markdown_table(summary: dict) -> str:
                 f"{_cell(cell['frame_frechet_distance'])} | {_cell(cell['vq'])} | {_cell(cell['mq'])} | "
                 f"{_cell(cell['dynamic_degree'])} | {_cell(ms, 1)} |"
             )
+    return "\n".join(lines) + "\n"
+
+
+def guidance_table(summary: dict) -> str:
+    """The teacher's samples at each guidance weight w (``guidance_sweep`` of the summary)."""
+    lines = ["| w | FD to held-out golden | frame FD to images | vq | mq |", "|---|---|---|---|---|"]
+    for w, m in summary["guidance_sweep"].items():
+        lines.append(
+            f"| {w} | {m['frechet_distance']:.2f} | {m['frame_frechet_distance']:.2f} | "
+            f"{m['vq']:.2f} | {m['mq']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
