@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from tqd_lite import world
+from tqd_lite.consistency import solver_timesteps
 from tqd_lite.degrade import degrade
 from tqd_lite.diffusion import from_model_range, make_noise_scheduler
 from tqd_lite.discriminator import (
@@ -15,6 +16,7 @@ from tqd_lite.discriminator import (
     random_frames,
 )
 from tqd_lite.distill import (
+    CHECKPOINT_FILE,
     DistillConfig,
     Distiller,
     check_compatible,
@@ -101,7 +103,7 @@ def test_the_discriminator_sees_random_distinct_frames_and_augmentations_keep_gr
     out.sum().backward()
     assert images.grad.abs().sum() > 0
     cut = diff_augment(torch.ones(5, 3, 16, 16), torch.Generator().manual_seed(1), ("cutout",))
-    assert ((cut == 0).flatten(1).float().mean(1) == 0.25).all()  # one 8x8 hole of 16x16
+    assert ((cut == 0.5).flatten(1).float().mean(1) == 0.25).all()  # one mid-grey 8x8 hole of 16x16
     with pytest.raises(ValueError, match="unknown augmentations"):
         diff_augment(images, torch.Generator(), ("mixup",))
     assert FrameDiscriminator()(torch.rand(4, 3, 16, 16)).shape == (4,)
@@ -123,10 +125,16 @@ def test_a_mixed_batch_starts_at_the_students_one_step_sample(teacher, bank, mon
     seen = []
     monkeypatch.setattr(SCHEDULER, "add_noise", lambda x0, noise, t: seen.append(x0) or noise)
     batch = make_batch(bank, images, distiller.config, 0)
+    expected = distiller.one_step_sample(batch.start_noise, batch.labels)  # the student before the step
+    before = [p.detach().clone() for p in distiller.student.parameters()]
     distiller.step(batch)
-    expected = distiller.one_step_sample(batch.start_noise, batch.labels)  # the student after the step
+    assert torch.allclose(seen[0], expected, atol=1e-6) and not seen[0].requires_grad
     assert not torch.allclose(seen[0], batch.x0)  # not the real clips
-    assert seen[0].shape == batch.x0.shape and expected.shape == batch.x0.shape
+    # the target moved 5% of the way to the updated student (EMA 0.95 from the first step)
+    for old, new, target in zip(
+        before, distiller.student.parameters(), distiller.target.parameters(), strict=True
+    ):
+        assert torch.allclose(target, 0.95 * old + 0.05 * new.detach(), atol=1e-6)
     real = Distiller(teacher, SCHEDULER, DistillConfig(mixed_share=0.0, discriminator=False, batch_size=4))
     seen.clear()
     real.step(make_batch(bank, images, real.config, 0))
@@ -149,24 +157,55 @@ def test_bad_configurations_are_refused(teacher):
 def test_one_lcm_step_is_the_consistency_function_at_the_last_timestep(teacher):
     labels = torch.tensor([0, 1])
     sample = lcm_sample(teacher, SCHEDULER, 2, 8, 16, num_steps=1, class_labels=labels, seed=5)
-    noise = torch.randn(2, 3, 8, 16, 16, generator=torch.Generator().manual_seed(5))
+    noise = torch.stack(  # lcm_sample's per-clip generators
+        [
+            torch.randn(3, 8, 16, 16, generator=torch.Generator().manual_seed(5 * 1_000_003 + i))
+            for i in range(2)
+        ]
+    )
     distiller = Distiller(teacher, SCHEDULER, DistillConfig(discriminator=False))
     with torch.no_grad():
         direct = distiller.consistency_function(teacher, noise, torch.full((2,), 999), labels)
     assert torch.allclose(sample, from_model_range(direct), atol=1e-5)
 
 
+def _tensors(state, prefix=""):
+    """Every tensor of a nested checkpoint, by path."""
+    if isinstance(state, torch.Tensor):
+        return {prefix: state}
+    items = state.items() if isinstance(state, dict) else enumerate(state) if isinstance(state, list) else []
+    found = {}
+    for key, value in items:
+        found |= _tensors(value, f"{prefix}/{key}")
+    return found
+
+
 def test_an_interrupted_distillation_resumes_exactly(teacher, bank, tmp_path):
     images = torch.rand(8, 3, 16, 16)
-    config = DistillConfig(steps=3, batch_size=2, mixed_share=0.5)
-    whole = distill(teacher, SCHEDULER, bank, images, config, progress=False)
+    config = DistillConfig(steps=5, batch_size=2, mixed_share=0.5)
+    assert {make_batch(bank, images, config, s).mixed for s in range(2, 5)} == {True, False}
+    distill(teacher, SCHEDULER, bank, images, config, tmp_path / "whole", progress=False)
     distill(
-        teacher, SCHEDULER, bank, images, config, tmp_path, checkpoint_every=1, progress=False, stop_after=2
+        teacher,
+        SCHEDULER,
+        bank,
+        images,
+        config,
+        tmp_path / "cut",
+        checkpoint_every=1,
+        progress=False,
+        stop_after=2,
     )
-    resumed = distill(teacher, SCHEDULER, bank, images, config, tmp_path, progress=False)
-    for a, b in zip(whole.student.parameters(), resumed.student.parameters(), strict=True):
-        assert torch.allclose(a, b, atol=1e-6)
-    assert [h["step"] for h in resumed.history] == [2, 3]  # logged at the interruption and the end
+    resumed = distill(teacher, SCHEDULER, bank, images, config, tmp_path / "cut", progress=False)
+    assert [h["step"] for h in resumed.history] == [2, 5]  # logged at the interruption and the end
+    whole_state = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=False)
+    cut_state = torch.load(tmp_path / "cut" / CHECKPOINT_FILE, weights_only=False)
+    for part in ("student", "target_ema", "optimizer", "head", "head_ema", "discriminator", "disc_optimizer"):
+        a, b = _tensors(whole_state[part]), _tensors(cut_state[part])
+        assert a.keys() == b.keys() and a, part
+        for key in a:
+            assert torch.allclose(a[key].float(), b[key].float(), atol=1e-6), f"{part}{key}"
+    assert whole_state["target_ema"]["optimization_step"] == cut_state["target_ema"]["optimization_step"] == 5
     with pytest.raises(ValueError, match="was made with another DistillConfig"):
         distill(
             teacher,
@@ -174,9 +213,11 @@ def test_an_interrupted_distillation_resumes_exactly(teacher, bank, tmp_path):
             bank,
             images,
             DistillConfig(steps=3, batch_size=2, mixed_share=0.0),
-            tmp_path,
+            tmp_path / "cut",
             progress=False,
         )
+    with pytest.raises(ValueError, match="the teacher is on cpu; move it to meta first"):
+        distill(teacher, SCHEDULER, bank, images, config, device="meta", progress=False)
 
 
 def test_the_frame_distance_orders_sharp_noisy_and_blurred_frames():
@@ -199,3 +240,15 @@ def test_the_frame_distance_orders_sharp_noisy_and_blurred_frames():
     }
     assert distance["sharp"] < distance["slightly noisy"] < min(distance["blurred"], distance["noise"])
     assert distance["noise"] > 10 * distance["sharp"]  # noise is not mistaken for detail
+
+
+def test_few_step_sampling_stays_on_the_solver_grid_and_ignores_the_batch_size(teacher, monkeypatch):
+    labels = torch.tensor([0, 1, 0])
+    whole = lcm_sample(teacher, SCHEDULER, 3, 8, 16, num_steps=4, class_labels=labels, seed=2, batch_size=3)
+    chunked = lcm_sample(teacher, SCHEDULER, 3, 8, 16, num_steps=4, class_labels=labels, seed=2, batch_size=2)
+    assert torch.allclose(whole, chunked, atol=1e-5)
+    seen = []
+    forward = teacher.forward
+    monkeypatch.setattr(teacher, "forward", lambda x, t, y=None: seen.append(int(t[0])) or forward(x, t, y))
+    lcm_sample(teacher, SCHEDULER, 1, 8, 16, num_steps=4, seed=2)
+    assert seen[0] == 999 and len(seen) == 4 and set(seen) <= set(solver_timesteps().tolist())

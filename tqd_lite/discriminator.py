@@ -66,8 +66,9 @@ def diff_augment(
     images: torch.Tensor, generator: torch.Generator, policy: tuple[str, ...] = AUGMENTATIONS
 ) -> torch.Tensor:
     """DiffAugment of ``(N, 3, H, W)`` in [0, 1]: random brightness, saturation and contrast;
-    a shift of up to 1/8 of the image (zero padded); one square cutout of half the size.
-    Every operation is differentiable in the images, so the student learns through it.
+    a shift of up to 1/8 of the image; one square cutout of half the size. As in DiffAugment,
+    the operations act in [-1, 1], so padding and the cutout are mid-grey. Every operation is
+    differentiable in the images, so the student learns through it.
 
     Written here (30 lines) rather than taken from ``kornia.augmentation``, which has similar
     operations: kornia would be a new dependency, and every draw here comes from the step's
@@ -82,7 +83,7 @@ def diff_augment(
     def uniform(*shape):
         return torch.rand(*shape, generator=generator).to(device)
 
-    x = images
+    x = images * 2 - 1
     if "colour" in policy:
         x = x + (uniform(n, 1, 1, 1) - 0.5)  # brightness
         mean = x.mean(dim=1, keepdim=True)
@@ -106,4 +107,4 @@ def diff_augment(
         for i in range(n):
             keep[i, :, top[i] : top[i] + size, left[i] : left[i] + size] = 0
         x = x * keep
-    return x
+    return (x + 1) / 2

@@ -74,6 +74,7 @@ class DistillConfig:
     head_decay: float = 0.95  # EMA of the learnable head on the target side (paper: 0.95)
     frames_per_clip: int = 2  # frames of each one-step prediction the discriminator sees
     huber_c: float = 0.001
+    max_grad_norm: float = 1.0  # the student's gradient clipping (diffusers' LCM script: 1.0)
     timestep_scaling: float = 4.0
     num_solver_steps: int = 50
     seed: int = 0
@@ -95,6 +96,7 @@ class DistillConfig:
             "head_decay": 0 <= self.head_decay < 1,
             "frames_per_clip": self.frames_per_clip >= 1,
             "huber_c": self.huber_c > 0,
+            "max_grad_norm": self.max_grad_norm > 0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -149,6 +151,12 @@ def make_batch(bank: ClipBank, images: torch.Tensor, config: DistillConfig, step
     return DistillBatch(x0, labels, noise, start_noise, solver_index, w, mixed, real, g)
 
 
+def _ema(module: torch.nn.Module, decay: float) -> EMAModel:
+    """diffusers' EMA at a constant ``decay`` from the first update on (``update_after_step=-1``:
+    by default its first update copies the weights), as LCM's ``update_ema``."""
+    return EMAModel(module.parameters(), decay=float(decay), min_decay=float(decay), update_after_step=-1)
+
+
 class Distiller:
     """The student, its EMA target, the motion head (and its EMA), the discriminator, and the
     frozen teacher, with one :meth:`step` of the loop above."""
@@ -159,9 +167,7 @@ class Distiller:
         self.teacher = teacher.eval().requires_grad_(False)
         self.student = copy.deepcopy(teacher).train().requires_grad_(True)  # LCM starts at the teacher
         self.target = copy.deepcopy(teacher).eval().requires_grad_(False)
-        self.target_ema = EMAModel(
-            self.student.parameters(), decay=config.target_decay, min_decay=config.target_decay
-        )
+        self.target_ema = _ema(self.student, config.target_decay)
         with torch.random.fork_rng(devices=[]):  # seeded initial weights: a resumed run matches
             torch.manual_seed(config.seed)
             self.head = MotionHead(channels=3) if config.representation == "learned" else None
@@ -169,14 +175,15 @@ class Distiller:
         trainable = list(self.student.parameters())
         if self.head is not None:
             self.head_target = copy.deepcopy(self.head).requires_grad_(False)
-            self.head_ema = EMAModel(
-                self.head.parameters(), decay=config.head_decay, min_decay=config.head_decay
-            )
+            self.head_ema = _ema(self.head, config.head_decay)
             trainable += list(self.head.parameters())
         self.optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.0)
         if self.discriminator is not None:
             self.disc_optimizer = torch.optim.AdamW(
-                self.discriminator.parameters(), lr=config.discriminator_learning_rate, betas=(0.0, 0.99)
+                self.discriminator.parameters(),
+                lr=config.discriminator_learning_rate,
+                betas=(0.0, 0.99),
+                weight_decay=0.0,
             )
         self.grid = solver_timesteps(noise_scheduler.config.num_train_timesteps, config.num_solver_steps)
         self.skip = int(self.grid[0]) + 1
@@ -197,7 +204,11 @@ class Distiller:
 
     @torch.no_grad()
     def one_step_sample(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The student's one-step sample from pure noise at t = T - 1 (mixed trajectories)."""
+        """The student's one-step sample from pure noise at t = T - 1 (mixed trajectories).
+
+        The online student, as papers.md describes it (and MCM's LoRA variant, whose online
+        network is also its target); MCM's EMA-target variant uses the target network here.
+        """
         t = torch.full((len(noise),), int(self.grid[-1]), device=noise.device)
         return self.consistency_function(self.student, noise, t, labels)
 
@@ -238,6 +249,7 @@ class Distiller:
             losses["adversarial"] = adversarial
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.optimizer.param_groups[0]["params"], self.config.max_grad_norm)
         self.optimizer.step()
         if self.discriminator is not None:
             real = diff_augment(batch.real_images.to(device), batch.generator)
@@ -293,7 +305,7 @@ class Distiller:
 
 @dataclass
 class DistillResult:
-    student: torch.nn.Module  # the online student on the CPU, in eval mode
+    student: torch.nn.Module  # the online student, on the training device, in eval mode
     history: list[dict]
     seconds: float
 
@@ -318,13 +330,15 @@ def distill(
     """
     if bank.labels is None and teacher.config.num_classes > 0:
         raise ValueError("the teacher is class-conditional: the clip bank needs labels")
-    if images.ndim != 4 or images.shape[1] != 3 or images.shape[-1] != bank.clips.shape[-1]:
+    if images.ndim != 4 or images.shape[1] != 3 or images.shape[-2:] != bank.clips.shape[-2:]:
         raise ValueError(
             f"images must be (N, 3, {bank.clips.shape[-2]}, {bank.clips.shape[-1]}) like the clips' frames, "
             f"got {tuple(images.shape)}"
         )
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    distiller = Distiller(teacher.to(device), noise_scheduler, config)
+    if next(teacher.parameters()).device != device:
+        raise ValueError(f"the teacher is on {next(teacher.parameters()).device}; move it to {device} first")
+    distiller = Distiller(teacher, noise_scheduler, config)
     for module in (distiller.student, distiller.target, distiller.head, distiller.discriminator):
         if module is not None:
             module.to(device)
@@ -370,7 +384,7 @@ def distill(
             }
             atomic_save(state, path)
     seconds = seconds_before + time.perf_counter() - begun
-    return DistillResult(distiller.student.cpu().eval(), history, seconds)
+    return DistillResult(distiller.student.eval(), history, seconds)
 
 
 @torch.no_grad()
@@ -397,16 +411,18 @@ def lcm_sample(
     )
     student.eval()
     device = next(student.parameters()).device
-    generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(num_clips, 3, num_frames, size, size, generator=generator)
+    # one generator per clip, for its starting noise and the noise of every re-noising step, so
+    # a clip does not depend on batch_size (diffusers' randn_tensor takes a list of generators)
+    generators = [torch.Generator().manual_seed(seed * 1_000_003 + i) for i in range(num_clips)]
     chunks = []
     for start in range(0, num_clips, batch_size):
-        x = noise[start : start + batch_size].to(device)
+        chunk = generators[start : start + batch_size]
+        x = torch.stack([torch.randn(3, num_frames, size, size, generator=g) for g in chunk]).to(device)
         labels = None if class_labels is None else class_labels[start : start + batch_size].to(device)
         scheduler.set_timesteps(num_steps)  # also resets the scheduler's step counter
         denoised = x
         for t in scheduler.timesteps:
             output = student(x, torch.full((len(x),), int(t), device=device), labels).float()
-            x, denoised = scheduler.step(output, t, x, generator=generator, return_dict=False)
+            x, denoised = scheduler.step(output, t, x, generator=chunk, return_dict=False)
         chunks.append(from_model_range(denoised).cpu())
     return torch.cat(chunks)

@@ -17,7 +17,7 @@ in radial bands, colour means and spreads, and the sparsity of luma gradients, e
 by the image set. We first tried the video encoder on frames held still, but it placed pure noise
 closer to sharp images than the held-out golden clips (FD 3.4 against 11.9; the encoder reads
 noise as "undegraded"), which would reward a student for speckle; ``tests/test_distill.py``
-checks that this metric orders sharp < slightly noisy < golden < blurred, noisy, teacher clips.
+checks that this metric orders sharp < slightly noisy < blurred or noise.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def scene_class(seed: int) -> int:
     """The class label of the scene rendered from ``seed``: its number of sprites minus one.
 
     Replays the renderer's random stream up to its sprite-count draw instead of rendering
-    (``tests/test_mcm_data.py`` checks the replay against the renderer itself).
+    (``tests/test_distill.py`` checks the replay against the renderer itself).
     """
     rng = np.random.default_rng(seed)
     rng.uniform(size=_DRAWS_BEFORE_SPRITE_COUNT)

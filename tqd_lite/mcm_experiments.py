@@ -55,6 +55,7 @@ TEACHER_DDIM_STEPS = (50, 4)
 # 5-15 is for text-to-video latents; on the toy world [provisional] a milder range
 GUIDANCE = (0.0, 1.0)
 GUIDANCE_SWEEP = (0.0, 0.5, 1.0, 2.0, 4.0)  # w values whose teacher samples justify GUIDANCE
+EVAL_IMAGES = 512  # high-quality images the frame FD compares with (a 14-statistic covariance)
 IMAGE_SEEDS = {"train": 1_000_003, "eval": 2_000_003}  # separate streams for D's and the metric's images
 
 # metric -> -1 if lower is better, 0 if neither (compare with the teacher's and the real clips' rows)
@@ -107,6 +108,7 @@ ARMS = (
         Arm("representation", f"mcm_{r}", r, True, 0.5)
         for r in ("raw", "temporal_difference", "low_pass", "high_pass")
     ),
+    # keeps p = 0.5, so it isolates the discriminator (MCM's code mixes only while D is active)
     Arm("discriminator", "mcm_no_discriminator", "learned", False, 0.5),
     Arm("mixed", "mcm_p0", "learned", True, 0.0),
     Arm("mixed", "mcm_p1", "learned", True, 1.0),
@@ -180,9 +182,7 @@ def load_eval_data(profile: Profile, progress: bool = False) -> EvalData:
     pool = get_profile(profile.mcm_pool)
     table, folder = scored_folder(pool, 0, progress=progress)
     reference = load_split(table, "heldout_golden", folder, pool)
-    images, _ = high_quality_images(
-        profile.mcm_eval_clips, pool.frame_size, pool.num_frames, IMAGE_SEEDS["eval"]
-    )
+    images, _ = high_quality_images(EVAL_IMAGES, pool.frame_size, pool.num_frames, IMAGE_SEEDS["eval"])
     labels = torch.arange(profile.mcm_eval_clips) % 2
     return EvalData(reference, corpus_normalisers(table), images, labels)
 
@@ -201,14 +201,25 @@ def _timed(sample):
     return clips, time.perf_counter() - start
 
 
-def evaluate_student(student, pool: Profile, data: EvalData, seed: int) -> tuple[dict, dict]:
+def evaluate_student(
+    student, pool: Profile, data: EvalData, seed: int, config: DistillConfig
+) -> tuple[dict, dict]:
     """``({steps: metrics}, {steps: first 8 samples as uint8})`` at each of :data:`SAMPLE_STEPS`."""
     scheduler = make_noise_scheduler()
     by_steps, samples = {}, {}
     for steps in SAMPLE_STEPS:
         clips, seconds = _timed(
             lambda s=steps: lcm_sample(
-                student, scheduler, len(data.labels), pool.num_frames, pool.frame_size, s, data.labels, seed
+                student,
+                scheduler,
+                len(data.labels),
+                pool.num_frames,
+                pool.frame_size,
+                s,
+                data.labels,
+                seed,
+                config.timestep_scaling,
+                config.num_solver_steps,
             )
         )
         by_steps[str(steps)] = measure(clips, seconds, data)
@@ -308,7 +319,7 @@ def run_experiments(
         profile.name, profile.mcm_seeds[0], device, seeds=list(profile.mcm_seeds)
     )
     started = time.perf_counter()
-    teacher = ensure_teacher(pool, block, progress)
+    teacher = ensure_teacher(pool, block, progress).to(device)  # every sampler runs on the device
     data = load_eval_data(profile, progress)
     sweep = guidance_sweep(teacher, pool, data, out_dir, block, profile.mcm_seeds[0])
     bank = images = None
@@ -348,7 +359,7 @@ def run_experiments(
                 profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]
             )
         result = distill(teacher, make_noise_scheduler(), bank, images, config, folder, progress=progress)
-        by_steps, samples = evaluate_student(result.student, pool, data, seed)
+        by_steps, samples = evaluate_student(result.student, pool, data, seed, config)
         report = {
             "by_steps": by_steps,
             "distill_seconds": round(result.seconds, 1),
