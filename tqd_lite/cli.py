@@ -5,6 +5,7 @@ Commands
   make-sample     write the small committed sample under data/sample/
   score FOLDER    score any folder of videos (yours too) and write a CSV
   train-encoder   train the Fréchet-distance encoder for one frame size
+  train-teacher   train MCM's teacher on the pool's motion-rich clips (resumable; data/models/)
   train           train a video denoiser on a split of the pool (resumable), with evaluations
   sample          sample clips from a trained denoiser
   analyze-gradients  TQD's gradient analysis: degraded vs golden gradients across timesteps
@@ -105,6 +106,17 @@ def cmd_train_encoder(args) -> None:
     last = info["losses"][-50:]
     block.update(train_seconds=round(info["train_seconds"], 1), final_loss=round(sum(last) / len(last), 4))
     print(f"encoder: {save_encoder(model.cpu(), config, block)}")
+
+
+def cmd_train_teacher(args) -> None:
+    from tqd_lite.mcm_experiments import ensure_teacher, teacher_path
+    from tqd_lite.provenance import provenance
+
+    if args.seed != 0:
+        raise ValueError("--seed: the MCM teacher is trained with seed 0 (one teacher per pool)")
+    pool = get_profile(get_profile(args.profile).mcm_pool)
+    ensure_teacher(pool, provenance(pool.name, 0, _device()), progress=not args.no_progress)
+    print(f"teacher: {teacher_path(pool)}")
 
 
 def _parse_value(text: str):
@@ -354,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)")
     p.add_argument("--out", default=None, help="CSV path (default: FOLDER/scores.csv)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser(
+        "train-teacher", help="train MCM's class-conditional teacher (skipped if data/models/ holds it)"
+    )
+    _add_common(p)
+    p.set_defaults(func=cmd_train_teacher)
 
     p = sub.add_parser("train-encoder", help="train the Fréchet-distance encoder for one frame size")
     _add_common(p)
