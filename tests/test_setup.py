@@ -64,7 +64,7 @@ def test_readme_profile_table_matches_the_profiles():
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
             rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \| "
             rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
-            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \| "
+            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \|",
             readme,
             flags=re.M,
@@ -88,13 +88,14 @@ def test_readme_profile_table_matches_the_profiles():
             profile.grad_batch_size,
         )
         assert tuple(float(x) for x in strengths.split(",")) == profile.grad_strengths
-        tqd_steps, tqd_batch, tqd_samples, tqd_seeds, *mcm = tqd
+        tqd_steps, tqd_batch, tqd_samples, tqd_seeds, tqd_variant_seeds, *mcm = tqd
         assert (int(tqd_steps), int(tqd_batch), int(tqd_samples)) == (
             profile.tqd_steps,
             profile.tqd_batch_size,
             profile.tqd_eval_clips,
         )
         assert tuple(int(x) for x in tqd_seeds.split(",")) == profile.tqd_seeds
+        assert tuple(int(x) for x in tqd_variant_seeds.split(",")) == profile.tqd_variant_seeds
         mcm_steps, mcm_batch, mcm_samples, mcm_seeds, mcm_variant_seeds = mcm
         assert (int(mcm_steps), int(mcm_batch), int(mcm_samples)) == (
             profile.mcm_steps,

@@ -27,7 +27,7 @@ from tqd_lite.tqd_experiments import (
 )
 
 QUICK = get_profile("quick")
-TINY = QUICK.with_overrides(tqd_steps=2, tqd_eval_clips=4, tqd_seeds=(0, 1))
+TINY = QUICK.with_overrides(tqd_steps=2, tqd_eval_clips=4, tqd_seeds=(0, 1), tqd_variant_seeds=(1,))
 
 
 def synthetic_runs(fd_baseline, fd_tqd):
@@ -100,7 +100,7 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
     real = summary["reference"]
     assert set(real) == {"set_a", "set_b", "set_c", "heldout_golden"}
     assert "frechet_distance" not in real["heldout_golden"] and real["set_c"]["frechet_distance"] > 0
-    assert summary["arms"]["set_a/tqd_B"]["seeds"] == [0, 1]
+    assert summary["arms"]["set_a/tqd_B"]["seeds"] == [1]  # a variant arm: the variant seeds only
     names = [c["name"] for c in summary["comparisons"]]
     assert names == ["reading B vs its logit-normal base, Set-A"]
     run = json.loads((tmp_path / "runs" / "set_a-tqd_B-seed1" / "train.json").read_text())

@@ -48,7 +48,8 @@ class Profile:
     tqd_steps: int
     tqd_batch_size: int
     tqd_eval_clips: int  # clips sampled to measure each run
-    tqd_seeds: tuple[int, ...]
+    tqd_seeds: tuple[int, ...]  # seeds of the main table and the ablation
+    tqd_variant_seeds: tuple[int, ...]  # seeds of the kappa, reading and gate arms
     # MCM's distillation experiments (tqd_lite.mcm_experiments): a teacher trained once on the
     # pool profile's motion-rich clips, then short distillation runs, one per arm and seed.
     mcm_pool: str  # the profile whose pool, clip size and model the teacher and students use
@@ -87,6 +88,7 @@ PROFILES: dict[str, Profile] = {
         tqd_batch_size=8,
         tqd_eval_clips=16,
         tqd_seeds=(0,),
+        tqd_variant_seeds=(0,),
         mcm_pool="quick",
         mcm_steps=6,
         mcm_batch_size=8,
@@ -114,13 +116,15 @@ PROFILES: dict[str, Profile] = {
         grad_pairs=10,
         grad_batch_size=8,
         grad_strengths=(0.5, 1.0),
-        # 16x16 clips and the tiny model: a run takes about 5 min on 2 CPU cores (3.5 training,
-        # 1.2 sampling), so 3 seeds of the main table and the ablation (24 runs) fit about 2 h
+        # 16x16 clips and the tiny model: a run takes about 4.5 min on 2 CPU cores (3.2 training,
+        # 1.2 sampling), so 3 seeds of the main table and the ablation (24 runs) and one of the
+        # five variant arms fit about 2 h 10 min
         tqd_pool="quick",
         tqd_steps=320,
         tqd_batch_size=16,
         tqd_eval_clips=256,
         tqd_seeds=(0, 1, 2),
+        tqd_variant_seeds=(0,),
         # the quick pool's 16x16 clips and its tiny model, like TQD's runs [sizes provisional]
         mcm_pool="quick",
         mcm_steps=300,

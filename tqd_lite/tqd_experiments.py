@@ -170,6 +170,12 @@ def select_arms(groups=GROUPS) -> list[Arm]:
     return [arm for arm in ARMS if arm.group in groups]
 
 
+def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
+    """The seeds of an arm: all of the profile's for the main table and the ablation, the
+    variant seeds for the kappa, reading and gate arms (the full profile's time budget)."""
+    return profile.tqd_seeds if arm.group in ("main", "ablation") else profile.tqd_variant_seeds
+
+
 def run_folder(out_dir: Path, arm: Arm, seed: int) -> Path:
     return Path(out_dir) / "runs" / f"{arm.split}-{arm.name}-seed{seed}"
 
@@ -217,7 +223,7 @@ def run_experiments(
     )
     data: dict[str, RunData] = {}  # loaded once per split, only if some run of it has work left
     started = time.perf_counter()
-    jobs = [(arm, seed) for arm in arms for seed in profile.tqd_seeds]
+    jobs = [(arm, seed) for arm in arms for seed in arm_seeds(arm, profile)]
     for arm, seed in tqdm(jobs, desc="TQD runs", disable=not progress):
         pool, config = _run_settings(profile, seed)
         folder = run_folder(out_dir, arm, seed)
@@ -275,7 +281,7 @@ def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[s
     """``{arm key: {seed: final metrics}}`` of the finished runs found in ``out_dir``."""
     runs: dict[str, dict[int, dict]] = {}
     for arm in select_arms(groups):
-        for seed in profile.tqd_seeds:
+        for seed in arm_seeds(arm, profile):
             path = run_folder(Path(out_dir), arm, seed) / "train.json"
             if path.is_file():
                 report = json.loads(path.read_text())
@@ -322,6 +328,7 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
             "eval_clips": profile.tqd_eval_clips,
             "sample_steps": pool.sample_steps,
             "seeds": list(profile.tqd_seeds),
+            "variant_seeds": list(profile.tqd_variant_seeds),
         },
         "policies": {arm.key: arm.policy.to_dict() for arm in ARMS if arm.key in runs},
         "arms": arms,
