@@ -55,6 +55,7 @@ TEACHER_DDIM_STEPS = (50, 4)
 # 5-15 is for text-to-video latents; on the toy world [provisional] a milder range
 GUIDANCE = (0.0, 1.0)
 GUIDANCE_SWEEP = (0.0, 0.5, 1.0, 2.0, 4.0)  # w values whose teacher samples justify GUIDANCE
+SWEEP_CLIPS = 128  # clips per w (at most the profile's eval clips): 5 x 128 x 25 guided steps
 EVAL_IMAGES = 512  # high-quality images the frame FD compares with (a 14-statistic covariance)
 IMAGE_SEEDS = {"train": 1_000_003, "eval": 2_000_003}  # separate streams for D's and the metric's images
 
@@ -259,11 +260,12 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
     :data:`GUIDANCE_SWEEP`, measured like every sampler: the evidence for :data:`GUIDANCE`.
     Written to ``guidance.json`` (skipped when it exists with the same settings)."""
     path = Path(out_dir) / "guidance.json"
+    labels = data.labels[:SWEEP_CLIPS]
     key = {
         "teacher": teacher_config().to_dict(),
         "w": list(GUIDANCE_SWEEP),
         "steps": pool.sample_steps,
-        "eval_clips": len(data.labels),
+        "eval_clips": len(labels),
         "seed": seed,
     }
     if path.is_file() and json.loads(path.read_text()).get("key") == key:
@@ -274,11 +276,11 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
             lambda w=w: sample_clips(
                 teacher,
                 make_noise_scheduler(),
-                len(data.labels),
+                len(labels),
                 pool.num_frames,
                 pool.frame_size,
                 pool.sample_steps,
-                data.labels,
+                labels,
                 1 + w,
                 seed,
                 progress=False,
