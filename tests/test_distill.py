@@ -24,6 +24,7 @@ from tqd_lite.distill import (
     lcm_sample,
     make_batch,
     mixed_trajectory,
+    model_config,
 )
 from tqd_lite.mcm_data import frame_frechet_distance, frames_as_still_clips, high_quality_images, scene_class
 from tqd_lite.model import build_model
@@ -149,7 +150,7 @@ def test_bad_configurations_are_refused(teacher):
     with pytest.raises(
         ValueError, match="teacher and student configs differ .*num_classes: teacher 2 vs student 0"
     ):
-        check_compatible(teacher, build_model("tiny", num_classes=0))
+        check_compatible(model_config(teacher), model_config(build_model("tiny", num_classes=0)))
     with pytest.raises(ValueError, match=r"num_steps must be in \[1, 50\] \(the solver grid\), got 64"):
         lcm_sample(teacher, SCHEDULER, 2, 8, 16, num_steps=64)
 
@@ -216,6 +217,11 @@ def test_an_interrupted_distillation_resumes_exactly(teacher, bank, tmp_path):
             tmp_path / "cut",
             progress=False,
         )
+    other_teacher = build_model("tiny", num_classes=3)
+    with pytest.raises(
+        ValueError, match="distilled from another teacher: .*num_classes: teacher 3 vs student 2"
+    ):
+        distill(other_teacher, SCHEDULER, bank, images, config, tmp_path / "cut", progress=False)
     with pytest.raises(ValueError, match="the teacher is on cpu; move it to meta first"):
         distill(teacher, SCHEDULER, bank, images, config, device="meta", progress=False)
 

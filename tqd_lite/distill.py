@@ -106,9 +106,15 @@ class DistillConfig:
         return dataclasses.asdict(self)
 
 
-def check_compatible(teacher: torch.nn.Module, student: torch.nn.Module) -> None:
-    """A student must have its teacher's architecture and classes (it starts as a copy)."""
-    a, b = dict(teacher.config), dict(student.config)
+def model_config(model: torch.nn.Module) -> dict:
+    """A denoiser's diffusers config without diffusers' private entries."""
+    return {k: v for k, v in dict(model.config).items() if not k.startswith("_")}
+
+
+def check_compatible(teacher: dict, student: dict) -> None:
+    """A student must have its teacher's architecture and classes (it starts as a copy): compare
+    their :func:`model_config`."""
+    a, b = teacher, student
     different = sorted(k for k in set(a) | set(b) if not k.startswith("_") and a.get(k) != b.get(k))
     if different:
         detail = ", ".join(f"{k}: teacher {a.get(k)!r} vs student {b.get(k)!r}" for k in different)
@@ -353,6 +359,10 @@ def distill(
         state = torch.load(path, map_location=device, weights_only=False)
         if state["config"] != config.to_dict():
             raise ValueError(f"{path} was made with another DistillConfig; use a new --out folder")
+        try:
+            check_compatible(model_config(teacher), state["student_config"])
+        except ValueError as error:
+            raise ValueError(f"{path} was distilled from another teacher: {error}") from None
         distiller.load_state_dict(state)
         start, history, seconds_before = state["step"], state["history"], state["seconds"]
 
@@ -378,6 +388,7 @@ def distill(
             state = {
                 **distiller.state_dict(),
                 "config": config.to_dict(),
+                "student_config": model_config(distiller.student),
                 "step": step + 1,
                 "history": history,
                 "seconds": elapsed,
