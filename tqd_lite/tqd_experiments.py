@@ -110,6 +110,7 @@ COMPARISONS = (
     ("both vs quality dropout only, Set-A", "set_a/tqd", "set_a/dropout_only"),
     ("kappa_max 4 vs 8, Set-A", "set_a/kappa_max=4", "set_a/tqd"),
     ("kappa_max 16 vs 8, Set-A", "set_a/kappa_max=16", "set_a/tqd"),
+    ("logit-normal vs uniform baseline, Set-A", "set_a/logit_normal", "set_a/baseline"),
     ("reading B vs its logit-normal base, Set-A", "set_a/tqd_B", "set_a/logit_normal"),
     ("reading B vs reading A (no dropout), Set-A", "set_a/tqd_B", "set_a/adaptive_only"),
     ("hard gate vs baseline, Set-A", "set_a/hard_gate", "set_a/baseline"),
@@ -137,8 +138,9 @@ QUESTIONS = (
     ),
     ("Does kappa_max matter?", ("kappa_max 4 vs 8, Set-A", "kappa_max 16 vs 8, Set-A")),
     (
-        "Reading B, and a blunter sampler: do they differ?",
+        "Is any non-uniform sampler enough? Reading B, and a blunter sampler: do they differ?",
         (
+            "logit-normal vs uniform baseline, Set-A",
             "reading B vs its logit-normal base, Set-A",
             "reading B vs reading A (no dropout), Set-A",
             "hard gate vs baseline, Set-A",
