@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from tqd_lite.cli import main, training_overrides
+from tqd_lite.cli import main, timestep_policy, training_overrides
 from tqd_lite.corpus import read_scores
 from tqd_lite.paths import data_dir
+from tqd_lite.timesteps import TimestepPolicy
 
 DATA = data_dir()
 
@@ -67,6 +68,15 @@ def test_training_overrides_from_a_file_and_flags(tmp_path):
     }
     with pytest.raises(ValueError, match="--set expects field=value, got 'steps'"):
         training_overrides(None, ["steps"])
+
+
+def test_the_timestep_policy_from_flags():
+    policy = timestep_policy(["sampler=tqd", "dropout=hard", "kappa_max=4"])
+    assert policy == TimestepPolicy(sampler="tqd", dropout="hard", kappa_max=4.0)
+    with pytest.raises(ValueError, match=r"unknown timestep policy setting\(s\) \['kappa'\]"):
+        timestep_policy(["kappa=4"])
+    with pytest.raises(ValueError, match="--policy expects field=value, got 'tqd'"):
+        timestep_policy(["tqd"])
 
 
 def test_unknown_training_setting_is_a_clear_error(capsys):

@@ -151,6 +151,20 @@ def training_overrides(config_file: str | None, settings: list[str]) -> dict:
     return overrides
 
 
+def timestep_policy(settings: list[str]):
+    """A :class:`~tqd_lite.timesteps.TimestepPolicy` from ``--policy field=value`` items."""
+    from tqd_lite.profiles import override_fields
+    from tqd_lite.timesteps import TimestepPolicy
+
+    fields = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--policy expects field=value, got {item!r}")
+        fields[key.strip()] = _parse_value(value.strip())
+    return override_fields(TimestepPolicy(), fields, "timestep policy")
+
+
 def _train(profile, seed, split, overrides, out, progress, export=None, **run_options):
     """Train through :func:`~tqd_lite.training_run.run_training` (``run_options``: its keywords)."""
     from tqd_lite.provenance import provenance
@@ -182,6 +196,8 @@ def cmd_train(args) -> None:
     overrides = training_overrides(args.config, args.set)
     out = Path(args.out) if args.out else Path("runs") / profile.name / f"{args.split}_seed{args.seed}"
     options = {"data": args.data, "eval_every": args.eval_every, "eval_clips": args.eval_clips}
+    if args.policy:
+        options["policy"] = timestep_policy(args.policy)
     _train(profile, args.seed, args.split, overrides, out, not args.no_progress, args.export, **options)
 
 
@@ -422,6 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="clips sampled per evaluation (default: the profile's metric_clips)",
+    )
+    p.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="timestep policy (tqd_lite.timesteps.TimestepPolicy), repeatable, e.g. "
+        "--policy sampler=tqd --policy dropout=hard (default: uniform timesteps)",
     )
     p.set_defaults(func=cmd_train)
 
