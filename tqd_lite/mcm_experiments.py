@@ -483,15 +483,22 @@ def markdown_table(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def guidance_table(summary: dict) -> str:
-    """The teacher's samples at each guidance weight w (``guidance_sweep`` of the summary)."""
+def guidance_table(by_w: dict) -> str:
+    """The teacher's samples at each guidance weight w (``by_w`` of ``guidance.json``)."""
     lines = ["| w | FD to held-out golden | frame FD to images | vq | mq |", "|---|---|---|---|---|"]
-    for w, m in summary["guidance_sweep"].items():
+    for w, m in by_w.items():
         lines.append(
             f"| {w} | {m['frechet_distance']:.2f} | {m['frame_frechet_distance']:.2f} | "
             f"{m['vq']:.2f} | {m['mq']:.2f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def load_guidance(profile: Profile | str) -> dict | None:
+    """The guidance sweep a profile's ``reproduce mcm`` wrote, or None."""
+    name = profile if isinstance(profile, str) else profile.name
+    path = results_dir() / name / "mcm" / "guidance.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
