@@ -307,33 +307,25 @@ def cmd_reproduce(args) -> None:
         # the profile's committed golden models; a reproduction recomputes the grid
         _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
     if args.what in ("tqd", "all"):
-        _tqd_experiments(profile, args.groups, not args.no_progress)
+        from tqd_lite import tqd_experiments
+
+        _experiments(tqd_experiments, profile, profile.tqd_seeds, args.groups, not args.no_progress)
     if args.what == "mcm":  # joins "all" once the teacher is committed (a fresh machine would train it)
-        _mcm_experiments(profile, args.groups, not args.no_progress)
+        from tqd_lite import mcm_experiments
+
+        _experiments(mcm_experiments, profile, profile.mcm_seeds, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
 
 
-def _tqd_experiments(profile, groups: str | None, progress: bool) -> dict:
-    """TQD's runs (resumable: finished runs are skipped) and their summary table."""
-    from tqd_lite.provenance import provenance
-    from tqd_lite.tqd_experiments import GROUPS, markdown_table, run_experiments
-
-    chosen = tuple(g.strip() for g in groups.split(",")) if groups else GROUPS
-    block = provenance(profile.name, profile.tqd_seeds[0], _device(), seeds=list(profile.tqd_seeds))
-    summary = run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
-    print(markdown_table(summary))
-    return summary
-
-
-def _mcm_experiments(profile, groups: str | None, progress: bool) -> dict:
-    """MCM's teacher (trained once, if not committed), runs (resumable) and summary table."""
-    from tqd_lite.mcm_experiments import GROUPS, markdown_table, run_experiments
+def _experiments(module, profile, seeds, groups: str | None, progress: bool) -> dict:
+    """The runs of an experiment module (``tqd_experiments``, ``mcm_experiments``; resumable:
+    finished runs are skipped) and its summary table."""
     from tqd_lite.provenance import provenance
 
-    chosen = tuple(g.strip() for g in groups.split(",")) if groups else GROUPS
-    block = provenance(profile.name, profile.mcm_seeds[0], _device(), seeds=list(profile.mcm_seeds))
-    summary = run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
-    print(markdown_table(summary))
+    chosen = tuple(g.strip() for g in groups.split(",")) if groups else module.GROUPS
+    block = provenance(profile.name, seeds[0], _device(), seeds=list(seeds))
+    summary = module.run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
+    print(module.markdown_table(summary))
     return summary
 
 
