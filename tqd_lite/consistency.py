@@ -19,6 +19,8 @@ import torch
 from diffusers import DDPMScheduler, LCMScheduler
 from torch import nn
 
+from tqd_lite.diffusion import abar_like, x0_and_eps
+
 MOTION_REPRESENTATIONS = ("raw", "temporal_difference", "low_pass", "high_pass")
 NUM_SOLVER_STEPS = 50  # N: the teacher's DDIM solver grid over T = 1000 (skip k = T / N = 20)
 
@@ -35,22 +37,6 @@ def solver_timesteps(
         )
     skip = num_train_timesteps // num_solver_steps
     return torch.arange(1, num_solver_steps + 1) * skip - 1
-
-
-def x0_and_eps(
-    noise_scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The clean clip and the noise a model output implies at ``x_t``, each ``(B, C, F, H, W)``.
-
-    epsilon: ``x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)``;
-    v: ``x0 = sqrt(abar) x_t - sqrt(1 - abar) v`` and ``eps = sqrt(1 - abar) x_t + sqrt(abar) v``.
-    """
-    abar = noise_scheduler.alphas_cumprod.to(x_t.device)[timesteps.to(x_t.device)]
-    abar = abar.to(x_t.dtype).view((-1,) + (1,) * (x_t.ndim - 1))
-    alpha, sigma = abar.sqrt(), (1 - abar).sqrt()
-    if noise_scheduler.config.prediction_type == "epsilon":
-        return (x_t - sigma * model_output) / alpha, model_output
-    return alpha * x_t - sigma * model_output, sigma * x_t + alpha * model_output
 
 
 @torch.no_grad()
@@ -109,8 +95,7 @@ def ddim_solver_step(
     Written out instead of calling ``DDIMScheduler.step`` because that takes one timestep for the
     whole batch, while distillation draws one per clip.
     """
-    abar = noise_scheduler.alphas_cumprod.to(x0_hat.device)[t_prev.to(x0_hat.device)]
-    abar = abar.to(x0_hat.dtype).view((-1,) + (1,) * (x0_hat.ndim - 1))
+    abar = abar_like(noise_scheduler, t_prev, x0_hat)
     return abar.sqrt() * x0_hat + (1 - abar).sqrt() * eps_hat
 
 

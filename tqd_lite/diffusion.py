@@ -41,7 +41,7 @@ def from_model_range(x: torch.Tensor) -> torch.Tensor:
     return ((x + 1) / 2).clamp(0, 1)
 
 
-def _abar(scheduler: DDPMScheduler, timesteps: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+def abar_like(scheduler: DDPMScheduler, timesteps: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``abar_t`` broadcast to ``like`` (B, C, F, H, W)."""
     abar = scheduler.alphas_cumprod.to(like.device)[timesteps.to(like.device)].to(like.dtype)
     return abar.view(-1, *([1] * (like.ndim - 1)))
@@ -56,16 +56,25 @@ def training_target(
     return scheduler.get_velocity(x0, noise, timesteps)
 
 
+def x0_and_eps(
+    scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The clean clip and the noise a model output implies at ``x_t`` (in model range), each
+    shaped like ``x_t``."""
+    abar = abar_like(scheduler, timesteps, x_t)
+    alpha, sigma = abar.sqrt(), (1 - abar).sqrt()
+    if scheduler.config.prediction_type == "epsilon":
+        # x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
+        return (x_t - sigma * model_output) / alpha, model_output
+    # x0 = sqrt(abar) x_t - sqrt(1 - abar) v,  eps = sqrt(1 - abar) x_t + sqrt(abar) v
+    return alpha * x_t - sigma * model_output, sigma * x_t + alpha * model_output
+
+
 def predicted_x0(
     scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
 ) -> torch.Tensor:
     """The clean clip implied by a model output (in model range)."""
-    abar = _abar(scheduler, timesteps, x_t)
-    if scheduler.config.prediction_type == "epsilon":
-        # x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
-        return (x_t - (1 - abar).sqrt() * model_output) / abar.sqrt()
-    # x0 = sqrt(abar) x_t - sqrt(1 - abar) v
-    return abar.sqrt() * x_t - (1 - abar).sqrt() * model_output
+    return x0_and_eps(scheduler, x_t, timesteps, model_output)[0]
 
 
 @torch.no_grad()
