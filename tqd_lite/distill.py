@@ -114,10 +114,11 @@ def model_config(model: torch.nn.Module) -> dict:
 def check_compatible(teacher: dict, student: dict) -> None:
     """A student must have its teacher's architecture and classes (it starts as a copy): compare
     their :func:`model_config`."""
-    a, b = teacher, student
-    different = sorted(k for k in set(a) | set(b) if not k.startswith("_") and a.get(k) != b.get(k))
+    different = sorted(k for k in set(teacher) | set(student) if teacher.get(k) != student.get(k))
     if different:
-        detail = ", ".join(f"{k}: teacher {a.get(k)!r} vs student {b.get(k)!r}" for k in different)
+        detail = ", ".join(
+            f"{k}: teacher {teacher.get(k)!r} vs student {student.get(k)!r}" for k in different
+        )
         raise ValueError(f"teacher and student configs differ ({detail})")
 
 
@@ -191,16 +192,22 @@ class Distiller:
                 betas=(0.0, 0.99),
                 weight_decay=0.0,
             )
-        self.grid = solver_timesteps(noise_scheduler.config.num_train_timesteps, config.num_solver_steps)
+        num_train_timesteps = noise_scheduler.config.num_train_timesteps
+        self.grid = solver_timesteps(num_train_timesteps, config.num_solver_steps)
         self.skip = int(self.grid[0]) + 1
+        # c_skip(t), c_out(t) of every timestep, computed once (each call builds an LCMScheduler)
+        self.c_skip, self.c_out = boundary_scalings(
+            noise_scheduler, torch.arange(num_train_timesteps), config.timestep_scaling
+        )
 
     # --- the pieces of one step ------------------------------------------------------------
 
     def consistency_function(self, model, x_t: torch.Tensor, t: torch.Tensor, labels: torch.Tensor):
         """``f(x_t, t) = c_skip(t) x_t + c_out(t) x0_hat(x_t, t)`` of ``model``."""
         x0_hat, _ = x0_and_eps(self.scheduler, x_t, t, model(x_t, t, labels).float())
-        c_skip, c_out = boundary_scalings(self.scheduler, t, self.config.timestep_scaling)
-        return consistency_output(x_t, x0_hat, c_skip.to(x_t.device), c_out.to(x_t.device))
+        index = t.cpu()
+        c_skip, c_out = self.c_skip[index].to(x_t.device), self.c_out[index].to(x_t.device)
+        return consistency_output(x_t, x0_hat, c_skip, c_out)
 
     def represent(self, z: torch.Tensor, target_side: bool) -> torch.Tensor:
         """M(z): a fixed motion representation, or the learnable head (its EMA on the target side)."""
