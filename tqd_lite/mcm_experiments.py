@@ -35,7 +35,12 @@ from tqdm.auto import tqdm
 from tqd_lite.diffusion import make_noise_scheduler, sample_clips
 from tqd_lite.dilemma import load_split
 from tqd_lite.distill import CHECKPOINT_FILE, DistillConfig, distill, lcm_sample
-from tqd_lite.mcm_data import frame_frechet_distance, high_quality_images, load_teacher_bank
+from tqd_lite.mcm_data import (
+    NUM_SCENE_CLASSES,
+    frame_frechet_distance,
+    high_quality_images,
+    load_teacher_bank,
+)
 from tqd_lite.metrics import evaluate_clips
 from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
 from tqd_lite.plots import frame_strip, stamp
@@ -138,9 +143,10 @@ def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
 # --- the teacher ---------------------------------------------------------------------------
 
 
-def teacher_config(seed: int = 0) -> TrainConfig:
-    """The teacher: the tiny model with two scene classes and a null class (10% label dropout)."""
-    return TrainConfig(preset="tiny", num_classes=2, steps=TEACHER_STEPS, batch_size=16, seed=seed)
+def teacher_config() -> TrainConfig:
+    """The teacher: the tiny model with the scene classes and a null class (10% label dropout),
+    seed 0 (one teacher per pool)."""
+    return TrainConfig(preset="tiny", num_classes=NUM_SCENE_CLASSES, steps=TEACHER_STEPS, batch_size=16)
 
 
 def teacher_path(pool: Profile) -> Path:
@@ -188,12 +194,23 @@ def load_eval_data(profile: Profile, progress: bool = False) -> EvalData:
     return EvalData(reference, corpus_normalisers(table), images, labels)
 
 
-def measure(clips: torch.Tensor, seconds: float, data: EvalData) -> dict:
-    """Every metric of one sampler's clips."""
-    result = evaluate_clips(clips, data.reference, *data.normalisers)
+def measure(
+    clips: torch.Tensor, data: EvalData, seconds: float | None = None, against_reference: bool = True
+) -> dict:
+    """Every metric of one sampler's clips: ``seconds`` is the time that sampled them (none for
+    real clips); ``against_reference=False`` leaves out the Fréchet distance to the held-out
+    golden clips (for those clips themselves)."""
+    reference = data.reference if against_reference else None
+    result = evaluate_clips(clips, reference, *data.normalisers)
     result["frame_frechet_distance"] = frame_frechet_distance(clips, data.images)
-    result["seconds_per_clip"] = seconds / len(clips)
+    if seconds is not None:
+        result["seconds_per_clip"] = seconds / len(clips)
     return result
+
+
+def _first_samples(clips: torch.Tensor) -> torch.Tensor:
+    """The first 8 clips as uint8, what a run keeps of its samples for figures."""
+    return (clips[:8] * 255).round().to(torch.uint8)
 
 
 def _timed(sample):
@@ -223,8 +240,8 @@ def evaluate_student(
                 config.num_solver_steps,
             )
         )
-        by_steps[str(steps)] = measure(clips, seconds, data)
-        samples[str(steps)] = (clips[:8] * 255).round().to(torch.uint8)
+        by_steps[str(steps)] = measure(clips, data, seconds)
+        samples[str(steps)] = _first_samples(clips)
     return by_steps, samples
 
 
@@ -234,25 +251,32 @@ def teacher_guidance_scale() -> float:
     return 1 + sum(GUIDANCE) / 2
 
 
-def evaluate_teacher(
-    teacher, pool: Profile, data: EvalData, seed: int, steps: int
-) -> tuple[dict, torch.Tensor]:
-    """The teacher's DDIM samples at ``steps`` with the guidance range's middle."""
-    clips, seconds = _timed(
+def _teacher_samples(
+    teacher, pool: Profile, labels: torch.Tensor, steps: int, guidance_scale: float, seed: int
+):
+    """``(clips, seconds)``: the teacher's guided DDIM samples, one per label, and their wall time."""
+    return _timed(
         lambda: sample_clips(
             teacher,
             make_noise_scheduler(),
-            len(data.labels),
+            len(labels),
             pool.num_frames,
             pool.frame_size,
             steps,
-            data.labels,
-            teacher_guidance_scale(),
+            labels,
+            guidance_scale,
             seed,
             progress=False,
         )
     )
-    return measure(clips, seconds, data), (clips[:8] * 255).round().to(torch.uint8)
+
+
+def evaluate_teacher(
+    teacher, pool: Profile, data: EvalData, seed: int, steps: int
+) -> tuple[dict, torch.Tensor]:
+    """The teacher's DDIM samples at ``steps`` with the guidance range's middle."""
+    clips, seconds = _teacher_samples(teacher, pool, data.labels, steps, teacher_guidance_scale(), seed)
+    return measure(clips, data, seconds), _first_samples(clips)
 
 
 def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block: dict, seed: int = 0) -> dict:
@@ -272,21 +296,8 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
         return json.loads(path.read_text())
     by_w = {}
     for w in GUIDANCE_SWEEP:
-        clips, seconds = _timed(
-            lambda w=w: sample_clips(
-                teacher,
-                make_noise_scheduler(),
-                len(labels),
-                pool.num_frames,
-                pool.frame_size,
-                pool.sample_steps,
-                labels,
-                1 + w,
-                seed,
-                progress=False,
-            )
-        )
-        by_w[str(w)] = measure(clips, seconds, data)
+        clips, seconds = _teacher_samples(teacher, pool, labels, pool.sample_steps, 1 + w, seed)
+        by_w[str(w)] = measure(clips, data, seconds)
     write_result(path, {"key": key, "by_w": by_w}, block)
     return json.loads(path.read_text())
 
@@ -391,9 +402,10 @@ def reference_metrics(pool: Profile, data: EvalData, bank=None, progress: bool =
     poor) and the held-out golden clips (their Fréchet distance to themselves is left out)."""
     bank = bank if bank is not None else load_teacher_bank(pool, progress=progress)
     teacher_clips = bank.float_clips(torch.arange(len(bank)))
-    golden = measure(data.reference, 0.0, data)
-    golden.pop("frechet_distance")
-    return {"teacher_clips": measure(teacher_clips, 0.0, data), "heldout_golden": golden}
+    return {
+        "teacher_clips": measure(teacher_clips, data),
+        "heldout_golden": measure(data.reference, data, against_reference=False),
+    }
 
 
 def _save_run(folder: Path, key: dict, report: dict, samples: dict, block: dict) -> None:
@@ -494,17 +506,20 @@ def guidance_table(by_w: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _load(profile: Profile | str, file: str, out_dir: str | Path | None = None) -> dict | None:
+    name = profile if isinstance(profile, str) else profile.name
+    path = (Path(out_dir) if out_dir is not None else results_dir() / name / "mcm") / file
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def load_guidance(profile: Profile | str) -> dict | None:
     """The guidance sweep a profile's ``reproduce mcm`` wrote, or None."""
-    name = profile if isinstance(profile, str) else profile.name
-    path = results_dir() / name / "mcm" / "guidance.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    return _load(profile, "guidance.json")
 
 
 def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
-    name = profile if isinstance(profile, str) else profile.name
-    path = (Path(out_dir) if out_dir is not None else results_dir() / name / "mcm") / SUMMARY_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    """The summary a profile's ``reproduce mcm`` wrote, or None."""
+    return _load(profile, SUMMARY_FILE, out_dir)
 
 
 def results_figure(summary: dict, metrics=("frechet_distance", "frame_frechet_distance", "vq", "mq")):
@@ -540,7 +555,7 @@ def results_figure(summary: dict, metrics=("frechet_distance", "frame_frechet_di
             if value is not None:
                 ax.axhline(value, color=colour, ls="--", lw=1, label=name.replace("_", " ") + " (real)")
         ax.set_xscale("log", base=2)
-        ax.set_xticks([int(k) for k in map(str, SAMPLE_STEPS)], [str(k) for k in SAMPLE_STEPS])
+        ax.set_xticks(SAMPLE_STEPS, [str(k) for k in SAMPLE_STEPS])
         arrow = " (lower is better)" if METRICS[metric] < 0 else ""
         ax.set(xlabel="sampling steps", title=METRIC_LABELS[metric] + arrow)
     axes[0].legend(fontsize=6)
