@@ -67,3 +67,24 @@ def test_finished_runs_are_skipped(miniature_run, monkeypatch):
 def test_unknown_groups_are_refused():
     with pytest.raises(ValueError, match="unknown MCM experiment group"):
         mcm.select_arms(("main", "kappa"))
+
+
+def test_a_widened_guidance_sweep_measures_only_the_new_weights(miniature_run, monkeypatch, tmp_path):
+    folder, _ = miniature_run
+    (tmp_path / "guidance.json").write_bytes((folder / "out" / "guidance.json").read_bytes())
+    teacher = mcm.load_denoiser(folder / "teacher.pt")
+    data = mcm.load_eval_data(MINIATURE)
+    pool = get_profile(MINIATURE.mcm_pool)
+    sampled_scales = []
+    sample = mcm.sample_clips
+
+    def counting(*args, **kwargs):
+        sampled_scales.append(args[7])  # guidance_scale = 1 + w
+        return sample(*args, **kwargs)
+
+    monkeypatch.setattr(mcm, "sample_clips", counting)
+    monkeypatch.setattr(mcm, "GUIDANCE_SWEEP", (*mcm.GUIDANCE_SWEEP, 100.0))
+    sweep = mcm.guidance_sweep(teacher, pool, data, tmp_path, {"command": "test"})
+    assert sampled_scales == [101.0]
+    assert list(sweep["by_w"]) == [str(w) for w in mcm.GUIDANCE_SWEEP]
+    assert sweep["key"]["w"] == list(mcm.GUIDANCE_SWEEP)

@@ -310,7 +310,7 @@ def cmd_reproduce(args) -> None:
         from tqd_lite import tqd_experiments
 
         _experiments(tqd_experiments, profile, profile.tqd_seeds, args.groups, not args.no_progress)
-    if args.what == "mcm":  # joins "all" once the teacher is committed (a fresh machine would train it)
+    if args.what in ("mcm", "all"):  # the teacher comes from data/models/ (trained only if missing)
         from tqd_lite import mcm_experiments
 
         _experiments(mcm_experiments, profile, profile.mcm_seeds, args.groups, not args.no_progress)

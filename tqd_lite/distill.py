@@ -62,8 +62,8 @@ class DistillConfig:
     discriminator: bool = True
     adversarial_weight: float = 1.0  # lambda (paper: 1)
     mixed_share: float = 0.5  # p: share of batches whose trajectory starts at a student sample
-    guidance_min: float = 0.0  # w ~ U[guidance_min, guidance_max], LCM form (w = 0: conditional)
-    guidance_max: float = 1.0
+    guidance_min: float = 5.0  # w ~ U[guidance_min, guidance_max], LCM form (w = 0: conditional)
+    guidance_max: float = 15.0  # the paper's U[5, 15]; mcm_experiments.GUIDANCE says why it suits the toy
     steps: int = 300
     batch_size: int = 16
     # 3e-4: in 150-step probes of plain LCM from the golden quick model, 1e-4 left the 4-step FD
