@@ -88,3 +88,13 @@ def test_a_widened_guidance_sweep_measures_only_the_new_weights(miniature_run, m
     assert sampled_scales == [101.0]
     assert list(sweep["by_w"]) == [str(w) for w in mcm.GUIDANCE_SWEEP]
     assert sweep["key"]["w"] == list(mcm.GUIDANCE_SWEEP)
+
+
+def test_the_guidance_table_has_one_line_per_weight():
+    metrics = {"frechet_distance": 9.5, "frame_frechet_distance": 134.1, "vq": 0.24, "mq": 0.84}
+    table = mcm.guidance_table(
+        {"4.0": {**metrics, "dynamic_degree": 1.0}, "8.0": {**metrics, "dynamic_degree": 0.969}}
+    )
+    lines = table.strip().splitlines()
+    assert len(lines) == 4 and lines[0].endswith("| dynamic degree |")
+    assert lines[3] == "| 8.0 | 9.50 | 134.10 | 0.24 | 0.84 | 0.97 |"

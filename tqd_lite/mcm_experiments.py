@@ -503,11 +503,14 @@ def markdown_table(summary: dict) -> str:
 
 def guidance_table(by_w: dict) -> str:
     """The teacher's samples at each guidance weight w (``by_w`` of ``guidance.json``)."""
-    lines = ["| w | FD to held-out golden | frame FD to images | vq | mq |", "|---|---|---|---|---|"]
+    lines = [
+        "| w | FD to held-out golden | frame FD to images | vq | mq | dynamic degree |",
+        "|---|---|---|---|---|---|",
+    ]
     for w, m in by_w.items():
         lines.append(
             f"| {w} | {m['frechet_distance']:.2f} | {m['frame_frechet_distance']:.2f} | "
-            f"{m['vq']:.2f} | {m['mq']:.2f} |"
+            f"{m['vq']:.2f} | {m['mq']:.2f} | {m['dynamic_degree']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
