@@ -30,7 +30,9 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     assert set(summary["rows"]) == {"teacher_ddim50", "teacher_ddim4", "lcm", "mcm"}
     assert set(summary["rows"]["mcm"]) == {"1", "2", "4", "8"}
     assert summary["rows"]["mcm"]["1"]["seeds"] == [0, 1]
-    assert [c["name"] for c in summary["comparisons"]][0] == "MCM vs LCM, 1 step(s)"
+    names = [c["name"] for c in summary["comparisons"]]
+    assert names[0] == "MCM vs LCM, 1 step(s)" and "MCM vs the teacher's DDIM 50, 4 step(s)" in names
+    assert len(names) == len(mcm.COMPARISONS) * len(mcm.SAMPLE_STEPS)
     teacher = json.loads((folder / "teacher.json").read_text())
     assert teacher["train_config"]["num_classes"] == 2 and teacher["step"] == 3
     report = json.loads((folder / "out" / "runs" / "mcm-seed1" / "result.json").read_text())
@@ -38,7 +40,9 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     assert not (folder / "out" / "runs" / "mcm-seed1" / "distill_checkpoint.pt").exists()
     samples = torch.load(folder / "out" / "runs" / "mcm-seed1" / "samples8.pt", weights_only=True)
     assert samples["4"].dtype == torch.uint8 and samples["4"].shape == (8, 3, 8, 16, 16)
-    assert "| mcm (n=2) | 1 |" in (folder / "out" / "summary.md").read_text()
+    table = (folder / "out" / "summary.md").read_text()
+    assert "| mcm (n=2) | 1 |" in table and "| real clips: teacher_clips |" in table
+    assert "| MCM vs LCM, 8 step(s) |" in table
     assert (folder / "out" / "mcm_results.png").is_file() and (folder / "out" / "samples.png").is_file()
     reference = summary["reference"]
     assert reference["teacher_clips"]["frechet_distance"] > 0  # the teacher's data is not golden
@@ -98,3 +102,17 @@ def test_the_guidance_table_has_one_line_per_weight():
     lines = table.strip().splitlines()
     assert len(lines) == 4 and lines[0].endswith("| dynamic degree |")
     assert lines[3] == "| 8.0 | 9.50 | 134.10 | 0.24 | 0.84 | 0.97 |"
+
+
+def test_paired_differences_use_a_single_step_reference_at_every_step_count():
+    def metrics(value):
+        return {m: value for m in mcm.METRICS}
+
+    treated = {s: {str(k): metrics(10.0 * s + k) for k in mcm.SAMPLE_STEPS} for s in (0, 1, 2)}
+    reference = {s: {"50": metrics(10.0 * s)} for s in (0, 1, 2)}  # the teacher: one step count
+    entries = mcm._paired_differences("student vs teacher", treated, reference)
+    assert [e["name"] for e in entries] == [f"student vs teacher, {k} step(s)" for k in mcm.SAMPLE_STEPS]
+    for entry, k in zip(entries, mcm.SAMPLE_STEPS, strict=True):
+        fd = entry["frechet_distance"]
+        assert fd["difference"] == pytest.approx(k) and fd["ci95"] == pytest.approx(0.0)
+        assert fd["verdict"] == "worse" and entry["vq"]["verdict"] == "higher"

@@ -76,6 +76,8 @@ METRICS = {
     "seconds_per_clip": -1,
 }
 
+QUALITY_METRICS = tuple(m for m in METRICS if m != "seconds_per_clip")
+
 METRIC_LABELS = {
     "frechet_distance": "FD to held-out golden",
     "frame_frechet_distance": "frame FD to images",
@@ -122,6 +124,13 @@ ARMS = (
     Arm("mixed", "mcm_p1", "learned", True, 1.0),
 )
 GROUPS = ("main", "representation", "discriminator", "mixed")
+
+# (name, treated row, reference row): the seed-paired comparisons the summary makes at each step count
+COMPARISONS = (
+    ("MCM vs LCM", "mcm", "lcm"),
+    ("MCM vs the teacher's DDIM 50", "mcm", "teacher_ddim50"),
+    ("LCM vs the teacher's DDIM 50", "lcm", "teacher_ddim50"),
+)
 
 # The paper's numbers (papers.md section 2). Their scale is not ours; compare directions.
 PAPER = {
@@ -445,21 +454,12 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
                 mean, half = mean_ci([by_seed[s][steps][metric] for s in seeds])
                 cell[metric] = {"mean": float(mean), "ci95": finite_or_none(half)}
             rows[name][steps] = cell
-    comparisons = []
-    if "mcm" in runs and "lcm" in runs:
-        seeds = sorted(set(runs["mcm"]) & set(runs["lcm"]))
-        for steps in map(str, SAMPLE_STEPS):
-            entry = {"name": f"MCM vs LCM, {steps} step(s)", "seeds": seeds}
-            for metric, sign in METRICS.items():
-                mean, half = mean_ci(
-                    [runs["mcm"][s][steps][metric] - runs["lcm"][s][steps][metric] for s in seeds]
-                )
-                entry[metric] = {
-                    "difference": float(mean),
-                    "ci95": finite_or_none(half),
-                    "verdict": verdict(float(mean), finite_or_none(half), sign),
-                }
-            comparisons.append(entry)
+    comparisons = [
+        entry
+        for name, treated, reference in COMPARISONS
+        if treated in runs and reference in runs
+        for entry in _paired_differences(name, runs[treated], runs[reference])
+    ]
     return {
         "settings": {
             "pool_profile": profile.mcm_pool,
@@ -478,27 +478,80 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
     }
 
 
+def _paired_differences(name: str, treated: dict[int, dict], reference: dict[int, dict]) -> list[dict]:
+    """``treated - reference`` at each of :data:`SAMPLE_STEPS`, paired by seed, per metric: mean,
+    95% CI and verdict. A reference with one step count (the teacher's DDIM) is used at every one."""
+    seeds = sorted(set(treated) & set(reference))
+    entries = []
+    for steps in map(str, SAMPLE_STEPS):
+        entry = {"name": f"{name}, {steps} step(s)", "seeds": seeds}
+        for metric, sign in METRICS.items():
+            differences = []
+            for s in seeds:
+                (only,) = reference[s].values() if len(reference[s]) == 1 else (reference[s][steps],)
+                differences.append(treated[s][steps][metric] - only[metric])
+            mean, half = mean_ci(differences)
+            entry[metric] = {
+                "difference": float(mean),
+                "ci95": finite_or_none(half),
+                "verdict": verdict(float(mean), finite_or_none(half), sign),
+            }
+        entries.append(entry)
+    return entries
+
+
 def _cell(stat: dict, digits: int = 2) -> str:
     half = "" if stat["ci95"] is None else f" ± {stat['ci95']:.{digits}f}"
     return f"{stat['mean']:.{digits}f}{half}"
 
 
 def markdown_table(summary: dict) -> str:
-    """One line per row and step count: FD, frame FD, vq, mq, dynamic degree, ms per clip."""
+    """The settings; one line per row and step count (FD, frame FD, vq, mq, dynamic degree, ms
+    per clip, mean ± 95% CI over seeds); the real clips; then the seed-paired comparisons."""
+    s = summary["settings"]
     lines = [
+        f"Students: {s['distill_steps']} distillation steps of batch {s['batch_size']}, guidance w ~ "
+        f"U{list(s['guidance'])}, {s['images']} high-quality images; {s['eval_clips']} samples per "
+        f"sampler and step count; seeds {s['seeds']} (other arms {s['variant_seeds']}).",
+        "",
         "| sampler | steps | FD to held-out golden | frame FD to images | vq | mq | dynamic degree "
-        "| ms/clip |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ms/clip | speed-up over DDIM 50 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    slowest = summary["rows"].get("teacher_ddim50", {}).get(str(TEACHER_DDIM_STEPS[0]))
     for name, by_steps in summary["rows"].items():
         for steps, cell in by_steps.items():
-            ms = {"mean": cell["seconds_per_clip"]["mean"] * 1000, "ci95": None}
+            seconds = cell["seconds_per_clip"]["mean"]
+            speed_up = f"{slowest['seconds_per_clip']['mean'] / seconds:.0f}x" if slowest else ""
             lines.append(
-                f"| {name} (n={len(cell['seeds'])}) | {steps} | {_cell(cell['frechet_distance'])} | "
-                f"{_cell(cell['frame_frechet_distance'])} | {_cell(cell['vq'])} | {_cell(cell['mq'])} | "
-                f"{_cell(cell['dynamic_degree'])} | {_cell(ms, 1)} |"
+                f"| {name} (n={len(cell['seeds'])}) | {steps} | "
+                + " | ".join(_cell(cell[m]) for m in QUALITY_METRICS)
+                + f" | {seconds * 1000:.1f} | {speed_up} |"
             )
+    for name, real in summary.get("reference", {}).items():
+        cells = [f"{real[m]:.2f}" if m in real else "(itself)" for m in QUALITY_METRICS]
+        lines.append(f"| real clips: {name} | | " + " | ".join(cells) + " | | |")
+    if summary["comparisons"]:
+        # wall time is left out: on a shared CPU its differences say little, its ratio is above
+        tested = sum(c[m]["ci95"] is not None for c in summary["comparisons"] for m in QUALITY_METRICS)
+        lines += [
+            "",
+            "Seed-paired differences (treated - reference), mean ± 95% CI, and whether the CI excludes "
+            f"0 (of {tested} intervals, about {tested / 20:.1f} would exclude 0 by chance alone):",
+            "",
+            "| comparison | " + " | ".join(METRIC_LABELS[m] for m in QUALITY_METRICS) + " |",
+            "|---|" + "---|" * len(QUALITY_METRICS),
+        ]
+        for c in summary["comparisons"]:
+            cells = " | ".join(_difference_cell(c[m]) for m in QUALITY_METRICS)
+            lines.append(f"| {c['name']} | {cells} |")
     return "\n".join(lines) + "\n"
+
+
+def _difference_cell(difference: dict) -> str:
+    """``+0.12 ± 0.05 (verdict)`` of one metric of a comparison."""
+    half = f" ± {difference['ci95']:.2f}" if difference["ci95"] is not None else ""
+    return f"{difference['difference']:+.2f}{half} ({difference['verdict']})"
 
 
 def guidance_table(by_w: dict) -> str:
