@@ -54,7 +54,7 @@ from tqd_lite.training_run import corpus_normalisers, scored_folder
 SUMMARY_FILE = "summary.json"
 RESULT_FILE = "result.json"
 SAMPLE_STEPS = (1, 2, 4, 8)
-TEACHER_STEPS = 3000  # the teacher's training steps (about 30 min on 2 CPU cores; one teacher per pool)
+TEACHER_STEPS = 3000  # the teacher's training steps (0.3 s each on 2 CPU cores; one teacher per pool)
 TEACHER_DDIM_STEPS = (50, 4)
 # w of the LCM form x0_c + w (x0_c - x0_u) (diffusers' guidance_scale = 1 + w): the paper's
 # U[5, 15]. It suits the toy world too: in the full profile's sweep (results/full/mcm/guidance.json)
@@ -631,8 +631,9 @@ def samples_figure(
     rows=(("teacher_ddim50", "50"), ("lcm", "1"), ("lcm", "4"), ("mcm", "1"), ("mcm", "4")),
     per_row: int = 2,
 ):
-    """The first samples of each (row, steps) with ``seed`` (the same noise and classes in every
-    row), one clip per line; None if none has been run."""
+    """The first samples of each (row, steps) with ``seed``, one clip per line: the same classes
+    in every row, and the same noise in the students' rows (the teacher's DDIM draws its noise
+    differently); None if none has been run."""
     clips, labels = [], []
     for name, steps in rows:
         path = run_folder(Path(out_dir), name, seed) / "samples8.pt"

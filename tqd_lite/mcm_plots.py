@@ -54,21 +54,28 @@ def representations_figure(clip: torch.Tensor, head: MotionHead | None = None):
     return frame_strip(torch.cat(rows), labels)[0, 0].figure
 
 
-def trajectories_figure(real: torch.Tensor, generated: torch.Tensor, noisy_real, noisy_generated, t: int):
+def trajectories_figure(real, noisy_real, generated, noisy_generated, t: int):
     """Where the two kinds of trajectory start (``(3, F, H, W)`` clips in [0, 1]): a real clip
-    and the student's one-step sample, each with its point at timestep ``t``."""
+    and the student's one-step sample, each followed by its point at timestep ``t``."""
     clips = torch.stack([real, noisy_real, generated, noisy_generated])
     labels = ["real clip x0", f"its x_t, t={t}", "student sample x0", f"its x_t, t={t}"]
     return frame_strip(clips, labels)[0, 0].figure
 
 
-def discriminator_figure(real: torch.Tensor, fake: torch.Tensor, real_logits, fake_logits, columns: int = 8):
-    """Two rows of images ``(N, 3, H, W)``: high-quality images and the student's frames, each
-    titled with the discriminator's logit."""
+def discriminator_figure(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    real_logits,
+    fake_logits,
+    names: tuple[str, str] = ("real", "student"),
+    columns: int = 8,
+):
+    """Two rows of images ``(N, 3, H, W)``: high-quality images and generated frames (``names``
+    labels the rows), each titled with the discriminator's logit."""
     columns = min(columns, len(real), len(fake))
     figure, axes = plt.subplots(2, columns, figsize=(columns * 0.95, 2.4), squeeze=False)
     for row, (images, logits, name) in enumerate(
-        ((real, real_logits, "real"), (fake, fake_logits, "student"))
+        ((real, real_logits, names[0]), (fake, fake_logits, names[1]))
     ):
         for col in range(columns):
             ax = axes[row, col]
