@@ -47,7 +47,7 @@ from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.scores import PercentileNormaliser
-from tqd_lite.stats import finite_or_none, mean_ci, verdict
+from tqd_lite.stats import comparisons_table, finite_or_none, mean_ci, verdict
 from tqd_lite.train import TrainConfig, export_weights, load_denoiser, train
 from tqd_lite.training_run import corpus_normalisers, scored_folder
 
@@ -531,27 +531,9 @@ def markdown_table(summary: dict) -> str:
     for name, real in summary.get("reference", {}).items():
         cells = [f"{real[m]:.2f}" if m in real else "(itself)" for m in QUALITY_METRICS]
         lines.append(f"| real clips: {name} | | " + " | ".join(cells) + " | | |")
-    if summary["comparisons"]:
-        # wall time is left out: on a shared CPU its differences say little, its ratio is above
-        tested = sum(c[m]["ci95"] is not None for c in summary["comparisons"] for m in QUALITY_METRICS)
-        lines += [
-            "",
-            "Seed-paired differences (treated - reference), mean ± 95% CI, and whether the CI excludes "
-            f"0 (of {tested} intervals, about {tested / 20:.1f} would exclude 0 by chance alone):",
-            "",
-            "| comparison | " + " | ".join(METRIC_LABELS[m] for m in QUALITY_METRICS) + " |",
-            "|---|" + "---|" * len(QUALITY_METRICS),
-        ]
-        for c in summary["comparisons"]:
-            cells = " | ".join(_difference_cell(c[m]) for m in QUALITY_METRICS)
-            lines.append(f"| {c['name']} | {cells} |")
+    # wall time is left out of the differences: on a shared CPU they say little (its ratio is above)
+    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in QUALITY_METRICS}, 2)
     return "\n".join(lines) + "\n"
-
-
-def _difference_cell(difference: dict) -> str:
-    """``+0.12 ± 0.05 (verdict)`` of one metric of a comparison."""
-    half = f" ± {difference['ci95']:.2f}" if difference["ci95"] is not None else ""
-    return f"{difference['difference']:+.2f}{half} ({difference['verdict']})"
 
 
 def guidance_table(by_w: dict) -> str:

@@ -36,3 +36,26 @@ def verdict(difference: float, half_width: float | None, sign: int) -> str:
     if sign == 0:
         return "higher" if difference > 0 else "lower"
     return "better" if difference * sign > 0 else "worse"
+
+
+def difference_cell(difference: dict, digits: int = 3) -> str:
+    """``+0.123 ± 0.045 (verdict)`` of one metric of a comparison (``difference``, ``ci95``, ``verdict``)."""
+    half = f" ± {difference['ci95']:.{digits}f}" if difference["ci95"] is not None else ""
+    return f"{difference['difference']:+.{digits}f}{half} ({difference['verdict']})"
+
+
+def comparisons_table(comparisons: list[dict], labels: dict[str, str], digits: int = 3) -> list[str]:
+    """Markdown lines: each comparison's seed-paired difference per metric of ``labels`` (metric ->
+    column title), with how many of the intervals would exclude 0 by chance alone."""
+    tested = sum(c[m]["ci95"] is not None for c in comparisons for m in labels)
+    lines = [
+        "",
+        "Seed-paired differences (treated - reference), mean ± 95% CI, and whether the CI excludes 0 "
+        f"(of {tested} intervals, about {tested / 20:.1f} would exclude 0 by chance alone):",
+        "",
+        "| comparison | " + " | ".join(labels.values()) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
+    for c in comparisons:
+        lines.append(f"| {c['name']} | " + " | ".join(difference_cell(c[m], digits) for m in labels) + " |")
+    return lines

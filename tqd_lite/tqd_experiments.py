@@ -37,7 +37,7 @@ from tqd_lite.paths import results_dir
 from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.stats import finite_or_none, mean_ci, verdict
+from tqd_lite.stats import comparisons_table, difference_cell, finite_or_none, mean_ci, verdict
 from tqd_lite.timesteps import TimestepPolicy
 from tqd_lite.training_run import (
     RunData,
@@ -415,16 +415,10 @@ def paper_side_by_side(summary: dict) -> str:
         for i, metric in enumerate(("dynamic_degree", "mq", "vq")):
             cell = "not run yet"
             if comparison is not None:
-                cell = _difference_cell(comparison[metric])
+                cell = difference_cell(comparison[metric])
             paper_difference = paper["tqd"][i] - paper["baseline"][i]
             lines.append(f"| {label} | {METRIC_LABELS[metric]} | {paper_difference:+.4f} | {cell} |")
     return "\n".join(lines) + "\n"
-
-
-def _difference_cell(difference: dict) -> str:
-    """``+0.123 ± 0.045 (verdict)`` of one metric of a comparison."""
-    half = f" ± {difference['ci95']:.3f}" if difference["ci95"] is not None else ""
-    return f"{difference['difference']:+.3f}{half} ({difference['verdict']})"
 
 
 def _cell(stat: dict) -> str:
@@ -448,17 +442,7 @@ def markdown_table(summary: dict) -> str:
     for key, real in summary.get("reference", {}).items():
         cells = [f"{real[m]:.3f}" if m in real else "(itself)" for m in METRICS]
         lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
-    tested = sum(c[m]["ci95"] is not None for c in summary["comparisons"] for m in METRICS)
-    lines += [
-        "",
-        "Seed-paired differences (treated - reference), mean ± 95% CI, and whether the CI excludes 0 "
-        f"(of {tested} intervals, about {tested / 20:.1f} would exclude 0 by chance alone):",
-        "",
-        "| comparison | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " |",
-        "|---|" + "---|" * len(METRICS),
-    ]
-    for c in summary["comparisons"]:
-        lines.append(f"| {c['name']} | " + " | ".join(_difference_cell(c[m]) for m in METRICS) + " |")
+    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in METRICS})
     return "\n".join(lines) + "\n"
 
 

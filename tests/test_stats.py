@@ -1,0 +1,32 @@
+"""The shared statistics: the t interval, verdicts and the comparisons table."""
+
+import numpy as np
+import pytest
+
+from tqd_lite.stats import comparisons_table, difference_cell, mean_ci, verdict
+
+
+def test_the_interval_is_the_student_t_half_width():
+    mean, half = mean_ci([1.0, 2.0, 3.0])  # sd 1, n 3: t(0.975, 2) = 4.3027
+    assert mean == pytest.approx(2.0) and half == pytest.approx(4.302653 / np.sqrt(3), rel=1e-5)
+    assert np.isnan(mean_ci([5.0])[1])  # one value: no interval
+
+
+def test_verdicts_follow_the_interval_and_the_metric_direction():
+    assert verdict(-1.0, 0.5, -1) == "better" and verdict(1.0, 0.5, -1) == "worse"
+    assert verdict(1.0, 0.5, 0) == "higher" and verdict(0.2, 0.5, -1) == "no clear difference"
+    assert verdict(1.0, None, -1) == "one seed: no interval"
+
+
+def test_the_comparisons_table_counts_its_intervals():
+    row = {"name": "A vs B", "fd": {"difference": -1.2345, "ci95": 0.5, "verdict": "better"}}
+    one_seed = {"name": "C vs B", "fd": {"difference": 0.5, "ci95": None, "verdict": "one seed: no interval"}}
+    lines = comparisons_table([row, one_seed], {"fd": "FD"}, digits=2)
+    assert "(of 1 intervals, about 0.1 would exclude 0 by chance alone)" in lines[1]
+    assert lines[3:] == [
+        "| comparison | FD |",
+        "|---|---|",
+        "| A vs B | -1.23 ± 0.50 (better) |",
+        "| C vs B | +0.50 (one seed: no interval) |",
+    ]
+    assert difference_cell(row["fd"]) == "-1.234 ± 0.500 (better)"
