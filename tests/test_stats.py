@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tqd_lite.stats import comparisons_table, difference_cell, mean_ci, verdict
+from tqd_lite.stats import comparisons_table, difference_cell, mean_ci, paired_difference, verdict
 
 
 def test_the_interval_is_the_student_t_half_width():
@@ -30,3 +30,12 @@ def test_the_comparisons_table_counts_its_intervals():
         "| C vs B | +0.50 (one seed: no interval) |",
     ]
     assert difference_cell(row["fd"]) == "-1.234 ± 0.500 (better)"
+
+
+def test_a_paired_difference_has_its_mean_interval_and_verdict():
+    result = paired_difference([-1.0, -2.0, -3.0], sign=-1)
+    assert result["difference"] == pytest.approx(-2.0)
+    assert result["ci95"] == pytest.approx(mean_ci([-1.0, -2.0, -3.0])[1])
+    assert result["verdict"] == "better"
+    one_seed = paired_difference([0.4], sign=0)
+    assert one_seed == {"difference": 0.4, "ci95": None, "verdict": "one seed: no interval"}

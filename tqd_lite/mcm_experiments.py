@@ -47,7 +47,7 @@ from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.scores import PercentileNormaliser
-from tqd_lite.stats import comparisons_table, finite_or_none, mean_ci, verdict
+from tqd_lite.stats import comparisons_table, finite_or_none, mean_ci, paired_difference
 from tqd_lite.train import TrainConfig, export_weights, load_denoiser, train
 from tqd_lite.training_run import corpus_normalisers, scored_folder
 
@@ -490,12 +490,7 @@ def _paired_differences(name: str, treated: dict[int, dict], reference: dict[int
             for s in seeds:
                 (only,) = reference[s].values() if len(reference[s]) == 1 else (reference[s][steps],)
                 differences.append(treated[s][steps][metric] - only[metric])
-            mean, half = mean_ci(differences)
-            entry[metric] = {
-                "difference": float(mean),
-                "ci95": finite_or_none(half),
-                "verdict": verdict(float(mean), finite_or_none(half), sign),
-            }
+            entry[metric] = paired_difference(differences, sign)
         entries.append(entry)
     return entries
 

@@ -38,6 +38,14 @@ def verdict(difference: float, half_width: float | None, sign: int) -> str:
     return "better" if difference * sign > 0 else "worse"
 
 
+def paired_difference(differences, sign: int) -> dict:
+    """Seed-paired ``treated - reference`` values -> their mean, 95% CI half-width (None with one
+    seed) and :func:`verdict` (``sign``: +1 higher is better, -1 lower is better, 0 neither)."""
+    mean, half = mean_ci(differences)
+    half = finite_or_none(half)
+    return {"difference": float(mean), "ci95": half, "verdict": verdict(float(mean), half, sign)}
+
+
 def difference_cell(difference: dict, digits: int = 3) -> str:
     """``+0.123 ± 0.045 (verdict)`` of one metric of a comparison (``difference``, ``ci95``, ``verdict``)."""
     half = f" ± {difference['ci95']:.{digits}f}" if difference["ci95"] is not None else ""

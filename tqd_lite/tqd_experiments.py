@@ -37,7 +37,7 @@ from tqd_lite.paths import results_dir
 from tqd_lite.plots import frame_strip, stamp
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.stats import comparisons_table, difference_cell, finite_or_none, mean_ci, verdict
+from tqd_lite.stats import comparisons_table, difference_cell, finite_or_none, mean_ci, paired_difference
 from tqd_lite.timesteps import TimestepPolicy
 from tqd_lite.training_run import (
     RunData,
@@ -310,12 +310,7 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
         entry = {"name": name, "treated": treated, "reference": reference, "seeds": seeds}
         for metric, sign in METRICS.items():
             differences = [runs[treated][s][metric] - runs[reference][s][metric] for s in seeds]
-            mean, half = mean_ci(differences)
-            entry[metric] = {
-                "difference": float(mean),
-                "ci95": finite_or_none(half),
-                "verdict": verdict(float(mean), finite_or_none(half), sign),
-            }
+            entry[metric] = paired_difference(differences, sign)
         comparisons.append(entry)
     pool, config = _run_settings(profile, profile.tqd_seeds[0])
     total = sum(r["train_seconds"] for by_seed in runs.values() for r in by_seed.values())
