@@ -14,7 +14,8 @@ def test_the_interval_is_the_student_t_half_width():
 
 def test_verdicts_follow_the_interval_and_the_metric_direction():
     assert verdict(-1.0, 0.5, -1) == "better" and verdict(1.0, 0.5, -1) == "worse"
-    assert verdict(1.0, 0.5, 0) == "higher" and verdict(0.2, 0.5, -1) == "no clear difference"
+    assert verdict(1.0, 0.5, 0) == "higher" and verdict(-1.0, 0.5, 0) == "lower"
+    assert verdict(0.2, 0.5, -1) == "no clear difference" and verdict(0.2, 0.1, +1) == "better"
     assert verdict(1.0, None, -1) == "one seed: no interval"
 
 

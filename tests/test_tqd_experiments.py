@@ -23,7 +23,6 @@ from tqd_lite.tqd_experiments import (
     samples_figure,
     select_arms,
     summarise,
-    verdict,
 )
 
 QUICK = get_profile("quick")
@@ -52,13 +51,6 @@ def test_comparisons_are_seed_paired_differences_with_a_student_t_interval():
     assert comparison["mq"]["verdict"] == "no clear difference"  # identical values
     # unpaired, the same numbers would overlap: the baseline's spread (2) dwarfs the effect
     assert summary["arms"]["set_a/baseline"]["frechet_distance"]["ci95"] > 1.0
-
-
-def test_verdict_directions():
-    assert verdict(0.2, 0.1, +1) == "better" and verdict(0.2, 0.1, -1) == "worse"
-    assert verdict(0.2, 0.1, 0) == "higher" and verdict(-0.2, 0.1, 0) == "lower"
-    assert verdict(-0.05, 0.1, +1) == "no clear difference"
-    assert verdict(0.3, None, +1) == "one seed: no interval"
 
 
 def test_every_question_names_known_comparisons():
