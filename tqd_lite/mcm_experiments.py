@@ -62,7 +62,7 @@ TEACHER_DDIM_STEPS = (50, 4)
 # every w in [5, 15] beats the weaker guidance; dynamic degree dips a little at w = 16.
 GUIDANCE = (5.0, 15.0)
 GUIDANCE_SWEEP = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # w values whose teacher samples justify GUIDANCE
-SWEEP_CLIPS = 128  # clips per w (at most the profile's eval clips): 5 x 128 x 25 guided steps
+SWEEP_CLIPS = 128  # clips per w (at most the profile's eval clips), each sampled with 25 guided steps
 EVAL_IMAGES = 512  # high-quality images the frame FD compares with (a 14-statistic covariance)
 IMAGE_SEEDS = {"train": 1_000_003, "eval": 2_000_003}  # separate streams for D's and the metric's images
 
@@ -478,19 +478,21 @@ def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
     }
 
 
+def _cell_at(by_steps: dict, steps: str) -> dict:
+    """A row's metrics at ``steps``; a row with one step count (the teacher's DDIM) gives its only one."""
+    return next(iter(by_steps.values())) if len(by_steps) == 1 else by_steps[steps]
+
+
 def _paired_differences(name: str, treated: dict[int, dict], reference: dict[int, dict]) -> list[dict]:
     """``treated - reference`` at each of :data:`SAMPLE_STEPS`, paired by seed, per metric: mean,
     95% CI and verdict. A reference with one step count (the teacher's DDIM) is used at every one."""
     seeds = sorted(set(treated) & set(reference))
     entries = []
     for steps in map(str, SAMPLE_STEPS):
+        pairs = [(treated[s][steps], _cell_at(reference[s], steps)) for s in seeds]
         entry = {"name": f"{name}, {steps} step(s)", "seeds": seeds}
         for metric, sign in METRICS.items():
-            differences = []
-            for s in seeds:
-                (only,) = reference[s].values() if len(reference[s]) == 1 else (reference[s][steps],)
-                differences.append(treated[s][steps][metric] - only[metric])
-            entry[metric] = paired_difference(differences, sign)
+            entry[metric] = paired_difference([t[metric] - r[metric] for t, r in pairs], sign)
         entries.append(entry)
     return entries
 
@@ -513,11 +515,11 @@ def markdown_table(summary: dict) -> str:
         "| ms/clip | speed-up over DDIM 50 |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    slowest = summary["rows"].get("teacher_ddim50", {}).get(str(TEACHER_DDIM_STEPS[0]))
+    ddim50 = summary["rows"].get("teacher_ddim50", {}).get(str(TEACHER_DDIM_STEPS[0]))
     for name, by_steps in summary["rows"].items():
         for steps, cell in by_steps.items():
             seconds = cell["seconds_per_clip"]["mean"]
-            speed_up = f"{slowest['seconds_per_clip']['mean'] / seconds:.0f}x" if slowest else ""
+            speed_up = f"{ddim50['seconds_per_clip']['mean'] / seconds:.0f}x" if ddim50 else ""
             lines.append(
                 f"| {name} (n={len(cell['seeds'])}) | {steps} | "
                 + " | ".join(_cell(cell[m]) for m in QUALITY_METRICS)
