@@ -17,6 +17,8 @@ from tqd_lite.gradient_analysis import (
     analyze,
     apply_variant,
     crossing_timestep,
+    curve,
+    gap_curve,
     mse_matched_blur,
     pixel_mse,
 )
@@ -267,6 +269,43 @@ def test_crossing_is_interpolated_where_visual_overtakes_motion():
     assert crossing_timestep(grid, "paired_batch", "all") == 0.0  # ahead from the first timestep
 
 
+def test_the_gap_is_paired_over_batches_and_its_table_names_the_golden_like_side():
+    from tqd_lite.gradient_run import gap_report, gap_table
+
+    visual = [[0.2, 0.4, 0.6], [0.5, 0.7, 0.9]]  # (T, pairs): wide spread between pairs
+    grid = {
+        "timesteps": [5, 950],
+        "config": {"strengths": [1.0]},
+        "variants": [
+            {"name": "blur@1", "family": "visual", "strength": 1.0},
+            {"name": "freeze@1", "family": "motion", "strength": 1.0},
+        ],
+        # motion = visual + 0.3 at t = 5 and visual - 0.1 at t = 950, in every pair
+        "measures": {
+            "paired_batch": {
+                "blur@1": {"all": visual},
+                "freeze@1": {"all": [[v + 0.3 for v in visual[0]], [v - 0.1 for v in visual[1]]]},
+            }
+        },
+    }
+    gap = gap_curve(grid, "paired_batch", "all")
+    assert np.allclose(gap.mean, [-0.3, 0.1]) and np.allclose(gap.half_width, 0.0)
+    assert curve(grid, "paired_batch", "blur@1").half_width[0] > 0.4  # unpaired bands would overlap
+    named = gap_curve(grid, "paired_batch", "all", "blur@1", "freeze@1")
+    assert np.allclose(named.mean, gap.mean)
+    table = gap_table(grid, groups=("all",), digits=2)
+    assert table[2:] == ["| 5 | -0.30 ± 0.00 (motion) |", "| 950 | +0.10 ± 0.00 (visual) |"]
+    titles = [line for line in gap_report(grid, groups=("all",)) if "cos(first)" in line]
+    assert [t.split(": ")[0] for t in titles] == [  # no pixel-MSE control in this grid: no third table
+        "paired batch, visual family vs motion family (strength 1)",
+        "paired batch, blur@1 vs freeze@1",
+    ]
+    grid["measures"]["paired_batch"]["freeze@1"]["all"][1] = [0.4, 0.7, 1.0]  # +-0.1: straddles 0
+    assert gap_table(grid, groups=("all",))[3].endswith("(neither) |")
+    with pytest.raises(ValueError, match="no variant 'smear@1'"):
+        gap_curve(grid, "paired_batch", "all", "smear@1", "freeze@1")
+
+
 def test_cli_writes_a_grid_with_provenance_and_reuses_it(tmp_path, capsys):
     out = tmp_path / "grads"
     argv = [
@@ -322,6 +361,23 @@ def test_missing_golden_model_names_the_command_that_makes_it(tmp_path, monkeypa
     monkeypatch.setenv("TQD_RESULTS_DIR", str(tmp_path / "results"))
     with pytest.raises(FileNotFoundError, match="reproduce golden-model --profile full"):
         default_checkpoints(get_profile("full"))
+
+
+def test_model_record_reads_exported_weights_or_the_run_that_made_a_checkpoint(tmp_path):
+    from tqd_lite.gradient_run import model_record
+
+    exported = json.loads(golden_model_path("quick").with_suffix(".json").read_text())
+    assert model_record(golden_model_path("quick")) == {
+        "steps": exported["step"],
+        "command": exported["provenance"]["command"],
+    }
+    run = tmp_path / "golden_model"
+    run.mkdir()
+    with pytest.raises(FileNotFoundError, match="train.json"):
+        model_record(run / "checkpoint.pt")
+    report = {"provenance": {"command": "python -m tqd_lite reproduce golden-model"}, "final": {"step": 7}}
+    (run / "train.json").write_text(json.dumps(report))
+    assert model_record(run / "checkpoint.pt") == {"steps": 7, "command": report["provenance"]["command"]}
 
 
 def test_loop_and_vmap_methods_give_the_same_grid(tiny, small_clips):

@@ -323,14 +323,46 @@ def curve(grid: dict, measure: str, variant: str, group: str = "all") -> Curve:
     return Curve(grid["timesteps"], mean, half, np.asarray(values).shape[-1])
 
 
-def family_curve(grid: dict, family: str, measure: str, group: str = "all", strength: float | None = None):
-    """The mean over the plain variants of one family (visual or motion) at one strength
-    (default: the grid's strongest), with a CI over pairs of the per-pair family means."""
+def _family_values(grid: dict, family: str, measure: str, group: str, strength: float | None) -> np.ndarray:
+    """(T, pairs): per pair of batches, the mean cosine over one family's plain variants."""
     strength = max(grid["config"]["strengths"]) if strength is None else strength
     names = [v["name"] for v in grid["variants"] if v["family"] == family and v["strength"] == strength]
     if not names:
         raise ValueError(f"no {family} variants at strength {strength} in this grid")
-    values = np.mean([grid["measures"][measure][name][group] for name in names], axis=0)
+    return np.mean([grid["measures"][measure][name][group] for name in names], axis=0)
+
+
+def family_curve(grid: dict, family: str, measure: str, group: str = "all", strength: float | None = None):
+    """The mean over the plain variants of one family (visual or motion) at one strength
+    (default: the grid's strongest), with a CI over pairs of the per-pair family means."""
+    values = _family_values(grid, family, measure, group, strength)
+    mean, half = mean_ci(values)
+    return Curve(grid["timesteps"], mean, half, values.shape[-1])
+
+
+def gap_curve(
+    grid: dict,
+    measure: str = "paired_batch",
+    group: str = "all",
+    visual: str | None = None,
+    motion: str | None = None,
+) -> Curve:
+    """``cos_visual - cos_motion`` per pair of batches: its mean and 95% CI at each t.
+
+    Both sides are measured on the same pairs, so the difference is paired and its interval is
+    narrower than the two curves' bands suggest. Positive = the visually degraded clips (motion
+    kept) are the more golden-like. ``visual`` and ``motion`` name one variant each (e.g.
+    ``"blur@1"``, ``"freeze@1"``); by default each side is its family's mean at the grid's top
+    strength.
+    """
+    side = {}
+    for family, name in (("visual", visual), ("motion", motion)):
+        if name is None:
+            side[family] = _family_values(grid, family, measure, group, None)
+        else:
+            curve(grid, measure, name, group)  # a clear error for an unknown variant or measure
+            side[family] = np.asarray(grid["measures"][measure][name][group], dtype=float)
+    values = side["visual"] - side["motion"]  # (T, pairs)
     mean, half = mean_ci(values)
     return Curve(grid["timesteps"], mean, half, values.shape[-1])
 
@@ -345,20 +377,14 @@ def crossing_timestep(
     """Where the visually degraded clips' cosine overtakes the motion-degraded clips' as t grows.
 
     TQD's claim is that it does: motion-degraded (sharp, static) clips are closer to golden at low
-    noise and visually degraded (motion-rich) clips at high noise. ``visual`` and ``motion`` name
-    one variant each (e.g. ``"blur@1"``, ``"freeze@1"``); by default each side is its family's mean
-    at the grid's top strength. Returns the first t (linearly interpolated between grid points) at
+    noise and visually degraded (motion-rich) clips at high noise. The sides are those of
+    :func:`gap_curve`. Returns the first t (linearly interpolated between grid points) at
     which ``cos_visual - cos_motion`` goes from negative to positive, the first timestep of the grid
     if the visual side is ahead from the start, or None if it is never ahead. The crossing is
-    read off the means; it carries no confidence interval.
+    read off the means; it carries no confidence interval (:func:`gap_curve` has one per t).
     """
-    side = {}
-    for family, name in (("visual", visual), ("motion", motion)):
-        chosen = (
-            family_curve(grid, family, measure, group) if name is None else curve(grid, measure, name, group)
-        )
-        side[family] = chosen.mean
-    gap, t = side["visual"] - side["motion"], np.asarray(grid["timesteps"], dtype=float)
+    gap = gap_curve(grid, measure, group, visual, motion).mean
+    t = np.asarray(grid["timesteps"], dtype=float)
     if gap[0] >= 0:
         return float(t[0])
     for i in range(len(t) - 1):

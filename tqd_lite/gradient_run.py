@@ -18,13 +18,20 @@ import torch
 
 from tqd_lite.diffusion import make_noise_scheduler
 from tqd_lite.dilemma import load_split
-from tqd_lite.gradient_analysis import MAIN_GROUPS, GradientAnalysisConfig, analyze, crossing_timestep
+from tqd_lite.gradient_analysis import (
+    MAIN_GROUPS,
+    GradientAnalysisConfig,
+    analyze,
+    crossing_timestep,
+    gap_curve,
+)
 from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
 from tqd_lite.plots import mse_control_plot, similarity_figure, stamp
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
+from tqd_lite.stats import difference_cell, finite_or_none, verdict
 from tqd_lite.train import load_denoiser, training_config_of
-from tqd_lite.training_run import checkpoint_path, scored_folder
+from tqd_lite.training_run import REPORT_FILE, checkpoint_path, scored_folder
 
 FIGURE_FILE = "gradients.png"
 CONTROL_FIGURE_FILE = "mse_control.png"
@@ -55,6 +62,22 @@ def default_checkpoints(profile: Profile) -> list[Path]:
         )
     eps_model = golden_model_path(profile.name, "epsilon")
     return [v_model] + ([eps_model] if eps_model.is_file() else [])
+
+
+def model_record(checkpoint: str | Path) -> dict:
+    """How a golden model was made: ``{"steps", "command"}`` from the JSON beside exported weights
+    (``data/models/``) or from the ``train.json`` of the run whose checkpoint it is (what
+    ``reproduce golden-model`` leaves in ``results/PROFILE/golden_model/``)."""
+    path = Path(checkpoint)
+    for record_path in (path.with_suffix(".json"), path.parent / REPORT_FILE):
+        if record_path.is_file():
+            record = json.loads(record_path.read_text())
+            steps = record["step"] if "step" in record else record["final"]["step"]
+            return {"steps": steps, "command": record["provenance"].get("command", "(not recorded)")}
+    raise FileNotFoundError(
+        f"no record of how {path} was made: expected {path.with_suffix('.json')} (exported weights) "
+        f"or {path.parent / REPORT_FILE} (a finished training run)"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -200,4 +223,51 @@ def summary_lines(grids: dict[str, dict]) -> list[str]:
                     f"{g} {'never' if t is None else f't = {t:.0f}'}" for g, t in crossings.items()
                 )
                 lines.append(f"{prediction}, {measure}, {label}: visual overtakes motion at: {text}")
+    return lines
+
+
+def gap_table(
+    grid: dict,
+    measure: str = "paired_batch",
+    visual: str | None = None,
+    motion: str | None = None,
+    groups=MAIN_GROUPS,
+    digits: int = 4,
+) -> list[str]:
+    """Markdown lines: at each t and layer group, ``cos_visual - cos_motion`` (mean ± 95% CI over
+    pairs of batches, :func:`~tqd_lite.gradient_analysis.gap_curve`) and, where the interval
+    excludes 0, which side's clips are the more golden-like. TQD predicts ``motion`` (sharp, static
+    clips) at low t and ``visual`` (blurry, moving clips) at high t."""
+    gaps = {g: gap_curve(grid, measure, g, visual, motion) for g in groups}
+    sides = {"higher": "visual", "lower": "motion", "no clear difference": "neither"}
+    lines = ["| t | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
+    for i, t in enumerate(grid["timesteps"]):
+        cells = []
+        for g in groups:
+            mean, half = float(gaps[g].mean[i]), finite_or_none(gaps[g].half_width[i])
+            side = sides.get(verdict(mean, half, 0), "one pair: no interval")
+            cells.append(difference_cell({"difference": mean, "ci95": half, "verdict": side}, digits))
+        lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def gap_report(grid: dict, measure: str = "paired_batch", groups=MAIN_GROUPS) -> list[str]:
+    """:func:`gap_table` for the three comparisons the notebook reads: the two families, blur
+    against freeze, and the blur that changes as many pixels as a freeze (the pixel-MSE control)
+    against freeze; each at the grid's top strength, the last only if the grid has that control."""
+    top = f"@{max(grid['config']['strengths']):g}"
+    comparisons = {
+        f"visual family vs motion family (strength {top[1:]})": (None, None),
+        f"blur{top} vs freeze{top}": (f"blur{top}", f"freeze{top}"),
+        f"blur~freeze{top} (as many pixels changed as by the freeze) vs freeze{top}": (
+            f"blur~freeze{top}",
+            f"freeze{top}",
+        ),
+    }
+    lines = []
+    for title, (visual, motion) in comparisons.items():
+        if any(name is not None and name not in grid["measures"][measure] for name in (visual, motion)):
+            continue
+        lines += ["", f"{measure.replace('_', ' ')}, {title}: cos(first) - cos(second)", ""]
+        lines += gap_table(grid, measure, visual, motion, groups)
     return lines
