@@ -245,23 +245,24 @@ def test_mean_ci_matches_the_student_t_interval():
     assert half[0] == pytest.approx(stats.t.ppf(0.975, 2) / math.sqrt(3))
 
 
-def test_crossing_is_interpolated_where_visual_overtakes_motion():
-    t = [0, 100, 200]
-    grid = {
-        "timesteps": t,
+def _blur_freeze_grid(timesteps: list[int], blur: list[list[float]], freeze: list[list[float]]) -> dict:
+    """A grid with one visual (blur@1) and one motion (freeze@1) variant; values (T, pairs)."""
+    return {
+        "timesteps": timesteps,
         "config": {"strengths": [1.0]},
         "variants": [
             {"name": "blur@1", "family": "visual", "strength": 1.0},
             {"name": "freeze@1", "family": "motion", "strength": 1.0},
         ],
-        # visual: 0.2, 0.6, 0.9; motion: 0.9, 0.8, 0.7 -> gap -0.7, -0.2, +0.2: crossing at t = 150
-        "measures": {
-            "paired_batch": {
-                "blur@1": {"all": [[0.2, 0.2], [0.6, 0.6], [0.9, 0.9]]},
-                "freeze@1": {"all": [[0.9, 0.9], [0.8, 0.8], [0.7, 0.7]]},
-            }
-        },
+        "measures": {"paired_batch": {"blur@1": {"all": blur}, "freeze@1": {"all": freeze}}},
     }
+
+
+def test_crossing_is_interpolated_where_visual_overtakes_motion():
+    # visual: 0.2, 0.6, 0.9; motion: 0.9, 0.8, 0.7 -> gap -0.7, -0.2, +0.2: crossing at t = 150
+    grid = _blur_freeze_grid(
+        [0, 100, 200], [[0.2, 0.2], [0.6, 0.6], [0.9, 0.9]], [[0.9, 0.9], [0.8, 0.8], [0.7, 0.7]]
+    )
     assert crossing_timestep(grid, "paired_batch", "all") == pytest.approx(150.0)
     grid["measures"]["paired_batch"]["blur@1"]["all"] = [[0.1, 0.1]] * 3
     assert crossing_timestep(grid, "paired_batch", "all") is None  # never ahead
@@ -273,21 +274,9 @@ def test_the_gap_is_paired_over_batches_and_its_table_names_the_golden_like_side
     from tqd_lite.gradient_run import gap_report, gap_table
 
     visual = [[0.2, 0.4, 0.6], [0.5, 0.7, 0.9]]  # (T, pairs): wide spread between pairs
-    grid = {
-        "timesteps": [5, 950],
-        "config": {"strengths": [1.0]},
-        "variants": [
-            {"name": "blur@1", "family": "visual", "strength": 1.0},
-            {"name": "freeze@1", "family": "motion", "strength": 1.0},
-        ],
-        # motion = visual + 0.3 at t = 5 and visual - 0.1 at t = 950, in every pair
-        "measures": {
-            "paired_batch": {
-                "blur@1": {"all": visual},
-                "freeze@1": {"all": [[v + 0.3 for v in visual[0]], [v - 0.1 for v in visual[1]]]},
-            }
-        },
-    }
+    # motion = visual + 0.3 at t = 5 and visual - 0.1 at t = 950, in every pair
+    motion = [[v + 0.3 for v in visual[0]], [v - 0.1 for v in visual[1]]]
+    grid = _blur_freeze_grid([5, 950], visual, motion)
     gap = gap_curve(grid, "paired_batch", "all")
     assert np.allclose(gap.mean, [-0.3, 0.1]) and np.allclose(gap.half_width, 0.0)
     assert curve(grid, "paired_batch", "blur@1").half_width[0] > 0.4  # unpaired bands would overlap
