@@ -111,7 +111,7 @@ PROFILES: dict[str, Profile] = {
         eval_every=500,
         sample_steps=25,  # each evaluation samples 256 clips: 50 steps would double its CPU time
         # 20 golden batches per timestep; the v model only (the epsilon comparison is quick's):
-        # about 1.7 h on 2 CPU cores with --method loop, minutes on a GPU
+        # 82 min on 2 CPU cores with --method loop (results/full/gradients/), not yet timed on a GPU
         grad_timesteps=(5, 25, 100, 250, 400, 550, 700, 850, 950),
         grad_pairs=10,
         grad_batch_size=8,
