@@ -310,17 +310,20 @@ class Curve:
 def curve(grid: dict, measure: str, variant: str, group: str = "all") -> Curve:
     """One curve of a grid; ``measure`` is one of MEASURES or ``ceiling_batch`` / ``ceiling_clip``."""
     if measure.startswith("ceiling_"):
-        values = grid["ceiling"][measure.removeprefix("ceiling_")][group]
+        values = np.asarray(grid["ceiling"][measure.removeprefix("ceiling_")][group], dtype=float)
     else:
-        if measure not in grid["measures"]:
-            raise ValueError(
-                f"unknown measure {measure!r}; expected one of {MEASURES} or ceiling_batch/_clip"
-            )
-        if variant not in grid["measures"][measure]:
-            raise ValueError(f"no variant {variant!r} in this grid; it has {list(grid['measures'][measure])}")
-        values = grid["measures"][measure][variant][group]
+        values = _variant_values(grid, measure, variant, group)
     mean, half = mean_ci(values)
-    return Curve(grid["timesteps"], mean, half, np.asarray(values).shape[-1])
+    return Curve(grid["timesteps"], mean, half, values.shape[-1])
+
+
+def _variant_values(grid: dict, measure: str, variant: str, group: str) -> np.ndarray:
+    """(T, pairs): one variant's cosines, with a clear error for an unknown measure or variant."""
+    if measure not in grid["measures"]:
+        raise ValueError(f"unknown measure {measure!r}; expected one of {MEASURES} or ceiling_batch/_clip")
+    if variant not in grid["measures"][measure]:
+        raise ValueError(f"no variant {variant!r} in this grid; it has {list(grid['measures'][measure])}")
+    return np.asarray(grid["measures"][measure][variant][group], dtype=float)
 
 
 def _family_values(grid: dict, family: str, measure: str, group: str, strength: float | None) -> np.ndarray:
@@ -357,11 +360,11 @@ def gap_curve(
     """
     side = {}
     for family, name in (("visual", visual), ("motion", motion)):
-        if name is None:
-            side[family] = _family_values(grid, family, measure, group, None)
-        else:
-            curve(grid, measure, name, group)  # a clear error for an unknown variant or measure
-            side[family] = np.asarray(grid["measures"][measure][name][group], dtype=float)
+        side[family] = (
+            _family_values(grid, family, measure, group, None)
+            if name is None
+            else _variant_values(grid, measure, name, group)
+        )
     values = side["visual"] - side["motion"]  # (T, pairs)
     mean, half = mean_ci(values)
     return Curve(grid["timesteps"], mean, half, values.shape[-1])
