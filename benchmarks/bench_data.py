@@ -17,11 +17,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from tqd_lite.dataset import VideoClipDataset
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.scores import motion_score, visual_score
-from tqd_lite.video_io import read_clip, write_video
-from tqd_lite.world import ClipSpec, render_clip
+from tqd_lite.quality.dataset import VideoClipDataset
+from tqd_lite.quality.scores import motion_score, visual_score
+from tqd_lite.world.render import ClipSpec, render_clip
+from tqd_lite.world.video_io import read_clip, write_video
 
 
 def clips_per_second(fn, count: int) -> float:

@@ -5,8 +5,8 @@
 
 The same work three ways, on the same clips, noise and timesteps (spread over the schedule):
 
-* ``looped``: one forward and backward pass per clip (:func:`tqd_lite.gradients.looped_gradients`);
-* ``vmap``: all clips at once (:func:`tqd_lite.gradients.per_sample_gradients`);
+* ``looped``: one forward and backward pass per clip (:func:`tqd_lite.tqd.gradients.looped_gradients`);
+* ``vmap``: all clips at once (:func:`tqd_lite.tqd.gradients.per_sample_gradients`);
 * ``batch_backward``: one backward pass of the *summed* loss. It does not give per-sample
   gradients; it is the floor any exact per-sample method pays (its forward and backward).
 
@@ -21,12 +21,12 @@ import time
 
 import torch
 
-from tqd_lite.diffusion import make_noise_scheduler, training_target
-from tqd_lite.gradients import looped_gradients, per_sample_gradients
-from tqd_lite.model import build_model, count_parameters
+from tqd_lite.diffusion.model import build_model, count_parameters
+from tqd_lite.diffusion.noise import make_noise_scheduler, training_target
+from tqd_lite.diffusion.train import load_denoiser
 from tqd_lite.paths import golden_model_path
 from tqd_lite.provenance import describe_device, provenance, write_result
-from tqd_lite.train import load_denoiser
+from tqd_lite.tqd.gradients import looped_gradients, per_sample_gradients
 
 
 def timed(fn, repeats: int, sync) -> tuple[float, object]:

@@ -6,7 +6,7 @@
 
 Trains each preset on the quick profile's golden clips (Set-C) with the same recipe for the same
 wall-clock budget, evaluating every ``--eval-every`` steps: samples from the EMA weights and their
-Fréchet distance to the held-out golden clips (``tqd_lite.training_run``). Plots that distance
+Fréchet distance to the held-out golden clips (``tqd_lite.diffusion.training_run``). Plots that distance
 against training seconds, one line per preset, and writes the numbers with provenance.
 A script, not a test: timings depend on the machine.
 """
@@ -22,10 +22,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from tqd_lite.plots import stamp  # noqa: E402
+from tqd_lite.diffusion.training_run import default_config, run_training  # noqa: E402
 from tqd_lite.profiles import get_profile  # noqa: E402
 from tqd_lite.provenance import provenance, write_result  # noqa: E402
-from tqd_lite.training_run import default_config, run_training  # noqa: E402
+from tqd_lite.viz.plots import stamp  # noqa: E402
 
 
 def main() -> None:

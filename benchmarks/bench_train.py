@@ -20,11 +20,11 @@ import time
 import torch
 from diffusers.training_utils import EMAModel
 
-from tqd_lite.diffusion import make_noise_scheduler
-from tqd_lite.model import build_model, count_parameters
+from tqd_lite.diffusion.model import build_model, count_parameters
+from tqd_lite.diffusion.noise import make_noise_scheduler
+from tqd_lite.diffusion.train import ClipBank, TrainConfig, diffusion_loss, make_batch
 from tqd_lite.provenance import describe_device, provenance, write_result
-from tqd_lite.train import ClipBank, TrainConfig, diffusion_loss, make_batch
-from tqd_lite.world import ClipSpec, render_clips
+from tqd_lite.world.render import ClipSpec, render_clips
 
 PARTS = ("data", "forward", "backward", "optimizer_ema", "logging")
 

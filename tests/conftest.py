@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tqd_lite.video_io import write_video
-from tqd_lite.world import ClipSpec, render_clip, render_clips
+from tqd_lite.world.render import ClipSpec, render_clip, render_clips
+from tqd_lite.world.video_io import write_video
 
 
 def _golden_batch(n: int, seed: int, size: int = 16) -> torch.Tensor:

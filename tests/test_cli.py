@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from tqd_lite.cli import main, timestep_policy, training_overrides
-from tqd_lite.corpus import read_scores
 from tqd_lite.paths import data_dir
-from tqd_lite.timesteps import TimestepPolicy
+from tqd_lite.quality.corpus import read_scores
+from tqd_lite.tqd.sampler import TimestepPolicy
 
 DATA = data_dir()
 
@@ -49,7 +49,7 @@ def test_unknown_profile_is_rejected_by_the_parser(capsys):
 
 
 def test_encoder_training_config_rejects_zero_steps():
-    from tqd_lite.encoder import EncoderTrainingConfig
+    from tqd_lite.quality.encoder import EncoderTrainingConfig
 
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         EncoderTrainingConfig(steps=0)

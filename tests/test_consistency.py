@@ -4,7 +4,8 @@ import pytest
 import torch
 from diffusers import DDIMScheduler
 
-from tqd_lite.consistency import (
+from tqd_lite.diffusion.noise import make_noise_scheduler
+from tqd_lite.mcm.consistency import (
     MOTION_REPRESENTATIONS,
     MotionHead,
     boundary_scalings,
@@ -18,7 +19,6 @@ from tqd_lite.consistency import (
     temporal_difference,
     x0_and_eps,
 )
-from tqd_lite.diffusion import make_noise_scheduler
 
 SCHEDULER = make_noise_scheduler("v_prediction")
 

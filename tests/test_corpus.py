@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tqd_lite.corpus import (
+from tqd_lite.quality.corpus import (
     categorise,
     dilemma_statistics,
     normalise_and_split,

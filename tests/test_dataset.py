@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from tqd_lite.corpus import normalise_and_split, score_folder, write_scores
-from tqd_lite.dataset import VideoClipDataset
+from tqd_lite.quality.corpus import normalise_and_split, score_folder, write_scores
+from tqd_lite.quality.dataset import VideoClipDataset
 
 
 def test_from_folder_skips_bad_files_and_loads_through_workers(tmp_path, video_folder):

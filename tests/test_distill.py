@@ -4,18 +4,19 @@ import numpy as np
 import pytest
 import torch
 
-from tqd_lite import world
-from tqd_lite.consistency import solver_timesteps
-from tqd_lite.degrade import degrade
-from tqd_lite.diffusion import from_model_range, make_noise_scheduler
-from tqd_lite.discriminator import (
+from tqd_lite.diffusion.model import build_model
+from tqd_lite.diffusion.noise import from_model_range, make_noise_scheduler
+from tqd_lite.diffusion.train import ClipBank
+from tqd_lite.mcm.consistency import solver_timesteps
+from tqd_lite.mcm.data import frame_frechet_distance, frames_as_still_clips, high_quality_images, scene_class
+from tqd_lite.mcm.discriminator import (
     FrameDiscriminator,
     diff_augment,
     discriminator_hinge_loss,
     generator_hinge_loss,
     random_frames,
 )
-from tqd_lite.distill import (
+from tqd_lite.mcm.distill import (
     CHECKPOINT_FILE,
     DistillConfig,
     Distiller,
@@ -26,10 +27,9 @@ from tqd_lite.distill import (
     mixed_trajectory,
     model_config,
 )
-from tqd_lite.mcm_data import frame_frechet_distance, frames_as_still_clips, high_quality_images, scene_class
-from tqd_lite.model import build_model
-from tqd_lite.scores import visual_score
-from tqd_lite.train import ClipBank
+from tqd_lite.quality.scores import visual_score
+from tqd_lite.world import render as world
+from tqd_lite.world.degrade import degrade
 
 SCHEDULER = make_noise_scheduler("v_prediction")
 

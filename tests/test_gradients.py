@@ -1,6 +1,7 @@
 """Per-sample gradients, group cosines and the gradient-similarity analysis."""
 
 import json
+import shutil
 import math
 
 import numpy as np
@@ -9,9 +10,11 @@ import torch
 from scipy import stats
 
 from tqd_lite.cli import main
-from tqd_lite.degrade import freeze
-from tqd_lite.diffusion import make_noise_scheduler
-from tqd_lite.gradient_analysis import (
+from tqd_lite.diffusion.model import build_model
+from tqd_lite.diffusion.noise import make_noise_scheduler
+from tqd_lite.paths import data_dir, golden_model_path
+from tqd_lite.stats import mean_ci
+from tqd_lite.tqd.gradient_analysis import (
     GradientAnalysisConfig,
     Variant,
     analyze,
@@ -22,8 +25,8 @@ from tqd_lite.gradient_analysis import (
     mse_matched_blur,
     pixel_mse,
 )
-from tqd_lite.gradient_run import load_analysis_model
-from tqd_lite.gradients import (
+from tqd_lite.tqd.gradient_run import load_analysis_model
+from tqd_lite.tqd.gradients import (
     GradientSet,
     check_timesteps,
     group_cosines,
@@ -31,11 +34,9 @@ from tqd_lite.gradients import (
     looped_gradients,
     per_sample_gradients,
 )
-from tqd_lite.model import build_model
-from tqd_lite.paths import data_dir, golden_model_path
-from tqd_lite.stats import mean_ci
-from tqd_lite.widgets import GradientExplorer
-from tqd_lite.world import ClipSpec, render_clips
+from tqd_lite.viz.widgets import GradientExplorer
+from tqd_lite.world.degrade import freeze
+from tqd_lite.world.render import ClipSpec, render_clips
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +200,7 @@ def test_an_interrupted_grid_resumes_at_its_next_pair(tiny, small_clips, tmp_pat
     config = GradientAnalysisConfig(timesteps=(5, 900), pairs=3, batch_size=2, kinds=("blur",), controls=())
     whole = analyze(model, scheduler, small_clips, config, progress=False)
 
-    import tqd_lite.gradient_analysis as module
+    import tqd_lite.tqd.gradient_analysis as module
 
     real_apply, calls, kill_at = module.apply_variant, [], [5]
 
@@ -271,7 +272,7 @@ def test_crossing_is_interpolated_where_visual_overtakes_motion():
 
 
 def test_the_gap_is_paired_over_batches_and_its_table_names_the_golden_like_side():
-    from tqd_lite.gradient_run import gap_report, gap_table
+    from tqd_lite.tqd.gradient_run import gap_report, gap_table
 
     visual = [[0.2, 0.4, 0.6], [0.5, 0.7, 0.9]]  # (T, pairs): wide spread between pairs
     # motion = visual + 0.3 at t = 5 and visual - 0.1 at t = 950, in every pair
@@ -323,9 +324,14 @@ def test_cli_writes_a_grid_with_provenance_and_reuses_it(tmp_path, capsys):
     assert grid["provenance"]["analysis_config"]["timesteps"] == [5, 950]
     assert grid["timesteps"] == [5, 950] and (out / "gradients.png").is_file()
     assert grid["model"]["checkpoint"] == "data/models/golden_quick.pt"  # the same in every checkout
-    assert len(grid["model"]["checkpoint_sha256"]) == 16 and len(grid["clips_sha256"]) == 16
+    assert len(grid["model"]["weights_sha256"]) == 16 and len(grid["clips_sha256"]) == 16
     stamp = (out / "v_prediction.json").stat().st_mtime_ns
     assert main(argv) == 0  # same settings, weights and clips: read from disk, not recomputed
+    assert (out / "v_prediction.json").stat().st_mtime_ns == stamp
+    moved = tmp_path / "elsewhere" / "renamed.pt"  # the same weights in another file: still cached
+    moved.parent.mkdir()
+    shutil.copy(golden_model_path("quick"), moved)
+    assert main([*argv[:4], str(moved), *argv[5:]]) == 0
     assert (out / "v_prediction.json").stat().st_mtime_ns == stamp
     assert main([*argv, "--seed", "1"]) == 0  # another seed: recomputed
     assert json.loads((out / "v_prediction.json").read_text())["config"]["seed"] == 1
@@ -343,8 +349,8 @@ def test_cli_rejects_an_empty_grid_and_unknown_settings(capsys):
 
 
 def test_missing_golden_model_names_the_command_that_makes_it(tmp_path, monkeypatch):
-    from tqd_lite.gradient_run import default_checkpoints
     from tqd_lite.profiles import get_profile
+    from tqd_lite.tqd.gradient_run import default_checkpoints
 
     monkeypatch.setenv("TQD_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TQD_RESULTS_DIR", str(tmp_path / "results"))
@@ -353,7 +359,7 @@ def test_missing_golden_model_names_the_command_that_makes_it(tmp_path, monkeypa
 
 
 def test_model_record_reads_exported_weights_or_the_run_that_made_a_checkpoint(tmp_path):
-    from tqd_lite.gradient_run import model_record
+    from tqd_lite.tqd.gradient_run import model_record
 
     exported = json.loads(golden_model_path("quick").with_suffix(".json").read_text())
     assert model_record(golden_model_path("quick")) == {

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from tqd_lite.diffusion import make_noise_scheduler, to_model_range, training_target
-from tqd_lite.hierarchy import PARTS, decompose, recovery_errors
-from tqd_lite.world import ClipSpec, render_clip
+from tqd_lite.diffusion.hierarchy import PARTS, decompose, recovery_errors
+from tqd_lite.diffusion.noise import make_noise_scheduler, to_model_range, training_target
+from tqd_lite.world.render import ClipSpec, render_clip
 
 
 def test_layout_plus_detail_is_the_clip_and_a_still_clip_has_no_motion():

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from tqd_lite import mcm_experiments as mcm
+from tqd_lite.mcm import experiments as mcm
 from tqd_lite.profiles import get_profile
 
 MINIATURE = get_profile("quick").with_overrides(

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from tqd_lite.mcm_plots import discriminator_figure, signed_for_display, trajectories_figure  # noqa: E402
+from tqd_lite.mcm.plots import discriminator_figure, signed_for_display, trajectories_figure  # noqa: E402
 
 
 def test_the_trajectory_picture_puts_each_clip_beside_its_noisy_point():

@@ -5,10 +5,10 @@ import pytest
 import torch
 from scipy import linalg
 
-from tqd_lite.degrade import DEGRADATIONS, blur, degrade, freeze
-from tqd_lite.encoder import encoder_path, load_encoder
-from tqd_lite.metrics import dynamic_degree, evaluate_clips, frechet_distance, frechet_video_distance
-from tqd_lite.scores import PercentileNormaliser, motion_score
+from tqd_lite.quality.encoder import encoder_path, load_encoder
+from tqd_lite.quality.metrics import dynamic_degree, evaluate_clips, frechet_distance, frechet_video_distance
+from tqd_lite.quality.scores import PercentileNormaliser, motion_score
+from tqd_lite.world.degrade import DEGRADATIONS, blur, degrade, freeze
 
 
 def test_frechet_distance_closed_forms():

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from tqd_lite.diffusion import guided, make_noise_scheduler, predicted_x0, sample_clips, training_target
-from tqd_lite.model import PRESETS, build_model, count_parameters, get_preset, parameter_groups
+from tqd_lite.diffusion.model import PRESETS, build_model, count_parameters, get_preset, parameter_groups
+from tqd_lite.diffusion.noise import guided, make_noise_scheduler, predicted_x0, sample_clips, training_target
+from tqd_lite.diffusion.train import load_denoiser
 from tqd_lite.paths import golden_model_path
-from tqd_lite.scores import visual_score
-from tqd_lite.train import load_denoiser
+from tqd_lite.quality.scores import visual_score
 
 
 @pytest.fixture(scope="module")

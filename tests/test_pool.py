@@ -5,10 +5,10 @@ import pytest
 import torch
 from scipy import stats
 
-from tqd_lite import pool
-from tqd_lite.corpus import dilemma_statistics, normalise_and_split
-from tqd_lite.pool import CLIP_FOLDER, PoolConfig, build_pool, sample_pool
-from tqd_lite.scores import motion_score, visual_score
+from tqd_lite.quality.corpus import dilemma_statistics, normalise_and_split
+from tqd_lite.quality.scores import motion_score, visual_score
+from tqd_lite.world import pool
+from tqd_lite.world.pool import CLIP_FOLDER, PoolConfig, build_pool, sample_pool
 
 
 def test_sampling_is_deterministic_and_knobs_follow_the_gaussian_copula():
@@ -52,7 +52,7 @@ def test_build_is_resumable_and_refuses_another_config(tmp_path):
 def test_a_pool_rendered_by_older_code_is_not_silently_reused(tmp_path, monkeypatch):
     config = PoolConfig(num_clips=2, seed=0)
     build_pool(tmp_path, config, progress=False)
-    monkeypatch.setattr(pool, "rendering_fingerprint", lambda: "changed-code")
+    monkeypatch.setattr(pool, "rendering_fingerprint", lambda config: "changed-code")
     with pytest.raises(ValueError, match="older rendering code.*rm -r"):
         build_pool(tmp_path, config, progress=False)
 
@@ -71,7 +71,7 @@ def test_pool_config_rejects_bad_values(kwargs, match):
 
 
 def test_golden_share_implied_by_correlation_matches_the_copula():
-    from tqd_lite.dilemma import golden_share_from_correlation
+    from tqd_lite.tqd.dilemma import golden_share_from_correlation
 
     assert golden_share_from_correlation(0.0) == pytest.approx(0.25)
     # simulate: Gaussian copula with latent rho, median thresholds
@@ -83,8 +83,8 @@ def test_golden_share_implied_by_correlation_matches_the_copula():
 
 
 def test_measurement_agreement_compares_scores_with_the_manifest_knobs(tmp_path):
-    from tqd_lite.corpus import score_folder
-    from tqd_lite.dilemma import measurement_agreement
+    from tqd_lite.quality.corpus import score_folder
+    from tqd_lite.tqd.dilemma import measurement_agreement
 
     build_pool(tmp_path, PoolConfig(num_clips=60, seed=2), progress=False)
     raw, _ = score_folder(tmp_path / CLIP_FOLDER, 8, 16, progress=False)
@@ -93,10 +93,15 @@ def test_measurement_agreement_compares_scores_with_the_manifest_knobs(tmp_path)
     assert 0.0 <= agreement["golden_with_both_knobs_high"] <= 1.0
 
 
-def test_the_rendering_fingerprint_covers_every_module_that_shapes_a_clip(monkeypatch):
-    from tqd_lite import degrade, scores, world
-
-    hashed = []
-    monkeypatch.setattr(pool, "code_fingerprint", lambda *modules: hashed.extend(modules) or "hash")
-    pool.rendering_fingerprint()
-    assert set(hashed) == {world, degrade, scores, pool}
+def test_the_rendering_fingerprint_follows_what_a_clip_looks_like_not_the_code_text(monkeypatch):
+    config = pool.PoolConfig(num_clips=4)
+    before = pool.rendering_fingerprint(config)
+    assert pool.rendering_fingerprint(config) == before  # a pure function of what decides the pool
+    assert pool.rendering_fingerprint(pool.PoolConfig(num_clips=5)) != before
+    # the same pixels from other code (a moved or reformatted module): nothing to redo
+    original = pool.PoolClip.render
+    monkeypatch.setattr(pool.PoolClip, "render", lambda self: original(self).clone())
+    assert pool.rendering_fingerprint(config) == before
+    # other pixels (a change in rendering): the pool is stale
+    monkeypatch.setattr(pool.PoolClip, "render", lambda self: original(self) * 0.9)
+    assert pool.rendering_fingerprint(config) != before

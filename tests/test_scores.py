@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from tqd_lite.degrade import blur, downsample, quantise, slow_down
-from tqd_lite.scores import PercentileNormaliser, motion_score, visual_score
-from tqd_lite.world import ClipSpec, render_clip
+from tqd_lite.quality.scores import PercentileNormaliser, motion_score, visual_score
+from tqd_lite.world.degrade import blur, downsample, quantise, slow_down
+from tqd_lite.world.render import ClipSpec, render_clip
 
 
 def test_blurred_clip_scores_lower_on_visual_quality_than_its_sharp_twin(sharp_moving_clip):

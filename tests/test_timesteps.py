@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import stats
 
-from tqd_lite.timesteps import (
+from tqd_lite.tqd.sampler import (
     TimestepPolicy,
     base_quantile,
     beta_density,
@@ -68,7 +68,7 @@ def test_reading_b_gives_balanced_clips_exactly_the_base_sampler():
 
 
 def test_kappa_base_4_is_close_to_logit_normal_0_1():
-    # a check of the fact papers.md states (not of library code): what kappa_base = 4 gives a
+    # a check of the fact docs/papers.md states (not of library code): what kappa_base = 4 gives a
     # balanced clip, Beta(2, 2), is within a KS distance of about 0.02 of logit-normal(0, 1)
     s = np.linspace(1e-4, 1 - 1e-4, 20_001)
     distance = np.abs(stats.beta.cdf(s, 2, 2) - logit_normal_cdf(s)).max()

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tqd_lite import tqd_experiments
 from tqd_lite.cli import main
 from tqd_lite.profiles import get_profile
-from tqd_lite.tqd_experiments import (
+from tqd_lite.tqd import experiments as tqd_experiments
+from tqd_lite.tqd.experiments import (
     ARMS,
     COMPARISONS,
     QUESTIONS,

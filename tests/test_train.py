@@ -5,11 +5,9 @@ import dataclasses
 import pytest
 import torch
 
-from tqd_lite.dataset import VideoClipDataset
-from tqd_lite.diffusion import make_noise_scheduler
-from tqd_lite.model import build_model
-from tqd_lite.timesteps import TimestepPolicy, min_snr_weights
-from tqd_lite.train import (
+from tqd_lite.diffusion.model import build_model
+from tqd_lite.diffusion.noise import make_noise_scheduler, min_snr_weights
+from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
     UNIFORM,
     ClipBank,
@@ -20,7 +18,9 @@ from tqd_lite.train import (
     make_batch,
     train,
 )
-from tqd_lite.video_io import VideoReadError
+from tqd_lite.quality.dataset import VideoClipDataset
+from tqd_lite.tqd.sampler import TimestepPolicy
+from tqd_lite.world.video_io import VideoReadError
 
 FAST = TrainConfig(preset="tiny", steps=6, batch_size=2, warmup_steps=0, seed=3)
 

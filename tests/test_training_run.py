@@ -2,11 +2,11 @@
 
 import pytest
 
-from tqd_lite import training_run
+from tqd_lite.diffusion import training_run
+from tqd_lite.diffusion.training_run import default_config, run_training
 from tqd_lite.paths import data_dir
 from tqd_lite.profiles import get_profile
-from tqd_lite.timesteps import TimestepPolicy
-from tqd_lite.training_run import default_config, run_training
+from tqd_lite.tqd.sampler import TimestepPolicy
 
 PROFILE = get_profile("quick")
 CONFIG = default_config(PROFILE, seed=1, steps=4, batch_size=2, warmup_steps=0)

@@ -6,9 +6,9 @@ import warnings
 import pytest
 import torch
 
-from tqd_lite import video_io
-from tqd_lite.video_io import VideoReadError, read_clip, read_frames, resolve_backend, write_video
-from tqd_lite.world import ClipSpec, render_clip
+from tqd_lite.world import video_io
+from tqd_lite.world.render import ClipSpec, render_clip
+from tqd_lite.world.video_io import VideoReadError, read_clip, read_frames, resolve_backend, write_video
 
 CODEC_TOLERANCE = 3 / 255  # yuv444p at crf 0: RGB -> YUV -> RGB rounding only
 

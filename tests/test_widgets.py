@@ -3,9 +3,9 @@
 import numpy as np
 
 from tqd_lite.profiles import get_profile
-from tqd_lite.scores import PercentileNormaliser, motion_score, visual_score
-from tqd_lite.widgets import describe_clip, knob_explorer
-from tqd_lite.world import ClipSpec, render_clip
+from tqd_lite.quality.scores import PercentileNormaliser, motion_score, visual_score
+from tqd_lite.viz.widgets import describe_clip, knob_explorer
+from tqd_lite.world.render import ClipSpec, render_clip
 
 
 def test_describe_clip_places_clips_in_their_category():

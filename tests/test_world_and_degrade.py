@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from tqd_lite.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS, degrade
-from tqd_lite.scores import frame_visual_scores, motion_score, visual_score
-from tqd_lite.world import ClipSpec, render_clip, render_sharp
+from tqd_lite.quality.scores import frame_visual_scores, motion_score, visual_score
+from tqd_lite.world.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS, degrade
+from tqd_lite.world.render import ClipSpec, render_clip, render_sharp
 
 
 def test_render_shape_range_and_determinism():
@@ -111,7 +111,7 @@ def test_visual_knob_is_calibrated_equal_q_means_equal_detail_whatever_the_degra
 
 def test_quantise_only_removes_detail():
     """A dead-zone quantiser never enlarges a DCT coefficient, so it cannot paint new texture."""
-    from tqd_lite.degrade import _dct_matrix
+    from tqd_lite.world.degrade import _dct_matrix
 
     frame = torch.rand(1, 3, 1, 16, 16)
     d = _dct_matrix(16, torch.float32, torch.device("cpu"))

@@ -1,9 +1,9 @@
 """tqd-lite: a notebook-first reference implementation of TQD and MCM on a toy video world.
 
-Modules, one idea each: :mod:`~tqd_lite.world` (the toy clips), :mod:`~tqd_lite.degrade`
-(visual and motion degradations), :mod:`~tqd_lite.video_io` (files, decord), :mod:`~tqd_lite.pool`
-(the web-like corpus), :mod:`~tqd_lite.scores` and :mod:`~tqd_lite.corpus` (MQ, VQ, splits),
-:mod:`~tqd_lite.encoder` and :mod:`~tqd_lite.metrics` (evaluation), :mod:`~tqd_lite.cli`.
+Modules, one idea each: :mod:`~tqd_lite.world.render` (the toy clips), :mod:`~tqd_lite.world.degrade`
+(visual and motion degradations), :mod:`~tqd_lite.world.video_io` (files, decord), :mod:`~tqd_lite.world.pool`
+(the web-like corpus), :mod:`~tqd_lite.quality.scores` and :mod:`~tqd_lite.quality.corpus` (MQ, VQ, splits),
+:mod:`~tqd_lite.quality.encoder` and :mod:`~tqd_lite.quality.metrics` (evaluation), :mod:`~tqd_lite.cli`.
 Nothing heavy happens at import: devices are chosen inside functions.
 """
 

@@ -11,7 +11,7 @@ Commands
   analyze-gradients  TQD's gradient analysis: degraded vs golden gradients across timesteps
   reproduce WHAT  run an experiment end to end and write its result files
 
-Training settings are the fields of tqd_lite.train.TrainConfig: the profile gives defaults,
+Training settings are the fields of tqd_lite.diffusion.train.TrainConfig: the profile gives defaults,
 a JSON or YAML file (--config) and `--set field=value` override them. Multi-GPU:
 `accelerate launch -m tqd_lite train ...` (each process takes its share of every batch).
 """
@@ -42,9 +42,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_make_data(args) -> None:
-    from tqd_lite.corpus import dilemma_statistics
-    from tqd_lite.dilemma import ensure_scored_pool
     from tqd_lite.paths import pool_dir
+    from tqd_lite.quality.corpus import dilemma_statistics
+    from tqd_lite.quality.splits import ensure_scored_pool
 
     profile = get_profile(args.profile)
     if args.num_clips is not None:
@@ -56,9 +56,9 @@ def cmd_make_data(args) -> None:
 
 
 def cmd_make_sample(args) -> None:
-    from tqd_lite.dilemma import ensure_scored_pool
     from tqd_lite.paths import data_dir
     from tqd_lite.provenance import provenance, write_result
+    from tqd_lite.quality.splits import ensure_scored_pool
 
     # a small pool with the quick profile's clip size, built and scored like any pool
     sample = get_profile("quick").with_overrides(pool_size=SAMPLE_CLIPS)
@@ -70,7 +70,7 @@ def cmd_make_sample(args) -> None:
 
 
 def cmd_score(args) -> None:
-    from tqd_lite.corpus import dilemma_statistics, normalise_and_split, score_folder, write_scores
+    from tqd_lite.quality.corpus import dilemma_statistics, normalise_and_split, score_folder, write_scores
 
     raw, report = score_folder(
         args.folder, args.num_frames, args.size, args.backend, progress=not args.no_progress
@@ -89,8 +89,8 @@ def _device():
 
 
 def cmd_train_encoder(args) -> None:
-    from tqd_lite.encoder import EncoderTrainingConfig, save_encoder, train_encoder
     from tqd_lite.provenance import provenance
+    from tqd_lite.quality.encoder import EncoderTrainingConfig, save_encoder, train_encoder
 
     profile = get_profile(args.profile)
     config = EncoderTrainingConfig(
@@ -109,7 +109,7 @@ def cmd_train_encoder(args) -> None:
 
 
 def cmd_train_teacher(args) -> None:
-    from tqd_lite.mcm_experiments import ensure_teacher, teacher_path
+    from tqd_lite.mcm.experiments import ensure_teacher, teacher_path
     from tqd_lite.provenance import provenance
 
     if args.seed != 0:
@@ -152,9 +152,9 @@ def training_overrides(config_file: str | None, settings: list[str]) -> dict:
 
 
 def timestep_policy(settings: list[str]):
-    """A :class:`~tqd_lite.timesteps.TimestepPolicy` from ``--policy field=value`` items."""
+    """A :class:`~tqd_lite.tqd.sampler.TimestepPolicy` from ``--policy field=value`` items."""
     from tqd_lite.profiles import override_fields
-    from tqd_lite.timesteps import TimestepPolicy
+    from tqd_lite.tqd.sampler import TimestepPolicy
 
     fields = {}
     for item in settings:
@@ -166,10 +166,10 @@ def timestep_policy(settings: list[str]):
 
 
 def _train(profile, seed, split, overrides, out, progress, export=None, **run_options):
-    """Train through :func:`~tqd_lite.training_run.run_training` (``run_options``: its keywords)."""
+    """Train through :func:`~tqd_lite.diffusion.training_run.run_training` (``run_options``: its keywords)."""
+    from tqd_lite.diffusion.train import export_weights
+    from tqd_lite.diffusion.training_run import checkpoint_path, default_config, run_training
     from tqd_lite.provenance import provenance
-    from tqd_lite.train import export_weights
-    from tqd_lite.training_run import checkpoint_path, default_config, run_training
 
     config = default_config(profile, seed, **overrides)
     block = provenance(profile.name, seed, _device(), split=split, train_config=config.to_dict())
@@ -204,12 +204,12 @@ def cmd_train(args) -> None:
 def cmd_sample(args) -> None:
     import torch
 
-    from tqd_lite.diffusion import make_noise_scheduler, sample_clips
-    from tqd_lite.metrics import evaluate_clips
-    from tqd_lite.plots import frame_strip, stamp
+    from tqd_lite.diffusion.noise import make_noise_scheduler, sample_clips
+    from tqd_lite.diffusion.train import load_denoiser, training_config_of
     from tqd_lite.provenance import provenance, write_result
-    from tqd_lite.train import load_denoiser, training_config_of
-    from tqd_lite.video_io import write_video
+    from tqd_lite.quality.metrics import evaluate_clips
+    from tqd_lite.viz.plots import frame_strip, stamp
+    from tqd_lite.world.video_io import write_video
 
     device = _device()
     model = load_denoiser(args.checkpoint).to(device)
@@ -245,16 +245,16 @@ def cmd_sample(args) -> None:
 
 
 def _analyze_gradients(profile, seed, overrides, progress, checkpoints=None, out=None, **run_options):
-    """Run :func:`~tqd_lite.gradient_run.run_gradient_analysis` (``run_options``: its keywords) and
+    """Run :func:`~tqd_lite.tqd.gradient_run.run_gradient_analysis` (``run_options``: its keywords) and
     print what the grids show."""
-    from tqd_lite.gradient_run import (
+    from tqd_lite.paths import results_dir
+    from tqd_lite.provenance import provenance
+    from tqd_lite.tqd.gradient_run import (
         default_analysis_config,
         default_checkpoints,
         run_gradient_analysis,
         summary_lines,
     )
-    from tqd_lite.paths import results_dir
-    from tqd_lite.provenance import provenance
 
     config = default_analysis_config(profile, seed, **overrides)
     checkpoints = checkpoints or default_checkpoints(profile)
@@ -288,8 +288,8 @@ def cmd_analyze_gradients(args) -> None:
 
 
 def cmd_reproduce(args) -> None:
-    from tqd_lite.dilemma import run_dilemma
     from tqd_lite.paths import results_dir
+    from tqd_lite.tqd.dilemma import run_dilemma
 
     profile = get_profile(args.profile)
     start = time.perf_counter()
@@ -307,11 +307,11 @@ def cmd_reproduce(args) -> None:
         # the profile's committed golden models; a reproduction recomputes the grid
         _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
     if args.what in ("tqd", "all"):
-        from tqd_lite import tqd_experiments
+        from tqd_lite.tqd import experiments as tqd_experiments
 
         _experiments(tqd_experiments, profile, profile.tqd_seeds, args.groups, not args.no_progress)
     if args.what in ("mcm", "all"):  # the teacher comes from data/models/ (trained only if missing)
-        from tqd_lite import mcm_experiments
+        from tqd_lite.mcm import experiments as mcm_experiments
 
         _experiments(mcm_experiments, profile, profile.mcm_seeds, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
@@ -387,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="training steps (default: by size)")
     p.set_defaults(func=cmd_train_encoder)
 
-    from tqd_lite.train import TrainConfig
+    from tqd_lite.diffusion.train import TrainConfig
 
     fields = _field_defaults(TrainConfig)
     p = sub.add_parser(
@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="timestep policy (tqd_lite.timesteps.TimestepPolicy), repeatable, e.g. "
+        help="timestep policy (tqd_lite.tqd.sampler.TimestepPolicy), repeatable, e.g. "
         "--policy sampler=tqd --policy dropout=hard (default: uniform timesteps)",
     )
     p.set_defaults(func=cmd_train)
@@ -451,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.set_defaults(func=cmd_sample)
 
-    from tqd_lite.gradient_analysis import GradientAnalysisConfig
+    from tqd_lite.tqd.gradient_analysis import GradientAnalysisConfig
 
     fields = _field_defaults(GradientAnalysisConfig)
     p = sub.add_parser(

@@ -26,23 +26,23 @@ class Profile:
     frame_size: int  # H = W of every clip, in pixels
     num_frames: int  # F
     pool_size: int  # clips in the raw web-like pool
-    # The Fréchet-distance encoder (trained on rendered clips, see tqd_lite.encoder).
+    # The Fréchet-distance encoder (trained on rendered clips, see tqd_lite.quality.encoder).
     encoder_train_clips: int
     encoder_steps: int
     # How many clips the metric demonstrations use per set.
     metric_clips: int
-    # The video diffusion model (tqd_lite.model presets, tqd_lite.train).
+    # The video diffusion model (tqd_lite.diffusion.model presets, tqd_lite.diffusion.train).
     model_preset: str
     train_steps: int
     train_batch_size: int
     eval_every: int  # steps between sample-quality evaluations of a training run
     sample_steps: int  # DDIM steps when sampling for evaluation
-    # The gradient-similarity analysis (tqd_lite.gradient_analysis).
+    # The gradient-similarity analysis (tqd_lite.tqd.gradient_analysis).
     grad_timesteps: tuple[int, ...]
     grad_pairs: int  # independent pairs of golden batches per timestep
     grad_batch_size: int
     grad_strengths: tuple[float, ...]
-    # TQD's training experiments (tqd_lite.tqd_experiments): many short runs of the pool
+    # TQD's training experiments (tqd_lite.tqd.experiments): many short runs of the pool
     # profile's model on its pool, one per arm and seed.
     tqd_pool: str  # the profile whose pool, clip size and model the runs use
     tqd_steps: int
@@ -50,7 +50,7 @@ class Profile:
     tqd_eval_clips: int  # clips sampled to measure each run
     tqd_seeds: tuple[int, ...]  # seeds of the main table and the ablation
     tqd_variant_seeds: tuple[int, ...]  # seeds of the kappa, reading and gate arms
-    # MCM's distillation experiments (tqd_lite.mcm_experiments): a teacher trained once on the
+    # MCM's distillation experiments (tqd_lite.mcm.experiments): a teacher trained once on the
     # pool profile's motion-rich clips, then short distillation runs, one per arm and seed.
     mcm_pool: str  # the profile whose pool, clip size and model the teacher and students use
     mcm_steps: int  # distillation steps per run

@@ -41,17 +41,6 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def code_fingerprint(*modules) -> str:
-    """A short hash of the source of ``modules``: caches built by other code can be recognised."""
-    import hashlib
-    import inspect
-
-    digest = hashlib.sha1()
-    for module in modules:
-        digest.update(inspect.getsource(module).encode())
-    return digest.hexdigest()[:12]
-
-
 def current_command() -> str:
     """The command line of this process, as a user would type it."""
     argv = list(sys.argv)

@@ -1,0 +1,49 @@
+"""Every relative link in the README, docs/ and the notebooks resolves inside the repository, so a
+fresh clone (which has nothing beside it) can follow them all."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")  # [text](target)
+
+
+def markdown_of(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text())["cells"]
+        return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return path.read_text()
+
+
+def broken_links(path: Path) -> list[str]:
+    broken = []
+    for target in LINK.findall(markdown_of(path)):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue  # a web address or an anchor in the same page
+        resolved = (path.parent / target.split("#")[0]).resolve()
+        if not resolved.exists() or ROOT not in resolved.parents:
+            broken.append(target)
+    return broken
+
+
+DOCUMENTS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "notebooks").glob("*.ipynb")),
+]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_every_relative_link_resolves_in_the_repository(path):
+    assert not broken_links(path), f"{path.relative_to(ROOT)} links to {broken_links(path)}"
+
+
+def test_a_link_out_of_the_repository_counts_as_broken(tmp_path):
+    page = ROOT / "docs" / "papers.md"
+    assert broken_links(page) == []
+    outside = tmp_path / "page.md"
+    outside.write_text("[facts](../shared/papers.md) and [ok](https://example.org)")
+    assert broken_links(outside) == ["../shared/papers.md"]

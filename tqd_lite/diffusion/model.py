@@ -1,0 +1,249 @@
+"""The video denoisers: a factorized (2+1)-D UNet assembled from diffusers blocks, and a
+``UNet3DConditionModel`` wrapper kept for comparison (``benchmarks/bench_model.py``).
+
+Both map a noisy clip, its timesteps and optional class labels to a prediction of the same
+shape (epsilon or v, see :mod:`tqd_lite.diffusion.noise`)::
+
+    model(sample (B, C, F, H, W), timestep (B,), class_labels (B,) | None) -> (B, C, F, H, W)
+
+**Class conditioning with a null class.** A model made for ``num_classes = K`` has K + 1 class
+embeddings; index K is the *null class* ("no label"). ``class_labels=None`` means the null
+class for every clip, so an unconditional model is simply ``K = 0``, and classifier-free
+guidance compares the prediction for label k with the one for the null class (MCM, papers.md
+section 2).
+
+**Spatial and temporal parameters.** :func:`parameter_groups` splits every parameter into
+``spatial`` (per-frame 2-D convolutions and norms), ``temporal`` (layers that mix frames) and
+``embedding`` (timestep and class embeddings), which the gradient analysis compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.embeddings import TimestepEmbedding, Timesteps
+from diffusers.models.modeling_utils import ModelMixin
+from diffusers.models.resnet import SpatioTemporalResBlock
+from diffusers.models.unets.unet_3d_blocks import DownBlockSpatioTemporal, UpBlockSpatioTemporal
+from diffusers.models.unets.unet_3d_condition import UNet3DConditionModel
+from torch import nn
+
+ARCHITECTURES = ("factorized", "unet3d")
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    """A named model size. ``block_out_channels`` gives one UNet level per entry."""
+
+    architecture: str
+    block_out_channels: tuple[int, ...]
+    layers_per_block: int
+    description: str
+    patch_size: int = 1
+
+
+PRESETS: dict[str, ModelPreset] = {
+    "tiny": ModelPreset(
+        "factorized", (32, 64, 128), 1, "CPU and quick profile: trains to recognisable clips in minutes"
+    ),
+    "tiny-p2": ModelPreset(
+        "factorized",
+        (32, 64),
+        1,
+        "a 2x2 space-to-depth stem: 3x faster steps, but learned slower per second",
+        2,
+    ),
+    "small": ModelPreset(
+        "factorized",
+        (32, 64, 128, 128),
+        1,
+        "full profile (32x32): tiny's widths plus a level for the larger frames",
+    ),
+    "unet3d-tiny": ModelPreset(
+        "unet3d", (32, 64), 1, "diffusers UNet3DConditionModel of similar size, for the speed comparison"
+    ),
+}
+
+
+def get_preset(name: str) -> ModelPreset:
+    """The preset called ``name``, with an error that lists the known ones."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown model preset {name!r}; expected one of {sorted(PRESETS)}")
+    return PRESETS[name]
+
+
+class FactorizedVideoUNet(ModelMixin, ConfigMixin):
+    """A UNet whose every block is a diffusers ``SpatioTemporalResBlock``: a 2-D ResNet block
+    applied to each frame, then a temporal ResNet block (kernel 3 x 1 x 1) across frames,
+    blended by a learned mix factor (the video ResNet block of Stable Video Diffusion).
+
+    No attention layers: at 16x16 and 32x32 the lowest level (4x4 or 8x8) already sees the
+    whole frame through its 3x3 convolutions, and attention costs more than it gives on a
+    CPU (``benchmarks/bench_model.py``) [our choice].
+    """
+
+    temporal_markers = ("temporal_res_block", "time_mixer")
+
+    @register_to_config
+    def __init__(
+        self,
+        in_channels: int = 3,
+        block_out_channels: tuple[int, ...] = (32, 64, 64),
+        layers_per_block: int = 1,
+        num_classes: int = 0,
+        patch_size: int = 1,
+    ):
+        super().__init__()
+        if any(c % 32 for c in block_out_channels):
+            # the temporal ResNet block of diffusers normalises in 32 groups
+            raise ValueError(f"block_out_channels must be multiples of 32, got {block_out_channels}")
+        width, temb_dim = block_out_channels[0], 4 * block_out_channels[0]
+        self.time_proj = Timesteps(width, flip_sin_to_cos=True, downscale_freq_shift=0)
+        self.time_embedding = TimestepEmbedding(width, temb_dim)
+        self.class_embedding = nn.Embedding(num_classes + 1, temb_dim)  # index num_classes = null
+        # optional space-to-depth stem: p x p pixel patches become channels, so every level runs
+        # at 1/p the resolution (Hoogeboom et al. 2023, "simple diffusion"); only tiny-p2 uses it
+        self.patchify, self.unpatchify = nn.PixelUnshuffle(patch_size), nn.PixelShuffle(patch_size)
+        self.conv_in = nn.Conv2d(in_channels * patch_size**2, width, kernel_size=3, padding=1)
+
+        self.down_blocks = nn.ModuleList()
+        channels = width
+        for level, out in enumerate(block_out_channels):
+            last = level == len(block_out_channels) - 1
+            self.down_blocks.append(
+                DownBlockSpatioTemporal(channels, out, temb_dim, layers_per_block, add_downsample=not last)
+            )
+            channels = out
+        self.mid_block = SpatioTemporalResBlock(channels, channels, temb_dim, eps=1e-5)
+
+        # Up path: each level takes the previous level's output plus skip connections.
+        self.up_blocks = nn.ModuleList()
+        reversed_channels = list(reversed(block_out_channels))
+        for level, out in enumerate(reversed_channels):
+            skip = reversed_channels[min(level + 1, len(reversed_channels) - 1)]
+            last = level == len(reversed_channels) - 1
+            self.up_blocks.append(
+                UpBlockSpatioTemporal(
+                    in_channels=skip,
+                    prev_output_channel=channels,
+                    out_channels=out,
+                    temb_channels=temb_dim,
+                    num_layers=layers_per_block + 1,
+                    resnet_eps=1e-5,
+                    add_upsample=not last,
+                )
+            )
+            channels = out
+        self.norm_out = nn.GroupNorm(32, width, eps=1e-5)
+        self.conv_out = nn.Conv2d(width, in_channels * patch_size**2, kernel_size=3, padding=1)
+
+    def embed(self, timestep: torch.Tensor, class_labels: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """Timestep plus class embedding, one vector per clip: ``(B, temb_dim)``."""
+        emb = self.time_embedding(self.time_proj(timestep.expand(batch)).to(self.dtype))
+        if class_labels is None:  # the null class
+            class_labels = torch.full((batch,), self.config.num_classes, device=emb.device)
+        return emb + self.class_embedding(class_labels)
+
+    def forward(
+        self, sample: torch.Tensor, timestep: torch.Tensor, class_labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        batch, channels, frames, height, width = sample.shape
+        temb = self.embed(timestep, class_labels, batch).repeat_interleave(frames, dim=0)  # (B*F, D)
+        # every frame of a video block is treated as videos, not still images
+        video = torch.zeros(batch, frames, device=sample.device, dtype=sample.dtype)  # (B, F)
+        # (B, C, F, H, W) -> (B*F, C, H, W): the 2-D layers see frames as a batch
+        frames_2d = sample.permute(0, 2, 1, 3, 4).reshape(batch * frames, channels, height, width)
+        x = self.conv_in(self.patchify(frames_2d))
+        skips = (x,)
+        for block in self.down_blocks:
+            x, states = block(x, temb, image_only_indicator=video)
+            skips += states
+        x = self.mid_block(x, temb, image_only_indicator=video)
+        for block in self.up_blocks:
+            n = len(block.resnets)
+            x, skips = block(x, skips[-n:], temb, image_only_indicator=video), skips[:-n]
+        x = self.unpatchify(self.conv_out(nn.functional.silu(self.norm_out(x))))
+        return x.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
+
+
+class UNet3DDenoiser(ModelMixin, ConfigMixin):
+    """diffusers' ``UNet3DConditionModel`` (ModelScope-style) behind the same interface.
+
+    It has no class embedding of its own, so the class embedding is fed as a one-token text
+    context to its cross-attention (the mid block always has cross-attention).
+    """
+
+    temporal_markers = ("temp_convs", "temp_attentions", "transformer_in")
+
+    @register_to_config
+    def __init__(
+        self,
+        in_channels: int = 3,
+        block_out_channels: tuple[int, ...] = (32, 64),
+        layers_per_block: int = 1,
+        num_classes: int = 0,
+    ):
+        super().__init__()
+        context_dim = 4 * block_out_channels[0]
+        self.class_embedding = nn.Embedding(num_classes + 1, context_dim)
+        levels = len(block_out_channels)
+        self.unet = UNet3DConditionModel(
+            in_channels=in_channels,
+            out_channels=in_channels,
+            down_block_types=("DownBlock3D",) * levels,
+            up_block_types=("UpBlock3D",) * levels,
+            block_out_channels=tuple(block_out_channels),
+            layers_per_block=layers_per_block,
+            norm_num_groups=8,
+            cross_attention_dim=context_dim,
+            attention_head_dim=8,
+        )
+
+    def forward(
+        self, sample: torch.Tensor, timestep: torch.Tensor, class_labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        batch = sample.shape[0]
+        if class_labels is None:
+            class_labels = torch.full((batch,), self.config.num_classes, device=sample.device)
+        context = self.class_embedding(class_labels)[:, None, :]  # (B, 1, D)
+        return self.unet(sample, timestep.expand(batch), encoder_hidden_states=context).sample
+
+
+MODEL_CLASSES = {"factorized": FactorizedVideoUNet, "unet3d": UNet3DDenoiser}
+
+
+def build_model(preset: str, num_classes: int = 0) -> nn.Module:
+    """A freshly initialised denoiser of the named preset (``tiny``, ``small``, ``unet3d-tiny``)."""
+    if num_classes < 0:
+        raise ValueError(f"num_classes must be >= 0, got {num_classes}")
+    spec = get_preset(preset)
+    return MODEL_CLASSES[spec.architecture](
+        block_out_channels=spec.block_out_channels,
+        layers_per_block=spec.layers_per_block,
+        num_classes=num_classes,
+        **({"patch_size": spec.patch_size} if spec.architecture == "factorized" else {}),
+    )
+
+
+def model_config(preset: str, num_classes: int) -> dict:
+    """What a checkpoint records to rebuild its model (and to refuse a mismatched one)."""
+    return {"preset": preset, "num_classes": num_classes, **asdict(get_preset(preset))}
+
+
+def parameter_groups(model: nn.Module) -> dict[str, list[str]]:
+    """Names of the ``spatial``, ``temporal`` and ``embedding`` parameters of a denoiser."""
+    groups: dict[str, list[str]] = {"spatial": [], "temporal": [], "embedding": []}
+    for name, _ in model.named_parameters():
+        if any(marker in name for marker in model.temporal_markers):
+            groups["temporal"].append(name)
+        elif "embedding" in name:
+            groups["embedding"].append(name)
+        else:
+            groups["spatial"].append(name)
+    return groups
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,173 @@
+"""The diffusion process, on diffusers' schedulers: noising, targets, x0 predictions, sampling.
+
+Training uses ``DDPMScheduler`` (the forward process ``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps``
+over ``T = 1000`` integer timesteps, larger t = noisier); sampling uses ``DDIMScheduler`` built
+from the same configuration. Clips live in [0, 1] everywhere else in tqd-lite and in [-1, 1]
+inside the model (:func:`to_model_range`).
+"""
+
+from __future__ import annotations
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler
+from diffusers.training_utils import compute_snr
+from tqdm.auto import tqdm
+
+PREDICTION_TYPES = ("epsilon", "v_prediction")
+NUM_TRAIN_TIMESTEPS = 1000
+
+
+def make_noise_scheduler(
+    prediction_type: str = "v_prediction", beta_schedule: str = "squaredcos_cap_v2"
+) -> DDPMScheduler:
+    """The training scheduler. The cosine schedule (``squaredcos_cap_v2``) suits tiny frames:
+    a linear one destroys a 16x16 clip's content long before t = T [our choice]."""
+    if prediction_type not in PREDICTION_TYPES:
+        raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {prediction_type!r}")
+    return DDPMScheduler(
+        num_train_timesteps=NUM_TRAIN_TIMESTEPS,
+        beta_schedule=beta_schedule,
+        prediction_type=prediction_type,
+        clip_sample=False,
+    )
+
+
+def to_model_range(clip: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1]."""
+    return clip * 2 - 1
+
+
+def from_model_range(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1], clamped."""
+    return ((x + 1) / 2).clamp(0, 1)
+
+
+def abar_like(scheduler: DDPMScheduler, timesteps: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``abar_t`` broadcast to ``like`` (B, C, F, H, W)."""
+    abar = scheduler.alphas_cumprod.to(like.device)[timesteps.to(like.device)].to(like.dtype)
+    return abar.view(-1, *([1] * (like.ndim - 1)))
+
+
+def training_target(
+    scheduler: DDPMScheduler, x0: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor
+) -> torch.Tensor:
+    """What the model learns to predict: eps, or ``v = sqrt(abar) eps - sqrt(1 - abar) x0``."""
+    if scheduler.config.prediction_type == "epsilon":
+        return noise
+    return scheduler.get_velocity(x0, noise, timesteps)
+
+
+def min_snr_weights(noise_scheduler, timesteps: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma loss weights (Hang et al., ICCV 2023), ``SNR(t) = abar_t / (1 - abar_t)``.
+
+    In terms of the x0 error, the v loss is ``(SNR + 1) |x0 - x0_hat|^2`` and the epsilon loss
+    ``SNR |x0 - x0_hat|^2``; Min-SNR wants ``min(SNR, gamma) |x0 - x0_hat|^2``, so the weight is
+    ``min(SNR, gamma) / (SNR + 1)`` (v) or ``min(SNR, gamma) / SNR`` (epsilon).
+    """
+    snr = compute_snr(noise_scheduler, timesteps)
+    offset = 1.0 if noise_scheduler.config.prediction_type == "v_prediction" else 0.0
+    return snr.clamp(max=gamma) / (snr + offset)
+
+
+def x0_and_eps(
+    scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The clean clip and the noise a model output implies at ``x_t`` (in model range), each
+    shaped like ``x_t``."""
+    abar = abar_like(scheduler, timesteps, x_t)
+    alpha, sigma = abar.sqrt(), (1 - abar).sqrt()
+    if scheduler.config.prediction_type == "epsilon":
+        # x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)
+        return (x_t - sigma * model_output) / alpha, model_output
+    # x0 = sqrt(abar) x_t - sqrt(1 - abar) v,  eps = sqrt(1 - abar) x_t + sqrt(abar) v
+    return alpha * x_t - sigma * model_output, sigma * x_t + alpha * model_output
+
+
+def predicted_x0(
+    scheduler: DDPMScheduler, x_t: torch.Tensor, timesteps: torch.Tensor, model_output: torch.Tensor
+) -> torch.Tensor:
+    """The clean clip implied by a model output (in model range)."""
+    return x0_and_eps(scheduler, x_t, timesteps, model_output)[0]
+
+
+@torch.no_grad()
+def guess_x0(
+    model,
+    scheduler: DDPMScheduler,
+    clips: torch.Tensor,
+    noise: torch.Tensor,
+    timesteps: torch.Tensor,
+    class_labels: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Noise clean ``clips`` (in [0, 1]) to ``timesteps`` with ``noise`` and return the model's
+    guess of the clean clips, ``x0_hat``, in [0, 1]."""
+    x_t = scheduler.add_noise(to_model_range(clips), noise, timesteps)
+    output = model(x_t, timesteps) if class_labels is None else model(x_t, timesteps, class_labels)
+    return from_model_range(predicted_x0(scheduler, x_t, timesteps, output))
+
+
+def guided(
+    model, x: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor | None, guidance_scale: float
+) -> torch.Tensor:
+    """Classifier-free guidance: ``out_null + w (out_label - out_null)``; ``w = 1`` is plain conditional."""
+    if class_labels is None or guidance_scale == 1.0:
+        return model(x, t, class_labels)
+    null = torch.full_like(class_labels, model.config.num_classes)
+    both = model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null]))
+    conditional, unconditional = both.chunk(2)
+    return unconditional + guidance_scale * (conditional - unconditional)
+
+
+@torch.no_grad()
+def sample_clips(
+    model,
+    noise_scheduler: DDPMScheduler,
+    num_clips: int,
+    num_frames: int,
+    size: int,
+    num_inference_steps: int = 50,
+    class_labels: torch.Tensor | None = None,
+    guidance_scale: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+    batch_size: int = 32,
+) -> torch.Tensor:
+    """DDIM samples ``(num_clips, 3, F, H, W)`` in [0, 1], from seeded noise.
+
+    ``timestep_spacing="trailing"`` makes the first step start from t = T - 1, the noisiest
+    level the model was trained on.
+    ``batch_size``: clips denoised together. All the noise is drawn first, so the samples do not
+    depend on it; on 2 CPU cores 32 clips at a time ran 2.4x faster per clip than 256.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(num_clips, 3, num_frames, size, size, generator=generator)
+    chunks = []
+    for start in range(0, num_clips, batch_size):
+        labels = class_labels[start : start + batch_size].to(device) if class_labels is not None else None
+        x = noise[start : start + batch_size].to(device)
+        chunks.append(
+            _ddim_loop(model, noise_scheduler, x, labels, guidance_scale, num_inference_steps, progress)
+        )
+    return torch.cat(chunks)
+
+
+def _ddim_loop(model, noise_scheduler, x, class_labels, guidance_scale, num_inference_steps, progress):
+    """Denoise one batch ``x`` of pure noise with DDIM; returns it in [0, 1] on the CPU.
+
+    An epsilon model's x0 estimate ``(x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t)`` divides by
+    ``sqrt(abar_t)``, 5e-5 at t = 999 on the cosine schedule: the first step's estimate is then
+    clipped to the data range [-1, 1] (unclipped, samples of the quick epsilon model reached
+    |x| ~ 6000). A v model's estimate ``sqrt(abar_t) x_t - sqrt(1 - abar_t) v_hat`` needs no clip.
+    """
+    epsilon = noise_scheduler.config.prediction_type == "epsilon"
+    scheduler = DDIMScheduler.from_config(
+        noise_scheduler.config, timestep_spacing="trailing", clip_sample=epsilon
+    )
+    scheduler.set_timesteps(num_inference_steps)
+    for t in tqdm(scheduler.timesteps, desc="sampling", disable=not progress, leave=False):
+        batch_t = torch.full((len(x),), int(t), device=x.device)
+        output = guided(model, x, batch_t, class_labels, guidance_scale).float()
+        x = scheduler.step(output, t, x).prev_sample
+    return from_model_range(x).cpu()

@@ -1,0 +1,456 @@
+"""Training a video denoiser: the loop, its pluggable timestep policy, checkpoints.
+
+One step (docs/papers.md section 1; DDPM)::
+
+    t, w = policy(mq, vq)                  # per clip; uniform t and w = 1 by default (TQD: timesteps.py)
+    x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
+    loss = mean_b  w_b * s(t_b) * || model(x_t, t, y) - target ||^2
+    s(t) = min(SNR(t), gamma) / (SNR(t) + 1)   # Min-SNR-gamma for v prediction (TrainConfig.snr_gamma)
+
+Every random draw of step ``s`` (which clips, noise, timesteps, dropped labels) comes from a
+generator seeded by ``(seed, s)``, so a run resumed from a checkpoint continues exactly as the
+uninterrupted run would have (``tests/test_train.py`` checks the final weights are equal on CPU).
+
+Devices and precision come from accelerate, chosen when :func:`train` runs, never at import:
+bf16 autocast on a GPU, fp32 on a CPU; ``accelerate launch -m tqd_lite train ...`` runs data
+parallel, each process taking its share of every global batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
+from tqdm.auto import tqdm
+
+from tqd_lite.diffusion.model import build_model, get_preset, model_config
+from tqd_lite.diffusion.noise import (
+    NUM_TRAIN_TIMESTEPS,
+    guess_x0,
+    make_noise_scheduler,
+    min_snr_weights,
+    to_model_range,
+    training_target,
+)
+from tqd_lite.quality.dataset import VideoClipDataset
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+# (mq, vq, generator) -> (timesteps (B,) long in [0, T), per-clip loss weights (B,)),
+# e.g. TQD's tqd_lite.tqd.sampler.TimestepPolicy (diffusion itself imports nothing from tqd)
+Policy = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class UniformTimesteps:
+    """DDPM's own timestep draw, the loop's default policy: ``t ~ U{0, ..., T-1}``, weight 1.
+
+    The same draw as ``TimestepPolicy(sampler="uniform")`` of :mod:`tqd_lite.tqd.sampler`.
+    """
+
+    def __call__(self, mq, vq, generator: torch.Generator | None = None):
+        n = len(mq)
+        return torch.randint(0, NUM_TRAIN_TIMESTEPS, (n,), generator=generator), torch.ones(n)
+
+    def to_dict(self) -> dict:
+        return {"sampler": "uniform", "dropout": "none"}
+
+
+UNIFORM = UniformTimesteps()
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run's result (a checkpoint refuses another config)."""
+
+    preset: str = "tiny"
+    num_classes: int = 0  # 0: unconditional; labels in [0, num_classes), index num_classes = null
+    prediction_type: str = "v_prediction"
+    beta_schedule: str = "squaredcos_cap_v2"
+    steps: int = 2000
+    batch_size: int = 16
+    learning_rate: float = 2e-3
+    warmup_steps: int = 50
+    ema_max_decay: float = 0.999  # EMA warm-up: decay = min(max, 1 - (1 + step)^(-2/3))
+    class_dropout: float = 0.1  # share of labels replaced by the null class (for CFG)
+    snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
+    seed: int = 0
+
+    def __post_init__(self):
+        get_preset(self.preset)
+        checks = {
+            "steps": self.steps >= 1,
+            "batch_size": self.batch_size >= 1,
+            "learning_rate": self.learning_rate > 0,
+            "warmup_steps": self.warmup_steps >= 0,
+            "ema_max_decay": 0 <= self.ema_max_decay < 1,
+            "class_dropout": 0 <= self.class_dropout <= 1,
+            "num_classes": self.num_classes >= 0,
+            "snr_gamma": self.snr_gamma is None or self.snr_gamma > 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"TrainConfig.{name} is out of range: {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ClipBank:
+    """Training clips held in memory as uint8 ``(N, 3, F, H, W)`` with their scores.
+
+    Decoding once and indexing a tensor afterwards keeps data loading out of the step time;
+    uint8 is what the videos hold anyway, and a full-profile Set-A (4,000 clips, 32x32) is
+    then 100 MB.
+    """
+
+    clips: torch.Tensor  # (N, 3, F, H, W) uint8
+    mq: torch.Tensor  # (N,) float
+    vq: torch.Tensor  # (N,) float
+    labels: torch.Tensor | None = None  # (N,) long, class labels
+
+    def __post_init__(self):
+        if self.clips.ndim != 5 or self.clips.shape[1] != 3 or self.clips.dtype != torch.uint8:
+            raise ValueError(
+                f"ClipBank.clips must be uint8 (N, 3, F, H, W), got {self.clips.dtype} "
+                f"{tuple(self.clips.shape)}"
+            )
+        n = len(self.clips)
+        for name in ("mq", "vq", "labels"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                raise ValueError(f"ClipBank.{name} has {len(value)} entries for {n} clips")
+
+    @classmethod
+    def from_float(cls, clips: torch.Tensor, mq=None, vq=None, labels=None) -> ClipBank:
+        """From clips in [0, 1]; missing scores become NaN."""
+        n = len(clips)
+        nan = torch.full((n,), float("nan"))
+        return cls(
+            (clips.clamp(0, 1) * 255).round().to(torch.uint8),
+            torch.as_tensor(mq, dtype=torch.float32) if mq is not None else nan,
+            torch.as_tensor(vq, dtype=torch.float32) if vq is not None else nan,
+            None if labels is None else torch.as_tensor(labels, dtype=torch.long),
+        )
+
+    @classmethod
+    def from_dataset(cls, dataset: VideoClipDataset, progress: bool = True) -> ClipBank:
+        """Decode every clip of ``dataset`` once."""
+        clips = [dataset[i]["clip"] for i in tqdm(range(len(dataset)), desc="decoding", disable=not progress)]
+        return cls.from_float(torch.stack(clips), dataset.mq, dataset.vq)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    @property
+    def clip_shape(self) -> tuple[int, int, int]:
+        """``(F, H, W)``."""
+        return tuple(self.clips.shape[2:])
+
+    def float_clips(self, index: torch.Tensor) -> torch.Tensor:
+        return self.clips[index].float() / 255
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module  # the EMA weights, on the CPU, in eval mode
+    history: list[dict]  # {"step", "loss"} every log_every steps
+    seconds: float  # wall time of this call's steps
+    total_seconds: float  # wall time of all steps so far, across resumes
+    out_dir: Path | None
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    """The generator of all random draws of one step: a pure function of ``(seed, step)``."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def make_batch(
+    bank: ClipBank,
+    config: TrainConfig,
+    step: int,
+    policy: Policy = UNIFORM,
+    process_index: int = 0,
+    num_processes: int = 1,
+) -> dict[str, torch.Tensor]:
+    """Step ``step``'s batch (CPU tensors): clips drawn with replacement, noise, t, labels, weights.
+
+    The whole global batch is drawn on every process and each takes every ``num_processes``-th
+    clip, so the draws do not depend on how many processes share the work.
+    """
+    g = step_generator(config.seed, step)
+    index = torch.randint(0, len(bank), (config.batch_size,), generator=g)
+    x0 = to_model_range(bank.float_clips(index))  # (B, 3, F, H, W)
+    noise = torch.randn(x0.shape, generator=g)
+    mq, vq = bank.mq[index], bank.vq[index]
+    timesteps, weights = policy(mq, vq, g)
+    timesteps, weights = timesteps.long(), weights.float()
+    if timesteps.shape != index.shape or timesteps.min() < 0 or timesteps.max() >= NUM_TRAIN_TIMESTEPS:
+        raise ValueError(
+            f"the timestep policy must return {len(index)} integers in [0, {NUM_TRAIN_TIMESTEPS})"
+        )
+    if weights.shape != index.shape:
+        raise ValueError(
+            f"the timestep policy must return {len(index)} loss weights, got {tuple(weights.shape)}"
+        )
+    labels = None
+    if config.num_classes > 0:
+        labels = bank.labels[index] if bank.labels is not None else torch.zeros_like(index)
+        dropped = torch.rand(index.shape, generator=g) < config.class_dropout
+        labels = torch.where(dropped, config.num_classes, labels)  # the null class
+    batch = {"x0": x0, "noise": noise, "timesteps": timesteps, "weights": weights, "labels": labels}
+    share = slice(process_index, None, num_processes)
+    return {k: (v[share] if v is not None else None) for k, v in batch.items()}
+
+
+def diffusion_loss(
+    model, noise_scheduler, batch: dict[str, torch.Tensor], snr_gamma: float | None = None
+) -> torch.Tensor:
+    """The weighted denoising loss of one batch (see the module docstring)."""
+    x0, noise, t = batch["x0"], batch["noise"], batch["timesteps"]
+    x_t = noise_scheduler.add_noise(x0, noise, t)
+    target = training_target(noise_scheduler, x0, noise, t)
+    prediction = model(x_t, t, batch["labels"]).float()
+    per_clip = (prediction - target).pow(2).mean(dim=(1, 2, 3, 4))  # (B,)
+    weights = batch["weights"]
+    if snr_gamma is not None:
+        weights = weights * min_snr_weights(noise_scheduler, t, snr_gamma)
+    return (weights * per_clip).mean()
+
+
+def _to(batch: dict, device) -> dict:
+    return {k: (v.to(device, non_blocking=True) if v is not None else None) for k, v in batch.items()}
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def atomic_save(obj, path: Path) -> None:
+    """``torch.save`` to a temporary name, then rename: an interrupted save never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def policy_record(policy: Policy) -> dict | None:
+    """What a checkpoint records of the policy: its fields, if it has any (a plain function: None)."""
+    return policy.to_dict() if hasattr(policy, "to_dict") else None
+
+
+def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) -> None:
+    """Refuse to resume a checkpoint made by another configuration or timestep policy."""
+    now = {**config.to_dict(), "timestep_policy": policy_record(policy)}
+    # checkpoints from before the policy was recorded were all uniform
+    saved = {**state["train_config"], "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict())}
+    differing = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
+    if differing:
+        details = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in differing.items())
+        raise ValueError(
+            f"{path} was made by another training configuration ({details}); "
+            f"use another output folder or the same configuration"
+        )
+
+
+def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = True) -> torch.nn.Module:
+    """The model stored in a checkpoint (EMA weights by default), on the CPU in eval mode.
+
+    ``preset``: if given, the checkpoint must have been made for it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path} (train one with `python -m tqd_lite train`)")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    saved = state.get("model_config") if isinstance(state, dict) else None
+    if saved is None:
+        raise ValueError(f"{path} is not a tqd-lite checkpoint (no model_config)")
+    if preset is not None and saved["preset"] != preset:
+        raise ValueError(f"{path} holds a {saved['preset']!r} model, not the {preset!r} preset asked for")
+    model = build_model(saved["preset"], saved["num_classes"])
+    weights = state["ema"] if use_ema and "ema" in state else state["model"]
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        first = "; ".join(str(error).splitlines()[:2])
+        raise ValueError(
+            f"{path}: its weights do not fit the {saved['preset']!r} preset of this code ({first} ...); "
+            f"was it made by another version of tqd_lite?"
+        ) from None
+    return model.eval()
+
+
+def training_config_of(path: str | Path) -> TrainConfig:
+    """The :class:`TrainConfig` a checkpoint was trained with."""
+    state = torch.load(Path(path), map_location="cpu", weights_only=False)
+    return TrainConfig(**state["train_config"])
+
+
+def export_weights(
+    checkpoint: str | Path, out: str | Path, provenance_block: dict, extra: dict | None = None
+) -> Path:
+    """A small inference-only file (EMA weights in fp16 halves it) and a JSON beside it.
+
+    ``extra``: more to record in the JSON (e.g. the run's evaluations).
+    """
+    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=False)
+    ema = {k: v.half() if v.is_floating_point() else v for k, v in state["ema"].items()}
+    small = {k: state[k] for k in ("model_config", "train_config", "step", "history")}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_save({**small, "ema": ema, "model": ema}, out)
+    info = {
+        "provenance": provenance_block,
+        **{k: small[k] for k in ("model_config", "train_config", "step")},
+        **(extra or {}),
+    }
+    out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+    return out
+
+
+# --- the loop ------------------------------------------------------------------------------
+
+
+def train(
+    config: TrainConfig,
+    bank: ClipBank,
+    out_dir: str | Path | None = None,
+    policy: Policy = UNIFORM,
+    checkpoint_every: int = 250,
+    log_every: int = 10,
+    progress: bool = True,
+    stop_after: int | None = None,
+    mixed_precision: str | None = None,
+) -> TrainResult:
+    """Train (or resume training) a denoiser on ``bank``.
+
+    ``out_dir``: where ``checkpoint.pt`` is written every ``checkpoint_every`` steps and at the
+    end; if it already holds one from the same config, training resumes from it.
+    ``stop_after``: stop after this global step, as if interrupted (tests, time budgets).
+    ``mixed_precision``: ``"no"`` or ``"bf16"``; default bf16 on a GPU, fp32 on a CPU.
+    """
+    if config.num_classes == 0 and bank.labels is not None:
+        raise ValueError("the clip bank has labels but TrainConfig.num_classes is 0")
+    if bank.labels is not None and (bank.labels.min() < 0 or bank.labels.max() >= config.num_classes):
+        low, high = int(bank.labels.min()), int(bank.labels.max())
+        raise ValueError(f"labels must be in [0, {config.num_classes}), got {low}..{high}")
+    if mixed_precision is None:
+        mixed_precision = "bf16" if torch.cuda.is_available() else "no"
+    accelerator = Accelerator(mixed_precision=mixed_precision)
+    torch.manual_seed(config.seed)  # the initial weights
+    model = build_model(config.preset, config.num_classes)
+    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    lr_scheduler = get_scheduler("constant_with_warmup", optimizer, num_warmup_steps=config.warmup_steps)
+    ema = EMAModel(model.parameters(), decay=config.ema_max_decay, use_ema_warmup=True, power=2 / 3)
+    history: list[dict] = []
+    start, seconds_before = 0, 0.0
+
+    out_dir = Path(out_dir) if out_dir is not None else None
+    checkpoint = out_dir / CHECKPOINT_FILE if out_dir is not None else None
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        _check_config(state, config, policy, checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        lr_scheduler.load_state_dict(state["lr_scheduler"])
+        ema.load_state_dict(state["ema_state"])
+        history, start, seconds_before = state["history"], state["step"], state["train_seconds"]
+
+    model, optimizer = accelerator.prepare(model, optimizer)
+    ema.to(accelerator.device)
+    noise_scheduler.alphas_cumprod = noise_scheduler.alphas_cumprod.to(accelerator.device)
+
+    def save(step: int) -> None:
+        if checkpoint is None or not accelerator.is_main_process:
+            return
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ema.store(model.parameters())
+        ema.copy_to(model.parameters())
+        unwrapped = accelerator.unwrap_model(model)
+        ema_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+        ema.restore(model.parameters())
+        atomic_save(
+            {
+                "step": step,
+                "train_config": config.to_dict(),
+                "timestep_policy": policy_record(policy),
+                "model_config": model_config(config.preset, config.num_classes),
+                "model": unwrapped.state_dict(),
+                "ema": ema_weights,
+                "ema_state": ema.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "lr_scheduler": lr_scheduler.state_dict(),
+                "history": history,
+                "train_seconds": seconds_before + time.perf_counter() - begun,
+            },
+            checkpoint,
+        )
+
+    last = config.steps if stop_after is None else min(stop_after, config.steps)
+    model.train()
+    running, begun = [], time.perf_counter()
+    bar = tqdm(
+        range(start, last),
+        desc=f"training {config.preset}",
+        disable=not progress,
+        initial=start,
+        total=config.steps,
+    )
+    for step in bar:
+        batch = make_batch(
+            bank,
+            config,
+            step,
+            policy,
+            accelerator.process_index,
+            accelerator.num_processes,
+        )
+        loss = diffusion_loss(model, noise_scheduler, _to(batch, accelerator.device), config.snr_gamma)
+        optimizer.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        optimizer.step()
+        lr_scheduler.step()
+        ema.step(model.parameters())
+        running.append(loss.detach())
+        if (step + 1) % log_every == 0 or step + 1 == last:
+            mean = torch.stack(running).mean().item()
+            history.append({"step": step + 1, "loss": mean})
+            bar.set_postfix(loss=f"{mean:.4f}")
+            running = []
+        if (step + 1) % checkpoint_every == 0 or step + 1 == last:
+            save(step + 1)
+    seconds = time.perf_counter() - begun
+
+    ema.copy_to(model.parameters())
+    final = accelerator.unwrap_model(model).cpu().float().eval()
+    return TrainResult(final, history, seconds, seconds_before + seconds, out_dir)
+
+
+def x0_predictions(
+    model,
+    noise_scheduler,
+    clip: torch.Tensor,
+    timesteps: list[int],
+    seed: int = 0,
+    class_label: int | None = None,
+) -> torch.Tensor:
+    """The model's x0 guess for one clip ``(3, F, H, W)`` noised to each t with the same noise.
+
+    Returns ``(len(timesteps), 3, F, H, W)`` in [0, 1]: what the model believes the clean clip
+    is, as seen from each noise level (notebook 02).
+    """
+    clips = clip[None].expand(len(timesteps), *clip.shape)  # (T, 3, F, H, W)
+    noise = torch.randn(clip.shape, generator=torch.Generator().manual_seed(seed)).expand_as(clips)
+    t = torch.tensor(timesteps)
+    labels = None if class_label is None else torch.full_like(t, class_label)
+    return guess_x0(model, noise_scheduler, clips, noise, t, labels)

@@ -1,0 +1,271 @@
+"""A training run as an experiment: a profile's split, periodic evaluation, result files.
+
+:func:`run_training` trains a denoiser on one split of a profile's scored pool (Set-C, the
+golden clips, by default) in chunks of ``eval_every`` steps. After each chunk it samples clips
+from the EMA weights and measures their Fréchet distance to the held-out golden clips, so the
+run's report shows sample quality falling over training, not only the loss. Each chunk resumes
+from the checkpoint the previous one wrote, exactly as an interrupted run would; the evaluations
+done so far are kept in ``evaluations.json``, so an interrupted run repeats none of them, and a
+finished run (its ``train.json`` made by the same settings) is returned without work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from tqd_lite.diffusion.model import build_model, count_parameters
+from tqd_lite.diffusion.noise import make_noise_scheduler, sample_clips
+from tqd_lite.diffusion.train import (
+    CHECKPOINT_FILE,
+    UNIFORM,
+    ClipBank,
+    Policy,
+    TrainConfig,
+    policy_record,
+    train,
+)
+from tqd_lite.profiles import Profile, override_fields
+from tqd_lite.provenance import write_result
+from tqd_lite.quality.metrics import evaluate_clips, frechet_video_distance
+from tqd_lite.quality.scores import PercentileNormaliser
+from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
+from tqd_lite.viz.plots import frame_strip, stamp
+
+REPORT_FILE = "train.json"
+EVALUATIONS_FILE = "evaluations.json"
+
+
+def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
+    """The profile's training configuration, with any field overridden."""
+    base = TrainConfig(
+        preset=profile.model_preset, steps=profile.train_steps, batch_size=profile.train_batch_size, seed=seed
+    )
+    return override_fields(base, overrides, "training")
+
+
+def load_bank(table: dict, folder: Path, profile: Profile, split: str) -> ClipBank:
+    """The clips of ``split`` in memory, with their scores."""
+    keep = table[split]
+    clips = load_split(table, split, folder, profile)
+    return ClipBank.from_float(clips, table["mq"][keep], table["vq"][keep])
+
+
+def evaluate(
+    model,
+    config: TrainConfig,
+    profile: Profile,
+    reference: torch.Tensor,
+    num_clips: int | None = None,
+    normalisers: tuple[PercentileNormaliser, PercentileNormaliser] | None = None,
+) -> tuple[dict, torch.Tensor]:
+    """Sample ``num_clips`` seeded clips (default: the profile's) and measure them against ``reference``.
+
+    ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
+    samples' mq and vq on it.
+    """
+    scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    size, frames = profile.frame_size, profile.num_frames
+    clips = sample_clips(
+        model,
+        scheduler,
+        num_clips or profile.metric_clips,
+        frames,
+        size,
+        profile.sample_steps,
+        seed=config.seed,
+        progress=False,
+    )
+    motion, visual = normalisers or (None, None)
+    return evaluate_clips(clips, reference, motion, visual), clips
+
+
+@dataclass
+class RunData:
+    """What a run trains and is measured on: one split's clips, the held-out golden clips, the
+    corpus's score scales. Load it once (:func:`load_run_data`) to share it between runs."""
+
+    split: str
+    bank: ClipBank
+    reference: torch.Tensor  # (N, 3, F, H, W) held-out golden clips in [0, 1]
+    normalisers: tuple[PercentileNormaliser, PercentileNormaliser]
+
+
+def load_run_data(
+    profile: Profile, split: str, data_seed: int = 0, data: str | Path | None = None, progress: bool = True
+) -> RunData:
+    """The clips of ``split`` of the profile's pool (seeded by ``data_seed``), or of ``data``."""
+    table, folder = scored_folder(profile, data_seed, data, progress)
+    reference = load_split(table, "heldout_golden", folder, profile)
+    return RunData(split, load_bank(table, folder, profile, split), reference, corpus_normalisers(table))
+
+
+def run_key(
+    config: TrainConfig, policy, split: str, eval_every: int, eval_clips: int | None, start: bool
+) -> dict:
+    """What decides a run's evaluations: a saved one is reused only for the same key."""
+    return {
+        "train_config": config.to_dict(),
+        # a plain function has no fields: its repr (with its address) never matches a saved key
+        "timestep_policy": policy_record(policy) or repr(policy),
+        "split": split,
+        "eval_every": eval_every,
+        "eval_clips": eval_clips,
+        "evaluate_start": start,
+    }
+
+
+def finished_report(out_dir: str | Path, key: dict) -> dict | None:
+    """The report of a finished run in ``out_dir`` made with ``key``, else None."""
+    path = Path(out_dir) / REPORT_FILE
+    if not path.is_file():
+        return None
+    report = json.loads(path.read_text())
+    return report if report.get("run_key") == key else None
+
+
+def _saved_evaluations(out_dir: Path, key: dict) -> list[dict]:
+    path = out_dir / EVALUATIONS_FILE
+    if not path.is_file():
+        return []
+    saved = json.loads(path.read_text())
+    return saved["evaluations"] if saved.get("run_key") == key else []
+
+
+def _checkpoint_step(out_dir: Path) -> int:
+    """The step of the checkpoint in ``out_dir`` (0 if none)."""
+    path = checkpoint_path(out_dir)
+    return torch.load(path, map_location="cpu", weights_only=False)["step"] if path.is_file() else 0
+
+
+def run_training(
+    profile: Profile,
+    config: TrainConfig,
+    out_dir: str | Path,
+    split: str = "set_c",
+    data: str | Path | None = None,
+    provenance_block: dict | None = None,
+    eval_every: int | None = None,
+    max_train_seconds: float | None = None,
+    eval_clips: int | None = None,
+    progress: bool = True,
+    policy: Policy = UNIFORM,
+    run_data: RunData | None = None,
+    evaluate_start: bool = True,
+) -> dict:
+    """Train on ``split`` with evaluations every ``eval_every`` steps; write the report and figures.
+
+    ``data``: a scored folder to train on instead of the profile's pool (see :func:`scored_folder`).
+    ``max_train_seconds``: stop at the first evaluation after this much training time (benchmarks).
+    ``eval_clips``: clips sampled per evaluation (default ``profile.metric_clips``).
+    ``policy``: each clip's timestep and loss weight from its scores (:mod:`tqd_lite.tqd.sampler`).
+    ``run_data``: the clips, already loaded (default: ``split`` of the pool seeded by ``config.seed``).
+    ``evaluate_start``: also evaluate the untrained model (step 0).
+
+    Resumable: run it again with the same arguments and it continues from ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    eval_every = eval_every or profile.eval_every
+    key = run_key(config, policy, split, eval_every, eval_clips, evaluate_start)
+    if max_train_seconds is None and (report := finished_report(out_dir, key)) is not None:
+        return report
+    if run_data is None:
+        run_data = load_run_data(profile, split, config.seed, data, progress)
+    elif run_data.split != split:
+        raise ValueError(f"run_data holds {run_data.split!r}, not the split {split!r} asked for")
+    bank, reference, normalisers = run_data.bank, run_data.reference, run_data.normalisers
+    evaluations = _saved_evaluations(out_dir, key)
+
+    def record(entry: dict) -> None:
+        evaluations.append(entry)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / EVALUATIONS_FILE).write_text(json.dumps({"run_key": key, "evaluations": evaluations}))
+
+    if not evaluations and evaluate_start:
+        torch.manual_seed(config.seed)
+        initial = build_model(config.preset, config.num_classes).eval()
+        metrics, _ = evaluate(initial, config, profile, reference, eval_clips, normalisers)
+        record({"step": 0, "train_seconds": 0.0, **metrics})
+    start = time.perf_counter()
+    stops = [min(stop, config.steps) for stop in range(eval_every, config.steps + eval_every, eval_every)]
+    trained = _checkpoint_step(out_dir)
+    for stop in stops:
+        if stop != stops[-1] and stop <= trained:
+            # evaluated before an interruption (or, if the process died between checkpoint and
+            # evaluation, lost: those weights are gone); the last one is redone for its samples
+            continue
+        evaluations[:] = [e for e in evaluations if e["step"] < stop]
+        result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
+        metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
+        save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png")
+        record({"step": stop, "train_seconds": round(result.total_seconds, 1), **metrics})
+        if max_train_seconds is not None and result.total_seconds >= max_train_seconds:
+            break
+    # the floor: how far the training clips themselves are from the held-out ones
+    floor = frechet_video_distance(bank.float_clips(torch.arange(len(bank))), reference)
+    report = {
+        "split": split,
+        "train_clips": len(bank),
+        "parameters": count_parameters(result.model),
+        "train_config": config.to_dict(),
+        "timestep_policy": key["timestep_policy"],
+        "run_key": key,
+        "train_seconds": round(result.total_seconds, 1),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        "evaluations": evaluations,
+        "frechet_distance_train_vs_heldout": floor,
+        "final": evaluations[-1],
+        "loss_history": result.history,
+    }
+    block = provenance_block or {}
+    write_result(out_dir / REPORT_FILE, report, block)
+    figure = training_figure(report)
+    if block:
+        stamp(figure, block)
+    figure.savefig(out_dir / "training.png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    save_strip(clips[:8], out_dir / "samples.png", block)
+    torch.save(clips, out_dir / "samples.pt")
+    return report
+
+
+def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None) -> None:
+    """Save clips as a frame strip (one row per clip), stamped with the provenance if given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure = frame_strip(clips)[0, 0].figure
+    if block:
+        stamp(figure, block)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def training_figure(report: dict):
+    """Loss (left) and the samples' Fréchet distance to held-out golden clips (right), over steps."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    steps = [h["step"] for h in report["loss_history"]]
+    left.plot(steps, [h["loss"] for h in report["loss_history"]], lw=1)
+    left.set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    evals = report["evaluations"]
+    right.plot([e["step"] for e in evals], [e["frechet_distance"] for e in evals], "o-")
+    right.axhline(report["frechet_distance_train_vs_heldout"], color="0.5", ls="--", label="training clips")
+    right.set(xlabel="step", ylabel="Fréchet distance", yscale="log", title="samples vs held-out golden")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def loss_curve(history: list[dict], ax=None):
+    """The loss history of a :class:`~tqd_lite.diffusion.train.TrainResult`, on a log scale."""
+    ax = ax or plt.subplots(figsize=(5, 3))[1]
+    ax.plot([h["step"] for h in history], [h["loss"] for h in history], lw=1)
+    ax.set(xlabel="step", ylabel="loss", yscale="log")
+    return ax
+
+
+def checkpoint_path(out_dir: str | Path) -> Path:
+    return Path(out_dir) / CHECKPOINT_FILE

@@ -1,0 +1,34 @@
+"""MCM (Zhai et al., NeurIPS 2024): consistency-distillation pieces, the image discriminator, the
+distillation loop, its data, experiments and pictures.
+"""
+
+from tqd_lite.mcm.consistency import MotionHead
+from tqd_lite.mcm.data import frames_as_still_clips, high_quality_images, load_teacher_bank
+from tqd_lite.mcm.discriminator import FrameDiscriminator, diff_augment, random_frames
+from tqd_lite.mcm.distill import DistillConfig, Distiller, distill, lcm_sample
+from tqd_lite.mcm.plots import (
+    boundary_scalings_figure,
+    discriminator_figure,
+    history_figure,
+    representations_figure,
+    trajectories_figure,
+)
+
+__all__ = [
+    "DistillConfig",
+    "Distiller",
+    "FrameDiscriminator",
+    "MotionHead",
+    "boundary_scalings_figure",
+    "diff_augment",
+    "discriminator_figure",
+    "distill",
+    "frames_as_still_clips",
+    "high_quality_images",
+    "history_figure",
+    "lcm_sample",
+    "load_teacher_bank",
+    "random_frames",
+    "representations_figure",
+    "trajectories_figure",
+]

@@ -1,0 +1,192 @@
+"""The toy video world: short RGB clips with two independent, continuous quality knobs.
+
+* **Visual quality** ``q`` in [0, 1]: every clip is first rendered sharp (textured sprites,
+  a finely textured background), then degraded with one visual degradation of
+  :mod:`tqd_lite.world.degrade` (blur, downsample-upsample or coarse DCT quantisation). The knob is
+  *calibrated* (:func:`visual_strength`): equal ``q`` leaves the same expected fine detail
+  whichever degradation is used, falling evenly on a log scale from sharp (``q = 1``) to the
+  detail floor all three reach (``q = 0``). Without it, "q = 0.8" would be sharp under blur
+  and already destroyed under downsampling. The degradation acts frame by frame, so it leaves
+  the motion untouched.
+* **Motion intensity** ``m`` in [0, 1]: sprite speed and camera-pan speed scale with ``m``;
+  ``m = 0`` is a perfectly still clip. The textures and colours do not depend on ``m``.
+
+Content (colours, sprite shapes and textures, starting positions, directions) is drawn from
+``spec.seed``, so a :class:`ClipSpec` renders to the same clip every time, and two specs that
+differ only in ``q`` or ``m`` show the same scene. Sprites are textured with stripes or
+checkers and bounce off the frame edges over a smooth, slowly panning background: a probe found
+that this reads well even at 16x16 [our choice; docs/papers.md section 1 names the two qualities].
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
+
+SUPERSAMPLE = 4  # sub-pixel samples per axis: antialiased edges and smooth sub-pixel motion
+MAX_SPRITE_SPEED = 0.15  # sprite speed at m = 1, in frame widths per frame
+MAX_CAMERA_SPEED = 0.08  # camera-pan speed at m = 1, in frame widths per frame
+BACKGROUND_TEXTURE_AMPLITUDE = 0.08  # contrast of the fine background checker
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Everything that determines one clip. Rendering is a pure function of it."""
+
+    seed: int
+    visual_quality: float = 1.0
+    motion_intensity: float = 1.0
+    visual_degradation: str = "blur"
+    num_frames: int = 8
+    size: int = 16
+
+    def __post_init__(self):
+        for name in ("visual_quality", "motion_intensity"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"ClipSpec.{name} must be in [0, 1], got {value}")
+        if self.visual_degradation not in VISUAL_DEGRADATIONS:
+            raise ValueError(
+                f"ClipSpec.visual_degradation must be one of {sorted(VISUAL_DEGRADATIONS)}, "
+                f"got {self.visual_degradation!r}"
+            )
+        if self.size < 8:
+            raise ValueError(f"ClipSpec.size must be >= 8, got {self.size}")
+        if self.num_frames < 2:
+            raise ValueError(f"ClipSpec.num_frames must be >= 2, got {self.num_frames}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _bounce(position: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Reflect positions into [low, high], like a ball bouncing between two walls."""
+    span = high - low
+    phase = torch.remainder(position - low, 2 * span)
+    return low + torch.where(phase < span, phase, 2 * span - phase)
+
+
+def _two_contrasting_colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    dark, light = rng.uniform(0.05, 0.45, 3), rng.uniform(0.55, 0.95, 3)
+    return (dark, light) if rng.random() < 0.5 else (light, dark)
+
+
+def _texture(kind: str, a: torch.Tensor, b: torch.Tensor, scale: float) -> torch.Tensor:
+    """Binary high-frequency pattern in local coordinates (a, b): stripes or checkers."""
+    if kind == "stripes":
+        return torch.sin(2 * math.pi * a / scale) > 0
+    return torch.sin(math.pi * a / scale) * torch.sin(math.pi * b / scale) > 0
+
+
+def render_sharp(spec: ClipSpec) -> torch.Tensor:
+    """Render the undegraded clip of ``spec``: ``(3, F, H, W)`` float32 in [0, 1]."""
+    rng = np.random.default_rng(spec.seed)
+    size, frames, k = spec.size, spec.num_frames, SUPERSAMPLE
+    coords = (torch.arange(size * k, dtype=torch.float32) + 0.5) / k  # sample centres, pixels
+    y, x = torch.meshgrid(coords, coords, indexing="ij")  # (Hk, Wk)
+    t = torch.arange(frames, dtype=torch.float32).view(-1, 1, 1)  # (F, 1, 1)
+
+    # Background: a smooth two-colour wave plus a faint fine checker, both panning with the camera.
+    cam_angle = rng.uniform(0, 2 * math.pi)
+    cam_speed = spec.motion_intensity * MAX_CAMERA_SPEED * size * rng.uniform(0.3, 1.0)
+    bx = x + cam_speed * math.cos(cam_angle) * t  # (F, Hk, Wk)
+    by = y + cam_speed * math.sin(cam_angle) * t
+    wave_angle, wavelength = rng.uniform(0, 2 * math.pi), size * rng.uniform(0.8, 1.6)
+    wave = 0.5 + 0.5 * torch.sin(
+        2 * math.pi * (math.cos(wave_angle) * bx + math.sin(wave_angle) * by) / wavelength
+        + rng.uniform(0, 2 * math.pi)
+    )
+    colour_a, colour_b = (
+        torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in rng.uniform(0.15, 0.85, (2, 3))
+    )
+    image = colour_a * (1 - wave) + colour_b * wave  # (3, F, Hk, Wk)
+    fine = _texture("checkers", bx, by, rng.uniform(1.0, 2.0)).float() * 2 - 1
+    image = image + BACKGROUND_TEXTURE_AMPLITUDE * fine
+
+    # Sprites: textured squares or discs bouncing off the frame edges.
+    for _ in range(rng.integers(1, 3)):
+        radius = size * rng.uniform(0.16, 0.26)
+        start = rng.uniform(radius, size - radius, 2)
+        direction = rng.uniform(0, 2 * math.pi)
+        speed = spec.motion_intensity * MAX_SPRITE_SPEED * size * rng.uniform(0.6, 1.0)
+        cx = _bounce(start[0] + speed * math.cos(direction) * t, radius, size - radius)
+        cy = _bounce(start[1] + speed * math.sin(direction) * t, radius, size - radius)
+        dx, dy = x - cx, y - cy  # (F, Hk, Wk), sprite-local coordinates
+        if rng.random() < 0.5:
+            inside = (dx.abs() < radius) & (dy.abs() < radius)
+        else:
+            inside = dx**2 + dy**2 < radius**2
+        angle = rng.uniform(0, math.pi)
+        a = math.cos(angle) * dx + math.sin(angle) * dy
+        b = -math.sin(angle) * dx + math.cos(angle) * dy
+        kind = "stripes" if rng.random() < 0.5 else "checkers"
+        period = rng.uniform(2.0, 3.5) if kind == "stripes" else rng.uniform(1.0, 1.75)
+        pattern = _texture(kind, a, b, period)
+        colour_1, colour_2 = (
+            torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in _two_contrasting_colours(rng)
+        )
+        sprite = torch.where(pattern, colour_1, colour_2)
+        image = torch.where(inside, sprite, image)
+
+    # Average the k x k sub-pixel samples: (3, F, Hk, Wk) -> (3, F, H, W)
+    image = image.view(3, frames, size, k, size, k).mean(dim=(3, 5))
+    return image.clamp(0, 1)
+
+
+CALIBRATION_SCENES = 16  # sharp scenes whose mean detail curve calibrates the visual knob
+CALIBRATION_STRENGTHS = 201  # grid of degradation strengths in [0, 1]
+
+
+@functools.cache
+def _log_detail_curves(size: int, num_frames: int) -> dict[str, np.ndarray]:
+    """For each visual degradation: the mean over calibration scenes of log10 visual score, per strength."""
+    from tqd_lite.quality.scores import visual_score  # scores depends on degrade only; no cycle
+
+    scenes = torch.stack(
+        [
+            render_sharp(ClipSpec(seed=10_000 + i, size=size, num_frames=num_frames))
+            for i in range(CALIBRATION_SCENES)
+        ]
+    )
+    strengths = np.linspace(0, 1, CALIBRATION_STRENGTHS)
+    curves = {}
+    for kind, degrade in VISUAL_DEGRADATIONS.items():
+        curve = np.array([torch.log10(visual_score(degrade(scenes, s))).mean().item() for s in strengths])
+        curves[kind] = np.minimum.accumulate(curve)  # detail never comes back with more strength
+    return curves
+
+
+def visual_strength(kind: str, visual_quality: float, size: int, num_frames: int) -> float:
+    """The strength of degradation ``kind`` that realises ``visual_quality`` (see the module doc).
+
+    Target: ``log10 detail = sharp + (1 - q) (floor - sharp)``, where ``floor`` is the lowest
+    detail that every degradation reaches at strength 1; each kind gets the strength whose
+    measured detail is nearest the target. Downsampling shrinks frames by whole pixels, so its
+    detail jumps (at 16x16 a one-pixel shrink already removes most of it): for mild targets it
+    can only be left off or jump, and "nearest" picks whichever is closer.
+    """
+    curves = _log_detail_curves(size, num_frames)
+    sharp = curves[kind][0]
+    floor = max(curve[-1] for curve in curves.values())
+    target = sharp + (1.0 - visual_quality) * (floor - sharp)
+    return float(np.linspace(0, 1, CALIBRATION_STRENGTHS)[np.argmin(np.abs(curves[kind] - target))])
+
+
+def render_clip(spec: ClipSpec) -> torch.Tensor:
+    """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
+    clip = render_sharp(spec)
+    if spec.visual_quality >= 1.0:
+        return clip
+    strength = visual_strength(spec.visual_degradation, spec.visual_quality, spec.size, spec.num_frames)
+    return VISUAL_DEGRADATIONS[spec.visual_degradation](clip, strength)
+
+
+def render_clips(specs: list[ClipSpec]) -> torch.Tensor:
+    """Render several specs into a batch ``(B, 3, F, H, W)``."""
+    return torch.stack([render_clip(spec) for spec in specs])
