@@ -23,7 +23,7 @@ import torch
 
 from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.noise import make_noise_scheduler, training_target
-from tqd_lite.diffusion.train import load_denoiser
+from tqd_lite.diffusion.checkpoints import load_denoiser
 from tqd_lite.paths import golden_model_path
 from tqd_lite.provenance import describe_device, provenance, write_result
 from tqd_lite.tqd.gradients import looped_gradients, per_sample_gradients
@@ -90,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--checkpoint", default=None, help="denoiser (default: data/models/golden_quick.pt)")
+    parser.add_argument("--checkpoint", default=None, help="denoiser (default: data/models/golden_quick)")
     parser.add_argument("--preset", default=None, help="a freshly initialised preset instead of a checkpoint")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--size", type=int, default=16)

@@ -6,8 +6,9 @@ import torch
 
 from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.noise import from_model_range, make_noise_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline
 from tqd_lite.diffusion.train import ClipBank
-from tqd_lite.mcm.consistency import solver_timesteps
+from tqd_lite.mcm.consistency import lcm_scheduler, solver_timesteps
 from tqd_lite.mcm.data import frame_frechet_distance, frames_as_still_clips, high_quality_images, scene_class
 from tqd_lite.mcm.discriminator import (
     FrameDiscriminator,
@@ -22,7 +23,6 @@ from tqd_lite.mcm.distill import (
     Distiller,
     check_compatible,
     distill,
-    lcm_sample,
     make_batch,
     mixed_trajectory,
     model_config,
@@ -32,6 +32,12 @@ from tqd_lite.world import render as world
 from tqd_lite.world.degrade import degrade
 
 SCHEDULER = make_noise_scheduler("v_prediction")
+
+
+def student_samples(student, **kwargs):
+    """Few-step samples through the one pipeline, with MCM's LCMScheduler (timestep_scaling 4)."""
+    pipe = VideoPipeline(unet=student, scheduler=lcm_scheduler(SCHEDULER))
+    return pipe(num_frames=8, size=16, progress=False, **kwargs).clips
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +157,14 @@ def test_bad_configurations_are_refused(teacher):
         ValueError, match="teacher and student configs differ .*num_classes: teacher 2 vs student 0"
     ):
         check_compatible(model_config(teacher), model_config(build_model("tiny", num_classes=0)))
-    with pytest.raises(ValueError, match=r"num_steps must be in \[1, 50\] \(the solver grid\), got 64"):
-        lcm_sample(teacher, SCHEDULER, 2, 8, 16, num_steps=64)
+    with pytest.raises(ValueError, match="original_steps"):  # diffusers' LCMScheduler: on the 50-step grid
+        student_samples(teacher, num_clips=2, num_inference_steps=64)
 
 
 def test_one_lcm_step_is_the_consistency_function_at_the_last_timestep(teacher):
     labels = torch.tensor([0, 1])
-    sample = lcm_sample(teacher, SCHEDULER, 2, 8, 16, num_steps=1, class_labels=labels, seed=5)
-    noise = torch.stack(  # lcm_sample's per-clip generators
+    sample = student_samples(teacher, num_clips=2, num_inference_steps=1, class_labels=labels, seed=5)
+    noise = torch.stack(  # the pipeline's per-clip generators
         [
             torch.randn(3, 8, 16, 16, generator=torch.Generator().manual_seed(5 * 1_000_003 + i))
             for i in range(2)
@@ -199,8 +205,8 @@ def test_an_interrupted_distillation_resumes_exactly(teacher, bank, tmp_path):
     )
     resumed = distill(teacher, SCHEDULER, bank, images, config, tmp_path / "cut", progress=False)
     assert [h["step"] for h in resumed.history] == [2, 5]  # logged at the interruption and the end
-    whole_state = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=False)
-    cut_state = torch.load(tmp_path / "cut" / CHECKPOINT_FILE, weights_only=False)
+    whole_state = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=True)
+    cut_state = torch.load(tmp_path / "cut" / CHECKPOINT_FILE, weights_only=True)
     for part in ("student", "target_ema", "optimizer", "head", "head_ema", "discriminator", "disc_optimizer"):
         a, b = _tensors(whole_state[part]), _tensors(cut_state[part])
         assert a.keys() == b.keys() and a, part
@@ -250,11 +256,12 @@ def test_the_frame_distance_orders_sharp_noisy_and_blurred_frames():
 
 def test_few_step_sampling_stays_on_the_solver_grid_and_ignores_the_batch_size(teacher, monkeypatch):
     labels = torch.tensor([0, 1, 0])
-    whole = lcm_sample(teacher, SCHEDULER, 3, 8, 16, num_steps=4, class_labels=labels, seed=2, batch_size=3)
-    chunked = lcm_sample(teacher, SCHEDULER, 3, 8, 16, num_steps=4, class_labels=labels, seed=2, batch_size=2)
+    common = dict(num_clips=3, num_inference_steps=4, class_labels=labels, seed=2)
+    whole = student_samples(teacher, batch_size=3, **common)
+    chunked = student_samples(teacher, batch_size=2, **common)
     assert torch.allclose(whole, chunked, atol=1e-5)
     seen = []
     forward = teacher.forward
     monkeypatch.setattr(teacher, "forward", lambda x, t, y=None: seen.append(int(t[0])) or forward(x, t, y))
-    lcm_sample(teacher, SCHEDULER, 1, 8, 16, num_steps=4, seed=2)
+    student_samples(teacher, num_clips=1, num_inference_steps=4, seed=2)
     assert seen[0] == 999 and len(seen) == 4 and set(seen) <= set(solver_timesteps().tolist())

@@ -1,8 +1,8 @@
 """Per-sample gradients, group cosines and the gradient-similarity analysis."""
 
 import json
-import shutil
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -214,7 +214,7 @@ def test_an_interrupted_grid_resumes_at_its_next_pair(tiny, small_clips, tmp_pat
     partial, key = tmp_path / "grid.partial.pt", {"model": "m1"}
     with pytest.raises(KeyboardInterrupt):
         analyze(model, scheduler, small_clips, config, progress=False, partial=partial, partial_key=key)
-    assert torch.load(partial, weights_only=False)["done"] == 2
+    assert torch.load(partial, weights_only=True)["done"] == 2
     calls.clear()
     kill_at.clear()
     resumed = analyze(model, scheduler, small_clips, config, progress=False, partial=partial, partial_key=key)
@@ -323,14 +323,13 @@ def test_cli_writes_a_grid_with_provenance_and_reuses_it(tmp_path, capsys):
     assert {"command", "profile", "seed", "device"} <= grid["provenance"].keys()
     assert grid["provenance"]["analysis_config"]["timesteps"] == [5, 950]
     assert grid["timesteps"] == [5, 950] and (out / "gradients.png").is_file()
-    assert grid["model"]["checkpoint"] == "data/models/golden_quick.pt"  # the same in every checkout
+    assert grid["model"]["checkpoint"] == "data/models/golden_quick"  # the same in every checkout
     assert len(grid["model"]["weights_sha256"]) == 16 and len(grid["clips_sha256"]) == 16
     stamp = (out / "v_prediction.json").stat().st_mtime_ns
     assert main(argv) == 0  # same settings, weights and clips: read from disk, not recomputed
     assert (out / "v_prediction.json").stat().st_mtime_ns == stamp
-    moved = tmp_path / "elsewhere" / "renamed.pt"  # the same weights in another file: still cached
-    moved.parent.mkdir()
-    shutil.copy(golden_model_path("quick"), moved)
+    moved = tmp_path / "elsewhere" / "renamed"  # the same weights in another folder: still cached
+    shutil.copytree(golden_model_path("quick"), moved)
     assert main([*argv[:4], str(moved), *argv[5:]]) == 0
     assert (out / "v_prediction.json").stat().st_mtime_ns == stamp
     assert main([*argv, "--seed", "1"]) == 0  # another seed: recomputed
@@ -361,7 +360,7 @@ def test_missing_golden_model_names_the_command_that_makes_it(tmp_path, monkeypa
 def test_model_record_reads_exported_weights_or_the_run_that_made_a_checkpoint(tmp_path):
     from tqd_lite.tqd.gradient_run import model_record
 
-    exported = json.loads(golden_model_path("quick").with_suffix(".json").read_text())
+    exported = json.loads((golden_model_path("quick") / "provenance.json").read_text())
     assert model_record(golden_model_path("quick")) == {
         "steps": exported["step"],
         "command": exported["provenance"]["command"],

@@ -18,7 +18,7 @@ def miniature_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mcm")
     patch = pytest.MonkeyPatch()
     patch.setattr(mcm, "TEACHER_STEPS", 3)
-    patch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher.pt")
+    patch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher")
     patch.setattr(mcm, "REPO_ROOT", folder)
     summary = mcm.run_experiments(MINIATURE, folder / "out", groups=("main",), progress=False)
     yield folder, summary
@@ -33,7 +33,7 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     names = [c["name"] for c in summary["comparisons"]]
     assert names[0] == "MCM vs LCM, 1 step(s)" and "MCM vs the teacher's DDIM 50, 4 step(s)" in names
     assert len(names) == len(mcm.COMPARISONS) * len(mcm.SAMPLE_STEPS)
-    teacher = json.loads((folder / "teacher.json").read_text())
+    teacher = json.loads((folder / "teacher" / "provenance.json").read_text())
     assert teacher["train_config"]["num_classes"] == 2 and teacher["step"] == 3
     report = json.loads((folder / "out" / "runs" / "mcm-seed1" / "result.json").read_text())
     assert report["provenance"]["seed"] == 1 and report["provenance"]["arm"] == "mcm"
@@ -55,7 +55,7 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
 def test_finished_runs_are_skipped(miniature_run, monkeypatch):
     folder, _ = miniature_run
     monkeypatch.setattr(mcm, "TEACHER_STEPS", 3)
-    monkeypatch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher.pt")
+    monkeypatch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher")
 
     def no_work(*args, **kwargs):
         raise AssertionError("a finished run was run again")
@@ -63,7 +63,7 @@ def test_finished_runs_are_skipped(miniature_run, monkeypatch):
     monkeypatch.setattr(mcm, "distill", no_work)
     monkeypatch.setattr(mcm, "evaluate_teacher", no_work)
     monkeypatch.setattr(mcm, "train", no_work)
-    monkeypatch.setattr(mcm, "sample_clips", no_work)
+    monkeypatch.setattr(mcm, "_pipeline_samples", no_work)
     summary = mcm.run_experiments(MINIATURE, folder / "out", groups=("main",), progress=False)
     assert set(summary["rows"]) == {"teacher_ddim50", "teacher_ddim4", "lcm", "mcm"}
 
@@ -76,17 +76,17 @@ def test_unknown_groups_are_refused():
 def test_a_widened_guidance_sweep_measures_only_the_new_weights(miniature_run, monkeypatch, tmp_path):
     folder, _ = miniature_run
     (tmp_path / "guidance.json").write_bytes((folder / "out" / "guidance.json").read_bytes())
-    teacher = mcm.load_denoiser(folder / "teacher.pt")
+    teacher = mcm.load_denoiser(folder / "teacher")
     data = mcm.load_eval_data(MINIATURE)
     pool = get_profile(MINIATURE.mcm_pool)
     sampled_scales = []
-    sample = mcm.sample_clips
+    sample = mcm._pipeline_samples
 
     def counting(*args, **kwargs):
-        sampled_scales.append(args[7])  # guidance_scale = 1 + w
+        sampled_scales.append(kwargs["guidance_scale"])  # 1 + w
         return sample(*args, **kwargs)
 
-    monkeypatch.setattr(mcm, "sample_clips", counting)
+    monkeypatch.setattr(mcm, "_pipeline_samples", counting)
     monkeypatch.setattr(mcm, "GUIDANCE_SWEEP", (*mcm.GUIDANCE_SWEEP, 100.0))
     sweep = mcm.guidance_sweep(teacher, pool, data, tmp_path, {"command": "test"})
     assert sampled_scales == [101.0]

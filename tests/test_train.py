@@ -1,10 +1,12 @@
 """The training loop: a step learns, resume is exact, pluggable samplers, checkpoints, bad input."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
 
+from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, training_config_of
 from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.noise import make_noise_scheduler, min_snr_weights
 from tqd_lite.diffusion.train import (
@@ -13,8 +15,6 @@ from tqd_lite.diffusion.train import (
     ClipBank,
     TrainConfig,
     diffusion_loss,
-    export_weights,
-    load_denoiser,
     make_batch,
     train,
 )
@@ -62,14 +62,14 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(bank, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         train(FAST, bank, tmp_path / "split", policy=killed_at_step_5, **common)
-    assert torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=False)["step"] == 3
+    assert torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=True)["step"] == 3
     resumed = train(FAST, bank, tmp_path / "split", **common)  # steps 3..5 again
     assert resumed.history == whole.history
     resumed_weights = resumed.model.state_dict()
     for name, weight in whole.model.state_dict().items():
         assert torch.equal(weight, resumed_weights[name]), name  # the EMA weights
-    raw_whole = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=False)["model"]
-    raw_split = torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=False)["model"]
+    raw_whole = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=True)["model"]
+    raw_split = torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=True)["model"]
     assert all(torch.equal(raw_whole[k], raw_split[k]) for k in raw_whole)  # the raw weights
 
 
@@ -148,7 +148,7 @@ def test_checkpoint_of_another_preset_is_refused(bank, tmp_path):
     assert load_denoiser(path, preset="tiny").config.num_classes == 0
     with pytest.raises(ValueError, match="holds a 'tiny' model, not the 'small' preset"):
         load_denoiser(path, preset="small")
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=True)
     state["model_config"]["preset"] = "small"  # a tiny model's weights labelled small
     torch.save(state, tmp_path / "relabelled.pt")
     with pytest.raises(ValueError, match="weights do not fit the 'small' preset"):
@@ -157,14 +157,20 @@ def test_checkpoint_of_another_preset_is_refused(bank, tmp_path):
         load_denoiser(tmp_path / "missing.pt")
 
 
-def test_exported_weights_are_small_and_load(bank, tmp_path):
+def test_exported_weights_are_a_small_model_folder_that_from_pretrained_loads(bank, tmp_path):
     result = train(dataclasses.replace(FAST, steps=2), bank, tmp_path, progress=False)
-    out = export_weights(tmp_path / CHECKPOINT_FILE, tmp_path / "model.pt", {"command": "test"})
-    assert out.stat().st_size < (tmp_path / CHECKPOINT_FILE).stat().st_size / 4
+    out = export_weights(
+        tmp_path / CHECKPOINT_FILE, tmp_path / "model", {"command": "test"}, clip_shape=(8, 16)
+    )
+    weights = out / "unet" / "diffusion_pytorch_model.safetensors"
+    assert weights.stat().st_size < (tmp_path / CHECKPOINT_FILE).stat().st_size / 4  # fp16, no optimiser
     loaded = load_denoiser(out, preset="tiny")
     for a, b in zip(loaded.state_dict().values(), result.model.state_dict().values(), strict=True):
-        assert torch.allclose(a, b, atol=1e-2 * (1 + b.abs().max()))  # fp16 storage
-    assert '"command": "test"' in out.with_suffix(".json").read_text()
+        assert torch.equal(a, b.half().float())  # exactly the fp16-rounded EMA weights, as fp32
+    assert loaded.config.sample_size == 16 and loaded.config.num_frames == 8
+    assert json.loads((out / "provenance.json").read_text())["provenance"] == {"command": "test"}
+    assert training_config_of(out) == dataclasses.replace(FAST, steps=2)
+    assert not (tmp_path / "model.tmp").exists()  # written aside, then moved into place
 
 
 def test_clip_bank_checks_its_input():

@@ -167,7 +167,7 @@ def timestep_policy(settings: list[str]):
 
 def _train(profile, seed, split, overrides, out, progress, export=None, **run_options):
     """Train through :func:`~tqd_lite.diffusion.training_run.run_training` (``run_options``: its keywords)."""
-    from tqd_lite.diffusion.train import export_weights
+    from tqd_lite.diffusion.checkpoints import export_weights
     from tqd_lite.diffusion.training_run import checkpoint_path, default_config, run_training
     from tqd_lite.provenance import provenance
 
@@ -186,7 +186,13 @@ def _train(profile, seed, split, overrides, out, progress, export=None, **run_op
     print(f"run: {out}")
     if export:
         keep = ("train_clips", "train_seconds", "evaluations", "frechet_distance_train_vs_heldout", "final")
-        path = export_weights(checkpoint_path(out), export, block, {k: report[k] for k in keep})
+        path = export_weights(
+            checkpoint_path(out),
+            export,
+            block,
+            {k: report[k] for k in keep},
+            clip_shape=(profile.num_frames, profile.frame_size),
+        )
         print(f"exported: {path}")
     return report
 
@@ -204,8 +210,9 @@ def cmd_train(args) -> None:
 def cmd_sample(args) -> None:
     import torch
 
-    from tqd_lite.diffusion.noise import make_noise_scheduler, sample_clips
-    from tqd_lite.diffusion.train import load_denoiser, training_config_of
+    from tqd_lite.diffusion.checkpoints import load_denoiser, training_config_of
+    from tqd_lite.diffusion.noise import make_noise_scheduler
+    from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
     from tqd_lite.provenance import provenance, write_result
     from tqd_lite.quality.metrics import evaluate_clips
     from tqd_lite.viz.plots import frame_strip, stamp
@@ -221,18 +228,21 @@ def cmd_sample(args) -> None:
         labels = torch.full((args.num_clips,), args.label)
     profile = get_profile(args.profile)
     block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint))
-    clips = sample_clips(
-        model,
-        make_noise_scheduler(config.prediction_type, config.beta_schedule),
-        args.num_clips,
-        profile.num_frames,
-        profile.frame_size,
-        args.steps,
-        labels,
-        args.guidance,
-        args.seed,
-        progress=not args.no_progress,
+    pipe = VideoPipeline(
+        unet=model,
+        scheduler=ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule)),
     )
+    recorded = model.config.get("sample_size") is not None  # exported models know their clip shape
+    clips = pipe(
+        num_clips=args.num_clips,
+        num_frames=None if recorded else profile.num_frames,
+        size=None if recorded else profile.frame_size,
+        num_inference_steps=args.steps,
+        class_labels=labels,
+        guidance_scale=args.guidance,
+        seed=args.seed,
+        progress=not args.no_progress,
+    ).clips
     out = Path(args.out)
     for i, clip in enumerate(clips):
         write_video(out / f"sample_{i:03d}.mp4", clip)
@@ -410,7 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run folder (default: runs/PROFILE/SPLIT_seedSEED); "
         "an existing one with the same settings is resumed",
     )
-    p.add_argument("--export", default=None, metavar="PATH", help="also write inference-only weights here")
+    p.add_argument(
+        "--export",
+        default=None,
+        metavar="PATH",
+        help="also write the model here as a diffusers folder (for from_pretrained)",
+    )
     p.add_argument(
         "--data",
         default=None,
@@ -443,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="sample clips from a trained denoiser")
     _add_common(p)
-    p.add_argument("checkpoint", help="checkpoint.pt of a run, or exported weights")
+    p.add_argument("checkpoint", help="a model folder (data/models/golden_quick) or a run's checkpoint.pt")
     p.add_argument("--num-clips", type=int, default=16)
     p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
     p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
@@ -467,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="a trained denoiser, one per prediction type (repeatable; default: the profile's "
-        "committed golden models, data/models/golden_PROFILE[_epsilon].pt)",
+        "committed golden models, data/models/golden_PROFILE[_epsilon])",
     )
     p.add_argument("--preset", default=None, help="refuse checkpoints of another model preset")
     _add_set_option(p, GradientAnalysisConfig, "pairs=2")

@@ -24,7 +24,7 @@ def pool_dir(profile_name: str) -> Path:
 
 
 def golden_model_path(profile_name: str, prediction_type: str = "v_prediction") -> Path:
-    """The committed denoiser trained on the golden clips of a profile (``data/models/``):
-    ``golden_PROFILE.pt`` (v prediction, the default) or ``golden_PROFILE_epsilon.pt``."""
+    """The committed denoiser trained on the golden clips of a profile, a model folder under
+    ``data/models/``: ``golden_PROFILE`` (v prediction, the default) or ``golden_PROFILE_epsilon``."""
     suffix = "" if prediction_type == "v_prediction" else f"_{prediction_type}"
-    return data_dir() / "models" / f"golden_{profile_name}{suffix}.pt"
+    return data_dir() / "models" / f"golden_{profile_name}{suffix}"

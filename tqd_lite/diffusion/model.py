@@ -9,7 +9,7 @@ shape (epsilon or v, see :mod:`tqd_lite.diffusion.noise`)::
 **Class conditioning with a null class.** A model made for ``num_classes = K`` has K + 1 class
 embeddings; index K is the *null class* ("no label"). ``class_labels=None`` means the null
 class for every clip, so an unconditional model is simply ``K = 0``, and classifier-free
-guidance compares the prediction for label k with the one for the null class (MCM, papers.md
+guidance compares the prediction for label k with the one for the null class (MCM, docs/papers.md
 section 2).
 
 **Spatial and temporal parameters.** :func:`parameter_groups` splits every parameter into
@@ -94,7 +94,11 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         layers_per_block: int = 1,
         num_classes: int = 0,
         patch_size: int = 1,
+        sample_size: int | None = None,
+        num_frames: int | None = None,
     ):
+        # sample_size, num_frames: the clip shape it was trained on, recorded in its config when
+        # its weights are exported (the pipeline's default shape); they change no layer
         super().__init__()
         if any(c % 32 for c in block_out_channels):
             # the temporal ResNet block of diffusers normalises in 32 groups
@@ -184,8 +188,10 @@ class UNet3DDenoiser(ModelMixin, ConfigMixin):
         block_out_channels: tuple[int, ...] = (32, 64),
         layers_per_block: int = 1,
         num_classes: int = 0,
+        sample_size: int | None = None,
+        num_frames: int | None = None,
     ):
-        super().__init__()
+        super().__init__()  # sample_size, num_frames: as in FactorizedVideoUNet
         context_dim = 4 * block_out_channels[0]
         self.class_embedding = nn.Embedding(num_classes + 1, context_dim)
         levels = len(block_out_channels)

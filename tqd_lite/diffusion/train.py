@@ -1,4 +1,4 @@
-"""Training a video denoiser: the loop, its pluggable timestep policy, checkpoints.
+"""Training a video denoiser: the loop, its pluggable timestep policy, resume checkpoints.
 
 One step (docs/papers.md section 1; DDPM)::
 
@@ -19,7 +19,6 @@ parallel, each process taking its share of every global batch.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from collections.abc import Callable
@@ -235,6 +234,22 @@ def _to(batch: dict, device) -> dict:
 # --- checkpoints ---------------------------------------------------------------------------
 
 
+def read_checkpoint(path: str | Path) -> dict:
+    """A resume checkpoint's contents, read with ``weights_only=True``: tensors, numbers, strings,
+    lists and dicts only, so a crafted file cannot run code when it is loaded."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path} (train one with `python -m tqd_lite train`)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated, random bytes, or objects other than plain data
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path} is not a readable tqd-lite checkpoint ({first})") from None
+    if not isinstance(state, dict) or "model_config" not in state:
+        raise ValueError(f"{path} is not a tqd-lite checkpoint (no model_config)")
+    return state
+
+
 def atomic_save(obj, path: Path) -> None:
     """``torch.save`` to a temporary name, then rename: an interrupted save never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,61 +275,6 @@ def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) 
             f"{path} was made by another training configuration ({details}); "
             f"use another output folder or the same configuration"
         )
-
-
-def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = True) -> torch.nn.Module:
-    """The model stored in a checkpoint (EMA weights by default), on the CPU in eval mode.
-
-    ``preset``: if given, the checkpoint must have been made for it.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path} (train one with `python -m tqd_lite train`)")
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    saved = state.get("model_config") if isinstance(state, dict) else None
-    if saved is None:
-        raise ValueError(f"{path} is not a tqd-lite checkpoint (no model_config)")
-    if preset is not None and saved["preset"] != preset:
-        raise ValueError(f"{path} holds a {saved['preset']!r} model, not the {preset!r} preset asked for")
-    model = build_model(saved["preset"], saved["num_classes"])
-    weights = state["ema"] if use_ema and "ema" in state else state["model"]
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as error:
-        first = "; ".join(str(error).splitlines()[:2])
-        raise ValueError(
-            f"{path}: its weights do not fit the {saved['preset']!r} preset of this code ({first} ...); "
-            f"was it made by another version of tqd_lite?"
-        ) from None
-    return model.eval()
-
-
-def training_config_of(path: str | Path) -> TrainConfig:
-    """The :class:`TrainConfig` a checkpoint was trained with."""
-    state = torch.load(Path(path), map_location="cpu", weights_only=False)
-    return TrainConfig(**state["train_config"])
-
-
-def export_weights(
-    checkpoint: str | Path, out: str | Path, provenance_block: dict, extra: dict | None = None
-) -> Path:
-    """A small inference-only file (EMA weights in fp16 halves it) and a JSON beside it.
-
-    ``extra``: more to record in the JSON (e.g. the run's evaluations).
-    """
-    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=False)
-    ema = {k: v.half() if v.is_floating_point() else v for k, v in state["ema"].items()}
-    small = {k: state[k] for k in ("model_config", "train_config", "step", "history")}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save({**small, "ema": ema, "model": ema}, out)
-    info = {
-        "provenance": provenance_block,
-        **{k: small[k] for k in ("model_config", "train_config", "step")},
-        **(extra or {}),
-    }
-    out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
-    return out
 
 
 # --- the loop ------------------------------------------------------------------------------
@@ -358,7 +318,7 @@ def train(
     out_dir = Path(out_dir) if out_dir is not None else None
     checkpoint = out_dir / CHECKPOINT_FILE if out_dir is not None else None
     if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        state = read_checkpoint(checkpoint)
         _check_config(state, config, policy, checkpoint)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

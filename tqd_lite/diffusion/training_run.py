@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt
 import torch
 
 from tqd_lite.diffusion.model import build_model, count_parameters
-from tqd_lite.diffusion.noise import make_noise_scheduler, sample_clips
+from tqd_lite.diffusion.noise import make_noise_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
 from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
     UNIFORM,
@@ -28,6 +29,7 @@ from tqd_lite.diffusion.train import (
     Policy,
     TrainConfig,
     policy_record,
+    read_checkpoint,
     train,
 )
 from tqd_lite.profiles import Profile, override_fields
@@ -69,18 +71,15 @@ def evaluate(
     ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
     samples' mq and vq on it.
     """
-    scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
-    size, frames = profile.frame_size, profile.num_frames
-    clips = sample_clips(
-        model,
-        scheduler,
-        num_clips or profile.metric_clips,
-        frames,
-        size,
-        profile.sample_steps,
+    scheduler = ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule))
+    clips = VideoPipeline(unet=model, scheduler=scheduler)(
+        num_clips=num_clips or profile.metric_clips,
+        num_frames=profile.num_frames,
+        size=profile.frame_size,
+        num_inference_steps=profile.sample_steps,
         seed=config.seed,
         progress=False,
-    )
+    ).clips
     motion, visual = normalisers or (None, None)
     return evaluate_clips(clips, reference, motion, visual), clips
 
@@ -140,7 +139,7 @@ def _saved_evaluations(out_dir: Path, key: dict) -> list[dict]:
 def _checkpoint_step(out_dir: Path) -> int:
     """The step of the checkpoint in ``out_dir`` (0 if none)."""
     path = checkpoint_path(out_dir)
-    return torch.load(path, map_location="cpu", weights_only=False)["step"] if path.is_file() else 0
+    return read_checkpoint(path)["step"] if path.is_file() else 0
 
 
 def run_training(

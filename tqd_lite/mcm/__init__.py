@@ -2,10 +2,10 @@
 distillation loop, its data, experiments and pictures.
 """
 
-from tqd_lite.mcm.consistency import MotionHead
+from tqd_lite.mcm.consistency import MotionHead, lcm_scheduler
 from tqd_lite.mcm.data import frames_as_still_clips, high_quality_images, load_teacher_bank
 from tqd_lite.mcm.discriminator import FrameDiscriminator, diff_augment, random_frames
-from tqd_lite.mcm.distill import DistillConfig, Distiller, distill, lcm_sample
+from tqd_lite.mcm.distill import DistillConfig, Distiller, distill
 from tqd_lite.mcm.plots import (
     boundary_scalings_figure,
     discriminator_figure,
@@ -26,7 +26,7 @@ __all__ = [
     "frames_as_still_clips",
     "high_quality_images",
     "history_figure",
-    "lcm_sample",
+    "lcm_scheduler",
     "load_teacher_bank",
     "random_frames",
     "representations_figure",

@@ -78,6 +78,18 @@ def boundary_scalings(
     return c_skip.float(), c_out.float()
 
 
+def lcm_scheduler(
+    noise_scheduler: DDPMScheduler, timestep_scaling: float = 4.0, num_solver_steps: int = 50
+) -> LCMScheduler:
+    """diffusers' ``LCMScheduler`` for a student distilled on a ``num_solver_steps`` solver grid:
+    each sampling step maps the point to x0 with the consistency function (the boundary scalings
+    above) and re-noises it to the next, lower timestep of the grid (MCM samples with 1, 2, 4 or 8
+    steps; docs/papers.md, section 2). It drives ``VideoPipeline`` like DDIM does."""
+    return LCMScheduler.from_config(
+        noise_scheduler.config, timestep_scaling=timestep_scaling, original_inference_steps=num_solver_steps
+    )
+
+
 def consistency_output(
     x_t: torch.Tensor, x0_hat: torch.Tensor, c_skip: torch.Tensor, c_out: torch.Tensor
 ) -> torch.Tensor:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from diffusers import DDPMScheduler, LCMScheduler
+from diffusers import DDPMScheduler
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 
-from tqd_lite.diffusion.noise import from_model_range, to_model_range
+from tqd_lite.diffusion.noise import to_model_range
 from tqd_lite.diffusion.train import ClipBank, atomic_save, step_generator
 from tqd_lite.mcm.consistency import (
     MOTION_REPRESENTATIONS,
@@ -363,7 +363,7 @@ def distill(
     start, history, seconds_before = 0, [], 0.0
     path = Path(out_dir) / CHECKPOINT_FILE if out_dir is not None else None
     if path is not None and path.exists():
-        state = torch.load(path, map_location=device, weights_only=False)
+        state = torch.load(path, map_location=device, weights_only=True)  # plain data only: no code runs
         if state["config"] != config.to_dict():
             raise ValueError(f"{path} was made with another DistillConfig; use a new --out folder")
         try:
@@ -403,44 +403,3 @@ def distill(
             atomic_save(state, path)
     seconds = seconds_before + time.perf_counter() - begun
     return DistillResult(distiller.student.eval(), history, seconds)
-
-
-@torch.no_grad()
-def lcm_sample(
-    student: torch.nn.Module,
-    noise_scheduler: DDPMScheduler,
-    num_clips: int,
-    num_frames: int,
-    size: int,
-    num_steps: int,
-    class_labels: torch.Tensor | None = None,
-    seed: int = 0,
-    timestep_scaling: float = 4.0,
-    num_solver_steps: int = 50,
-    batch_size: int = 32,
-) -> torch.Tensor:
-    """Few-step samples ``(num_clips, 3, F, H, W)`` in [0, 1] with diffusers' ``LCMScheduler``:
-    each step maps the current point to x0 with the consistency function, then re-noises it to
-    the next, lower timestep of the solver grid (MCM samples with 1, 2, 4 or 8 steps)."""
-    if not 1 <= num_steps <= num_solver_steps:
-        raise ValueError(f"num_steps must be in [1, {num_solver_steps}] (the solver grid), got {num_steps}")
-    scheduler = LCMScheduler.from_config(
-        noise_scheduler.config, timestep_scaling=timestep_scaling, original_inference_steps=num_solver_steps
-    )
-    student.eval()
-    device = next(student.parameters()).device
-    # one generator per clip, for its starting noise and the noise of every re-noising step, so
-    # a clip does not depend on batch_size (diffusers' randn_tensor takes a list of generators)
-    generators = [torch.Generator().manual_seed(seed * 1_000_003 + i) for i in range(num_clips)]
-    chunks = []
-    for start in range(0, num_clips, batch_size):
-        chunk = generators[start : start + batch_size]
-        x = torch.stack([torch.randn(3, num_frames, size, size, generator=g) for g in chunk]).to(device)
-        labels = None if class_labels is None else class_labels[start : start + batch_size].to(device)
-        scheduler.set_timesteps(num_steps)  # also resets the scheduler's step counter
-        denoised = x
-        for t in scheduler.timesteps:
-            output = student(x, torch.full((len(x),), int(t), device=device), labels).float()
-            x, denoised = scheduler.step(output, t, x, generator=chunk, return_dict=False)
-        chunks.append(from_model_range(denoised).cpu())
-    return torch.cat(chunks)

@@ -32,15 +32,18 @@ import matplotlib.pyplot as plt
 import torch
 from tqdm.auto import tqdm
 
-from tqd_lite.diffusion.noise import make_noise_scheduler, sample_clips
-from tqd_lite.diffusion.train import TrainConfig, export_weights, load_denoiser, train
+from tqd_lite.diffusion.checkpoints import export_weights, is_model_folder, load_denoiser, model_provenance
+from tqd_lite.diffusion.noise import make_noise_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+from tqd_lite.diffusion.train import TrainConfig, train
+from tqd_lite.mcm.consistency import lcm_scheduler
 from tqd_lite.mcm.data import (
     NUM_SCENE_CLASSES,
     frame_frechet_distance,
     high_quality_images,
     load_teacher_bank,
 )
-from tqd_lite.mcm.distill import CHECKPOINT_FILE, DistillConfig, distill, lcm_sample
+from tqd_lite.mcm.distill import CHECKPOINT_FILE, DistillConfig, distill
 from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
@@ -160,7 +163,8 @@ def teacher_config() -> TrainConfig:
 
 
 def teacher_path(pool: Profile) -> Path:
-    return data_dir() / "models" / f"mcm_teacher_{pool.name}.pt"
+    """The pool's teacher, a model folder under ``data/models/``."""
+    return data_dir() / "models" / f"mcm_teacher_{pool.name}"
 
 
 def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True):
@@ -168,7 +172,7 @@ def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True)
     settings, trained (resumable, in ``runs/mcm_teacher_POOL/``) and exported there."""
     path = teacher_path(pool)
     expected = teacher_config().to_dict()
-    if path.is_file() and json.loads(path.with_suffix(".json").read_text())["train_config"] == expected:
+    if is_model_folder(path) and model_provenance(path)["train_config"] == expected:
         return load_denoiser(path)
     bank = load_teacher_bank(pool, progress=progress)
     out = REPO_ROOT / "runs" / f"mcm_teacher_{pool.name}"
@@ -178,6 +182,7 @@ def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True)
         path,
         {**provenance_block, "what": "MCM teacher", "train_seconds": round(result.total_seconds, 1)},
         extra={"clips": len(bank.clips), "class_counts": torch.bincount(bank.labels).tolist()},
+        clip_shape=(pool.num_frames, pool.frame_size),
     )
     return load_denoiser(path)
 
@@ -233,22 +238,14 @@ def evaluate_student(
     student, pool: Profile, data: EvalData, seed: int, config: DistillConfig
 ) -> tuple[dict, dict]:
     """``({steps: metrics}, {steps: first 8 samples as uint8})`` at each of :data:`SAMPLE_STEPS`."""
-    scheduler = make_noise_scheduler()
+    pipe = VideoPipeline(
+        unet=student,
+        scheduler=lcm_scheduler(make_noise_scheduler(), config.timestep_scaling, config.num_solver_steps),
+    )
     by_steps, samples = {}, {}
     for steps in SAMPLE_STEPS:
         clips, seconds = _timed(
-            lambda s=steps: lcm_sample(
-                student,
-                scheduler,
-                len(data.labels),
-                pool.num_frames,
-                pool.frame_size,
-                s,
-                data.labels,
-                seed,
-                config.timestep_scaling,
-                config.num_solver_steps,
-            )
+            lambda s=steps: _pipeline_samples(pipe, pool, data.labels, steps=s, guidance_scale=1.0, seed=seed)
         )
         by_steps[str(steps)] = measure(clips, data, seconds)
         samples[str(steps)] = _first_samples(clips)
@@ -265,20 +262,26 @@ def _teacher_samples(
     teacher, pool: Profile, labels: torch.Tensor, steps: int, guidance_scale: float, seed: int
 ):
     """``(clips, seconds)``: the teacher's guided DDIM samples, one per label, and their wall time."""
+    pipe = VideoPipeline(unet=teacher, scheduler=ddim_scheduler(make_noise_scheduler()))
     return _timed(
-        lambda: sample_clips(
-            teacher,
-            make_noise_scheduler(),
-            len(labels),
-            pool.num_frames,
-            pool.frame_size,
-            steps,
-            labels,
-            guidance_scale,
-            seed,
-            progress=False,
-        )
+        lambda: _pipeline_samples(pipe, pool, labels, steps=steps, guidance_scale=guidance_scale, seed=seed)
     )
+
+
+def _pipeline_samples(
+    pipe, pool: Profile, labels: torch.Tensor, *, steps: int, guidance_scale: float, seed: int
+):
+    """One clip per label, of the pool's shape, ``(len(labels), 3, F, H, W)`` in [0, 1]."""
+    return pipe(
+        num_clips=len(labels),
+        num_frames=pool.num_frames,
+        size=pool.frame_size,
+        num_inference_steps=steps,
+        class_labels=labels,
+        guidance_scale=guidance_scale,
+        seed=seed,
+        progress=False,
+    ).clips
 
 
 def evaluate_teacher(

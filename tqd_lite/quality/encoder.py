@@ -13,8 +13,8 @@ features see exactly what the papers care about:
 * additive noise level (generated samples are often noisy),
 * a 2 x 4 x 4 thumbnail of the clip (layout and colour, so content matters too).
 
-One encoder per frame size, saved as ``data/encoder/encoder_{size}.pt`` with a JSON file
-naming the command, seed and device that trained it.
+One encoder per frame size, saved as the folder ``data/encoder/encoder_{size}/`` (diffusers'
+``save_pretrained``) with a ``provenance.json`` naming the command, seed and device that trained it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
 from tqdm.auto import tqdm
 
 from tqd_lite.paths import data_dir
@@ -43,9 +45,14 @@ MAX_NOISE = 0.15
 FEATURE_DIM = 64
 
 
-class VideoEncoder(nn.Module):
-    """Four strided 3-D conv blocks, global pooling, and a ``FEATURE_DIM`` feature layer."""
+class VideoEncoder(ModelMixin, ConfigMixin):
+    """Four strided 3-D conv blocks, global pooling, and a ``FEATURE_DIM`` feature layer.
 
+    A diffusers ``ModelMixin``, so a trained encoder is a folder (config + safetensors) that
+    ``VideoEncoder.from_pretrained`` loads.
+    """
+
+    @register_to_config
     def __init__(self, width: int = 24, feature_dim: int = FEATURE_DIM):
         super().__init__()
 
@@ -163,15 +170,16 @@ def train_encoder(config: EncoderTrainingConfig, device: torch.device | str = "c
 
 
 def encoder_path(size: int) -> Path:
-    return data_dir() / "encoder" / f"encoder_{size}.pt"
+    """The committed encoder for ``size`` x ``size`` clips: a folder with ``config.json``,
+    ``diffusion_pytorch_model.safetensors`` and ``provenance.json``."""
+    return data_dir() / "encoder" / f"encoder_{size}"
 
 
 def save_encoder(model: VideoEncoder, config: EncoderTrainingConfig, provenance_block: dict) -> Path:
     path = encoder_path(config.size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "config": asdict(config)}, path)
-    path.with_suffix(".json").write_text(
-        json.dumps({"provenance": provenance_block, "config": asdict(config)}, indent=2)
+    model.save_pretrained(path)  # fp32: the Fréchet distance reads its features
+    (path / "provenance.json").write_text(
+        json.dumps({"provenance": provenance_block, "config": asdict(config)}, indent=2) + "\n"
     )
     return path
 
@@ -183,13 +191,10 @@ def load_encoder(size: int) -> VideoEncoder:
     """The committed encoder for ``size`` x ``size`` clips (cached after the first load)."""
     if size not in _loaded:
         path = encoder_path(size)
-        if not path.exists():
+        if not (path / "config.json").is_file():
             raise FileNotFoundError(
                 f"no feature encoder for {size}x{size} clips at {path}; train one with "
                 f"`python -m tqd_lite train-encoder --size {size}`"
             )
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        model = VideoEncoder()
-        model.load_state_dict(checkpoint["state_dict"])
-        _loaded[size] = model.eval()
+        _loaded[size] = VideoEncoder.from_pretrained(path).eval()
     return _loaded[size]

@@ -172,6 +172,24 @@ def _average(first: dict, second: dict) -> dict:
     return {g: (first[g] + second[g]) / 2 for g in first}
 
 
+def _as_tensors(tree):
+    """numpy arrays inside nested dicts and lists as tensors, so the file loads with ``weights_only``."""
+    if isinstance(tree, dict):
+        return {k: _as_tensors(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_as_tensors(v) for v in tree]
+    return torch.from_numpy(tree) if isinstance(tree, np.ndarray) else tree
+
+
+def _as_arrays(tree):
+    """The inverse of :func:`_as_tensors`."""
+    if isinstance(tree, dict):
+        return {k: _as_arrays(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_as_arrays(v) for v in tree]
+    return tree.numpy() if isinstance(tree, torch.Tensor) else tree
+
+
 def analyze(
     model,
     noise_scheduler,
@@ -216,7 +234,7 @@ def analyze(
     key = {"config": config.to_dict(), **(partial_key or {})}
     done, seconds_before = 0, 0.0
     if partial is not None and Path(partial).is_file():
-        state = torch.load(partial, weights_only=False)
+        state = _as_arrays(torch.load(partial, weights_only=True))  # plain data only: no code runs
         if state["key"] == key:
             done, seconds_before = state["done"], state["seconds"]
             measures, ceiling, mse = state["measures"], state["ceiling"], state["mse"]
@@ -273,7 +291,7 @@ def analyze(
         if partial is not None:
             seconds = seconds_before + time.perf_counter() - started
             state = {"key": key, "done": p + 1, "seconds": seconds, "measures": measures, "ceiling": ceiling}
-            atomic_save({**state, "mse": mse}, Path(partial))
+            atomic_save(_as_tensors({**state, "mse": mse}), Path(partial))
     bar.close()
     return {
         "config": config.to_dict(),

@@ -16,8 +16,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
+from tqd_lite.diffusion.checkpoints import PROVENANCE_FILE, is_model_folder, load_denoiser, training_config_of
 from tqd_lite.diffusion.noise import make_noise_scheduler
-from tqd_lite.diffusion.train import load_denoiser, training_config_of
 from tqd_lite.diffusion.training_run import REPORT_FILE, checkpoint_path
 from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
 from tqd_lite.profiles import Profile, override_fields
@@ -55,28 +55,28 @@ def default_checkpoints(profile: Profile) -> list[Path]:
     ``reproduce golden-model`` trained) and epsilon (if committed)."""
     committed = golden_model_path(profile.name)
     trained = checkpoint_path(results_dir() / profile.name / "golden_model")
-    v_model = committed if committed.is_file() else trained
-    if not v_model.is_file():
+    v_model = committed if is_model_folder(committed) else trained
+    if not v_model.is_file() and not is_model_folder(v_model):
         raise FileNotFoundError(
             f"no golden model for profile {profile.name!r} at {committed} or {trained}; train one with "
             f"`python -m tqd_lite reproduce golden-model --profile {profile.name}` or pass --checkpoint"
         )
     eps_model = golden_model_path(profile.name, "epsilon")
-    return [v_model] + ([eps_model] if eps_model.is_file() else [])
+    return [v_model] + ([eps_model] if is_model_folder(eps_model) else [])
 
 
 def model_record(checkpoint: str | Path) -> dict:
-    """How a golden model was made: ``{"steps", "command"}`` from the JSON beside exported weights
-    (``data/models/``) or from the ``train.json`` of the run whose checkpoint it is (what
-    ``reproduce golden-model`` leaves in ``results/PROFILE/golden_model/``)."""
+    """How a golden model was made: ``{"steps", "command"}`` from a model folder's
+    ``provenance.json`` (``data/models/``) or from the ``train.json`` of the run whose checkpoint it
+    is (what ``reproduce golden-model`` leaves in ``results/PROFILE/golden_model/``)."""
     path = Path(checkpoint)
-    for record_path in (path.with_suffix(".json"), path.parent / REPORT_FILE):
+    for record_path in (path / PROVENANCE_FILE, path.parent / REPORT_FILE):
         if record_path.is_file():
             record = json.loads(record_path.read_text())
             steps = record["step"] if "step" in record else record["final"]["step"]
             return {"steps": steps, "command": record["provenance"].get("command", "(not recorded)")}
     raise FileNotFoundError(
-        f"no record of how {path} was made: expected {path.with_suffix('.json')} (exported weights) "
+        f"no record of how {path} was made: expected {path / PROVENANCE_FILE} (a model folder) "
         f"or {path.parent / REPORT_FILE} (a finished training run)"
     )
 

@@ -1,0 +1,137 @@
+"""Trained models as diffusers folders, and the way back from a training checkpoint.
+
+A *model folder* is what :func:`export_weights` writes and ``VideoPipeline.from_pretrained``
+reads, with nothing else to look up::
+
+    data/models/golden_quick/
+      model_index.json                              the pipeline: unet + scheduler
+      unet/config.json                              the denoiser's class, sizes, clip shape
+      unet/diffusion_pytorch_model.safetensors      EMA weights in fp16 (half the size; loaded as fp32)
+      scheduler/scheduler_config.json               DDIM over the training schedule
+      provenance.json                               command, profile, seed, device, commit; the
+                                                    training config and step; what else the run measured
+
+Safetensors hold tensors only, so loading a model folder runs no code; a resume checkpoint
+(``checkpoint.pt``) is read with ``weights_only=True`` (:func:`~tqd_lite.diffusion.train.read_checkpoint`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+
+from tqd_lite.diffusion.model import MODEL_CLASSES, build_model
+from tqd_lite.diffusion.noise import make_noise_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+from tqd_lite.diffusion.train import TrainConfig, read_checkpoint
+
+PROVENANCE_FILE = "provenance.json"
+MODEL_INDEX = "model_index.json"
+
+
+def is_model_folder(path: str | Path) -> bool:
+    return (Path(path) / MODEL_INDEX).is_file()
+
+
+def model_provenance(folder: str | Path) -> dict:
+    """The ``provenance.json`` of a model folder."""
+    path = Path(folder) / PROVENANCE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} has no {PROVENANCE_FILE}: not a model folder that tqd-lite wrote")
+    return json.loads(path.read_text())
+
+
+def _load_unet(folder: Path) -> torch.nn.Module:
+    """The folder's unet through ``from_pretrained``; only tqd-lite's own denoiser classes are
+    accepted, so a folder cannot make us import anything else."""
+    entry = json.loads((folder / MODEL_INDEX).read_text()).get("unet", [None, None])
+    classes = {cls.__name__: cls for cls in MODEL_CLASSES.values()}
+    if entry[1] not in classes:
+        raise ValueError(f"{folder / MODEL_INDEX}: unet is {entry[1]!r}, expected one of {sorted(classes)}")
+    return classes[entry[1]].from_pretrained(folder, subfolder="unet").float()
+
+
+def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = True) -> torch.nn.Module:
+    """A denoiser, fp32, on the CPU, in eval mode, from a model folder or a training checkpoint
+    (its EMA weights by default, ``use_ema=False`` for the raw ones).
+
+    ``preset``: if given, the model must have been trained as that preset.
+    """
+    path = Path(path)
+    if is_model_folder(path):
+        saved_preset = training_config_of(path).preset
+        if preset is not None and saved_preset != preset:
+            raise ValueError(f"{path} holds a {saved_preset!r} model, not the {preset!r} preset asked for")
+        return _load_unet(path).eval()
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} has no {MODEL_INDEX}: expected a model folder or a checkpoint file")
+    state = read_checkpoint(path)
+    saved = state["model_config"]
+    if preset is not None and saved["preset"] != preset:
+        raise ValueError(f"{path} holds a {saved['preset']!r} model, not the {preset!r} preset asked for")
+    model = build_model(saved["preset"], saved["num_classes"])
+    weights = state["ema"] if use_ema and "ema" in state else state["model"]
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        first = "; ".join(str(error).splitlines()[:2])
+        raise ValueError(
+            f"{path}: its weights do not fit the {saved['preset']!r} preset of this code ({first} ...); "
+            f"was it made by another version of tqd_lite?"
+        ) from None
+    return model.eval()
+
+
+def training_config_of(path: str | Path) -> TrainConfig:
+    """The :class:`~tqd_lite.diffusion.train.TrainConfig` a model folder or checkpoint was trained with."""
+    path = Path(path)
+    saved = model_provenance(path) if is_model_folder(path) else read_checkpoint(path)
+    return TrainConfig(**saved["train_config"])
+
+
+def export_weights(
+    checkpoint: str | Path,
+    out: str | Path,
+    provenance_block: dict,
+    extra: dict | None = None,
+    *,
+    clip_shape: tuple[int, int] | None = None,
+) -> Path:
+    """Write a checkpoint's EMA weights as a model folder (see the module docstring).
+
+    ``extra``: more to record in ``provenance.json`` (e.g. the run's evaluations).
+    ``clip_shape``: ``(num_frames, size)`` of the training clips, recorded in the unet's config so
+    the pipeline samples that shape by default.
+    """
+    state = read_checkpoint(checkpoint)
+    config = TrainConfig(**state["train_config"])
+    model = build_model(config.preset, config.num_classes)
+    model.load_state_dict(state["ema"])
+    if clip_shape is not None:
+        model.register_to_config(num_frames=clip_shape[0], sample_size=clip_shape[1])
+    record = {
+        "provenance": provenance_block,
+        **{k: state[k] for k in ("model_config", "train_config", "step", "history")},
+        **(extra or {}),
+    }
+    return write_model_folder(model, config, record, out)
+
+
+def write_model_folder(model: torch.nn.Module, config: TrainConfig, record: dict, out: str | Path) -> Path:
+    """``save_pretrained`` of the pipeline (fp16 weights) plus ``provenance.json``, written to a
+    temporary folder first and then moved into place, so an interrupted export leaves no half folder."""
+    out = Path(out)
+    scheduler = ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule))
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    VideoPipeline(unet=model.half(), scheduler=scheduler).save_pretrained(tmp)
+    model.float()
+    (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
