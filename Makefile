@@ -2,6 +2,7 @@
 #   make reproduce   the quick reproduction (CPU, minutes); results under results/quick/
 #   make test        unit tests and the notebooks (nbval), quick profile
 #   make lab         JupyterLab on the notebooks
+#   make book        the notebooks executed (quick profile) and rendered to build/book/index.html
 #
 # torch is installed before everything else, so the package's own range (torch>=2.2) is already
 # met and pip pulls nothing more. The default is the CPU build these machines carry; on a GPU
@@ -15,7 +16,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup reproduce reproduce-full test lab lint
+.PHONY: setup reproduce reproduce-full test lab book lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,5 +38,8 @@ test: $(STAMP)
 lab: $(STAMP)
 	TQD_PROFILE=quick $(BIN)/jupyter lab notebooks
 
+book: $(STAMP)
+	TQD_PROFILE=quick $(BIN)/python docs/build_book.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check tqd_lite tests benchmarks
+	$(BIN)/ruff check tqd_lite tests benchmarks docs

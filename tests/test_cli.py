@@ -5,8 +5,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from tqd_lite.cli import main, timestep_policy, training_overrides
+from tqd_lite.cli import main, settings_overrides, timestep_policy
 from tqd_lite.paths import data_dir
 from tqd_lite.quality.corpus import read_scores
 from tqd_lite.tqd.sampler import TimestepPolicy
@@ -55,10 +56,10 @@ def test_encoder_training_config_rejects_zero_steps():
         EncoderTrainingConfig(steps=0)
 
 
-def test_training_overrides_from_a_file_and_flags(tmp_path):
+def test_settings_overrides_from_a_file_and_flags(tmp_path):
     config = tmp_path / "train.yaml"
     config.write_text("learning_rate: 0.001\nprediction_type: epsilon\n")
-    overrides = training_overrides(str(config), ["steps=5", "snr_gamma=null", "preset=tiny"])
+    overrides = settings_overrides(str(config), ["steps=5", "snr_gamma=null", "preset=tiny"])
     assert overrides == {
         "learning_rate": 0.001,
         "prediction_type": "epsilon",
@@ -67,7 +68,7 @@ def test_training_overrides_from_a_file_and_flags(tmp_path):
         "preset": "tiny",
     }
     with pytest.raises(ValueError, match="--set expects field=value, got 'steps'"):
-        training_overrides(None, ["steps"])
+        settings_overrides(None, ["steps"])
 
 
 def test_the_timestep_policy_from_flags():
@@ -111,7 +112,7 @@ def test_train_and_sample_on_a_scored_folder_with_accelerate_launch(tmp_path):
         "8",
         "--no-progress",
         "--export",
-        str(tmp_path / "model.pt"),
+        str(tmp_path / "model"),
     ]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -119,14 +120,14 @@ def test_train_and_sample_on_a_scored_folder_with_accelerate_launch(tmp_path):
     report = json.loads((run / "train.json").read_text())
     assert [e["step"] for e in report["evaluations"]] == [0, 2]
     assert report["provenance"]["command"].startswith("python -m tqd_lite train")
-    assert (run / "training.png").exists() and (tmp_path / "model.json").exists()
+    assert (run / "training.png").exists() and (tmp_path / "model" / "provenance.json").exists()
 
     out = tmp_path / "samples"
     assert (
         main(
             [
                 "sample",
-                str(tmp_path / "model.pt"),
+                str(tmp_path / "model"),
                 "--num-clips",
                 "2",
                 "--steps",
@@ -139,9 +140,39 @@ def test_train_and_sample_on_a_scored_folder_with_accelerate_launch(tmp_path):
         == 0
     )
     assert len(list(out.glob("sample_*.mp4"))) == 2 and (out / "samples.png").exists()
-    assert main(["sample", str(tmp_path / "model.pt"), "--label", "1", "--out", str(out)]) == 2
+    assert main(["sample", str(tmp_path / "model"), "--label", "1", "--out", str(out)]) == 2
 
 
 def test_train_on_a_folder_without_scores_is_a_clear_error(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--no-progress"]) == 2
     assert f"no scores.csv in {tmp_path}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "distill", "analyze-gradients"])
+def test_every_config_command_takes_the_same_overrides_and_shows_examples(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = capsys.readouterr().out
+    assert "--config FILE" in help_text and "--set FIELD=VALUE" in help_text
+    assert f"examples:\n  python -m tqd_lite {command}" in help_text
+
+
+def test_distill_writes_a_student_that_from_pretrained_samples_in_few_steps(tmp_path, capsys):
+    from tqd_lite.diffusion.pipeline import VideoPipeline
+
+    config = tmp_path / "student.yaml"
+    config.write_text("representation: temporal_difference\nsteps: 2\n")
+    argv = ["distill", "--config", str(config), "--set", "batch_size=2", "--set", "discriminator=false"]
+    argv += ["--teacher", str(DATA / "models" / "mcm_teacher_quick"), "--out", str(tmp_path / "run")]
+    assert main([*argv, "--no-progress"]) == 0
+    assert "distilled 2 steps (temporal_difference)" in capsys.readouterr().out
+    student = tmp_path / "run" / "student"
+    record = json.loads((student / "provenance.json").read_text())
+    assert record["distill_config"]["representation"] == "temporal_difference"
+    assert record["distill_config"]["discriminator"] is False and record["distill_config"]["batch_size"] == 2
+    pipe = VideoPipeline.from_pretrained(student)
+    assert type(pipe.scheduler).__name__ == "LCMScheduler" and pipe.scheduler.config.timestep_scaling == 4
+    clips = pipe(num_clips=2, num_inference_steps=2, class_labels=torch.tensor([0, 1]), progress=False).clips
+    assert clips.shape == (2, 3, 8, 16, 16) and (tmp_path / "run" / "samples.png").is_file()
+    assert main(["distill", "--set", "representation=optical_flow", "--no-progress"]) == 2
+    assert "unknown motion representation 'optical_flow'" in capsys.readouterr().err

@@ -47,3 +47,17 @@ def test_a_link_out_of_the_repository_counts_as_broken(tmp_path):
     outside = tmp_path / "page.md"
     outside.write_text("[facts](../shared/papers.md) and [ok](https://example.org)")
     assert broken_links(outside) == ["../shared/papers.md"]
+
+
+def test_the_book_renders_every_notebook_with_an_index_that_links_them(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "book"
+    command = [sys.executable, str(ROOT / "docs" / "build_book.py"), "--no-execute", "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True)  # `make book` executes them too (not in CI)
+    chapters = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert sorted(p.stem for p in out.glob("[0-9]*.html")) == chapters
+    index = (out / "index.html").read_text()
+    assert all(f'href="{name}.html"' in index for name in chapters)
+    assert "The motion–vision dilemma" in index  # titles come from each notebook's first heading

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from tqd_lite.mcm import experiments as mcm
+from tqd_lite.mcm import report as mcm_report
 from tqd_lite.profiles import get_profile
 
 MINIATURE = get_profile("quick").with_overrides(
@@ -32,7 +33,7 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     assert summary["rows"]["mcm"]["1"]["seeds"] == [0, 1]
     names = [c["name"] for c in summary["comparisons"]]
     assert names[0] == "MCM vs LCM, 1 step(s)" and "MCM vs the teacher's DDIM 50, 4 step(s)" in names
-    assert len(names) == len(mcm.COMPARISONS) * len(mcm.SAMPLE_STEPS)
+    assert len(names) == len(mcm_report.COMPARISONS) * len(mcm.SAMPLE_STEPS)
     teacher = json.loads((folder / "teacher" / "provenance.json").read_text())
     assert teacher["train_config"]["num_classes"] == 2 and teacher["step"] == 3
     report = json.loads((folder / "out" / "runs" / "mcm-seed1" / "result.json").read_text())
@@ -96,7 +97,7 @@ def test_a_widened_guidance_sweep_measures_only_the_new_weights(miniature_run, m
 
 def test_the_guidance_table_has_one_line_per_weight():
     metrics = {"frechet_distance": 9.5, "frame_frechet_distance": 134.1, "vq": 0.24, "mq": 0.84}
-    table = mcm.guidance_table(
+    table = mcm_report.guidance_table(
         {"4.0": {**metrics, "dynamic_degree": 1.0}, "8.0": {**metrics, "dynamic_degree": 0.969}}
     )
     lines = table.strip().splitlines()
@@ -106,11 +107,11 @@ def test_the_guidance_table_has_one_line_per_weight():
 
 def test_paired_differences_use_a_single_step_reference_at_every_step_count():
     def metrics(value):
-        return {m: value for m in mcm.METRICS}
+        return {m: value for m in mcm_report.METRICS}
 
     treated = {s: {str(k): metrics(10.0 * s + k) for k in mcm.SAMPLE_STEPS} for s in (0, 1, 2)}
     reference = {s: {"50": metrics(10.0 * s)} for s in (0, 1, 2)}  # the teacher: one step count
-    entries = mcm._paired_differences("student vs teacher", treated, reference)
+    entries = mcm_report._paired_differences("student vs teacher", treated, reference)
     assert [e["name"] for e in entries] == [f"student vs teacher, {k} step(s)" for k in mcm.SAMPLE_STEPS]
     for entry, k in zip(entries, mcm.SAMPLE_STEPS, strict=True):
         fd = entry["frechet_distance"]

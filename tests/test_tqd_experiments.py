@@ -11,6 +11,13 @@ from tqd_lite.profiles import get_profile
 from tqd_lite.tqd import experiments as tqd_experiments
 from tqd_lite.tqd.experiments import (
     ARMS,
+    policy_on_corpus,
+    run_experiments,
+    samples_figure,
+    select_arms,
+    summary_settings,
+)
+from tqd_lite.tqd.report import (
     COMPARISONS,
     QUESTIONS,
     SUMMARY_FILE,
@@ -18,10 +25,6 @@ from tqd_lite.tqd.experiments import (
     load_summary,
     markdown_table,
     paper_side_by_side,
-    policy_on_corpus,
-    run_experiments,
-    samples_figure,
-    select_arms,
     summarise,
 )
 
@@ -41,7 +44,7 @@ def synthetic_runs(fd_baseline, fd_tqd):
 
 def test_comparisons_are_seed_paired_differences_with_a_student_t_interval():
     runs = synthetic_runs([10.0, 12.0, 14.0], [9.0, 10.9, 13.1])  # TQD lower by 1, 1.1, 0.9
-    summary = summarise(runs, QUICK.with_overrides(tqd_seeds=(0, 1, 2)))
+    summary = summarise(runs, summary_settings(QUICK.with_overrides(tqd_seeds=(0, 1, 2))), {})
     (comparison,) = summary["comparisons"]
     assert comparison["name"] == "TQD vs baseline, Set-A"
     fd = comparison["frechet_distance"]
@@ -58,7 +61,7 @@ def test_every_question_names_known_comparisons():
     assert all(set(asked) <= names for _, asked in QUESTIONS)
     arms = {a.key for a in ARMS}
     assert all({treated, reference} <= arms for _, treated, reference in COMPARISONS)
-    summary = summarise(synthetic_runs([10.0, 12.0], [9.0, 11.2]), QUICK.with_overrides(tqd_seeds=(0, 1)))
+    summary = summarise(synthetic_runs([10.0, 12.0], [9.0, 11.2]), summary_settings(QUICK), {})
     lines = answers(summary)
     assert "  TQD vs baseline, Set-A: dynamic degree no clear difference" in lines[1]
     assert "  TQD vs baseline, Set-B: not run yet" in lines
@@ -69,7 +72,7 @@ def test_arms_and_groups():
         f"{split}/{name}" for split in ("set_a", "set_b", "set_c") for name in ("baseline", "tqd")
     ]
     assert len({a.key for a in ARMS}) == len(ARMS)
-    with pytest.raises(ValueError, match=r"unknown experiment group\(s\) \['mains'\]"):
+    with pytest.raises(ValueError, match=r"unknown TQD experiment group\(s\) \['mains'\]"):
         select_arms(("mains",))
 
 
@@ -119,4 +122,4 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
 
 def test_unknown_groups_on_the_command_line_are_a_clear_error(capsys):
     assert main(["reproduce", "tqd", "--groups", "main,sweeps", "--no-progress"]) == 2
-    assert "unknown experiment group(s) ['sweeps']" in capsys.readouterr().err
+    assert "unknown TQD experiment group(s) ['sweeps']" in capsys.readouterr().err

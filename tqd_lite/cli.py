@@ -7,12 +7,14 @@ Commands
   train-encoder   train the Fréchet-distance encoder for one frame size
   train-teacher   train MCM's teacher on the pool's motion-rich clips (resumable; data/models/)
   train           train a video denoiser on a split of the pool (resumable), with evaluations
+  distill         distil MCM's teacher into a few-step student, LCM or MCM (resumable)
   sample          sample clips from a trained denoiser
   analyze-gradients  TQD's gradient analysis: degraded vs golden gradients across timesteps
   reproduce WHAT  run an experiment end to end and write its result files
 
-Training settings are the fields of tqd_lite.diffusion.train.TrainConfig: the profile gives defaults,
-a JSON or YAML file (--config) and `--set field=value` override them. Multi-GPU:
+Settings, one syntax for every command: the profile gives defaults, a JSON or YAML file (--config)
+and `--set field=value` override the fields of the command's config (train: TrainConfig, distill:
+DistillConfig, analyze-gradients: GradientAnalysisConfig; `COMMAND --help` lists them). Multi-GPU:
 `accelerate launch -m tqd_lite train ...` (each process takes its share of every batch).
 """
 
@@ -127,8 +129,10 @@ def _parse_value(text: str):
         return text
 
 
-def training_overrides(config_file: str | None, settings: list[str]) -> dict:
-    """TrainConfig overrides from ``--config FILE`` (JSON or YAML) and ``--set field=value``."""
+def settings_overrides(config_file: str | None, settings: list[str], flag: str = "--set") -> dict:
+    """Overrides of a settings dataclass, the one syntax of every command: a JSON or YAML file
+    (``--config FILE``) of ``field: value`` pairs, then ``FLAG field=value`` items on top (values as
+    JSON where they parse: numbers, true/false, lists like [5,500]; else plain strings)."""
     overrides: dict = {}
     if config_file:
         path = Path(config_file)
@@ -141,12 +145,12 @@ def training_overrides(config_file: str | None, settings: list[str]) -> dict:
         else:
             loaded = json.loads(path.read_text())
         if not isinstance(loaded, dict):
-            raise ValueError(f"--config {path} must hold a mapping of TrainConfig fields")
+            raise ValueError(f"--config {path} must hold a mapping of field: value pairs")
         overrides.update(loaded)
     for item in settings:
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"--set expects field=value, got {item!r}")
+            raise ValueError(f"{flag} expects field=value, got {item!r}")
         overrides[key.strip()] = _parse_value(value.strip())
     return overrides
 
@@ -156,13 +160,9 @@ def timestep_policy(settings: list[str]):
     from tqd_lite.profiles import override_fields
     from tqd_lite.tqd.sampler import TimestepPolicy
 
-    fields = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--policy expects field=value, got {item!r}")
-        fields[key.strip()] = _parse_value(value.strip())
-    return override_fields(TimestepPolicy(), fields, "timestep policy")
+    return override_fields(
+        TimestepPolicy(), settings_overrides(None, settings, "--policy"), "timestep policy"
+    )
 
 
 def _train(profile, seed, split, overrides, out, progress, export=None, **run_options):
@@ -199,7 +199,7 @@ def _train(profile, seed, split, overrides, out, progress, export=None, **run_op
 
 def cmd_train(args) -> None:
     profile = get_profile(args.profile)
-    overrides = training_overrides(args.config, args.set)
+    overrides = settings_overrides(args.config, args.set)
     out = Path(args.out) if args.out else Path("runs") / profile.name / f"{args.split}_seed{args.seed}"
     options = {"data": args.data, "eval_every": args.eval_every, "eval_clips": args.eval_clips}
     if args.policy:
@@ -254,6 +254,76 @@ def cmd_sample(args) -> None:
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
 
 
+def cmd_distill(args) -> None:
+    """Distil MCM's teacher (or ``--teacher``) into a few-step student: LCM or MCM, by DistillConfig."""
+    import torch
+
+    from tqd_lite.diffusion.checkpoints import load_denoiser
+    from tqd_lite.diffusion.noise import make_noise_scheduler
+    from tqd_lite.diffusion.pipeline import VideoPipeline
+    from tqd_lite.mcm.consistency import lcm_scheduler
+    from tqd_lite.mcm.data import high_quality_images, load_teacher_bank
+    from tqd_lite.mcm.distill import DistillConfig, distill, export_student
+    from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher
+    from tqd_lite.profiles import override_fields
+    from tqd_lite.provenance import provenance
+    from tqd_lite.viz.plots import frame_strip, stamp
+
+    profile = get_profile(args.profile)
+    pool = get_profile(profile.mcm_pool)
+    base = DistillConfig(steps=profile.mcm_steps, batch_size=profile.mcm_batch_size, seed=args.seed)
+    config = override_fields(base, settings_overrides(args.config, args.set), "distillation")
+    device = _device()
+    block = provenance(profile.name, args.seed, device, distill_config=config.to_dict())
+    progress = not args.no_progress
+    teacher = load_denoiser(args.teacher) if args.teacher else ensure_teacher(pool, block, progress)
+    bank = load_teacher_bank(pool, progress=progress)
+    images, _ = high_quality_images(
+        profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]
+    )
+    noise_scheduler = make_noise_scheduler()
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs") / profile.name / f"distill_{config.representation}_seed{args.seed}"
+    )
+    result = distill(teacher.to(device), noise_scheduler, bank, images, config, out, progress=progress)
+    folder = export_student(
+        result,
+        noise_scheduler=noise_scheduler,
+        config=config,
+        out=out / "student",
+        record={"provenance": block},
+    )
+    scheduler = lcm_scheduler(noise_scheduler, config.timestep_scaling, config.num_solver_steps)
+    pipe = VideoPipeline(unet=result.student, scheduler=scheduler)
+    classes = teacher.config.num_classes
+    labels = torch.arange(4) % classes if classes else None  # each class in turn
+    rows = [
+        pipe(
+            num_clips=4,
+            num_frames=pool.num_frames,
+            size=pool.frame_size,
+            num_inference_steps=k,
+            class_labels=labels,
+            seed=args.seed,
+            progress=False,
+        ).clips
+        for k in (1, 2, 4)
+    ]
+    axes = frame_strip(
+        torch.cat(rows), [f"{k} step{'s' if k > 1 else ''}" for k in (1, 2, 4) for _ in range(4)]
+    )
+    stamp(axes[0, 0].figure, block)
+    axes[0, 0].figure.savefig(out / "samples.png", dpi=110, bbox_inches="tight")
+    last = result.history[-1] if result.history else {}
+    print(f"distilled {config.steps} steps ({config.representation}) in {result.seconds:.0f} s; last: {last}")
+    print(
+        f"student: {folder} (VideoPipeline.from_pretrained samples it in 1-8 steps); "
+        f"samples: {out / 'samples.png'}"
+    )
+
+
 def _analyze_gradients(profile, seed, overrides, progress, checkpoints=None, out=None, **run_options):
     """Run :func:`~tqd_lite.tqd.gradient_run.run_gradient_analysis` (``run_options``: its keywords) and
     print what the grids show."""
@@ -286,7 +356,7 @@ def cmd_analyze_gradients(args) -> None:
     _analyze_gradients(
         get_profile(args.profile),
         args.seed,
-        training_overrides(None, args.set),
+        settings_overrides(args.config, args.set),
         not args.no_progress,
         args.checkpoint,
         args.out,
@@ -317,25 +387,25 @@ def cmd_reproduce(args) -> None:
         # the profile's committed golden models; a reproduction recomputes the grid
         _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
     if args.what in ("tqd", "all"):
-        from tqd_lite.tqd import experiments as tqd_experiments
+        from tqd_lite.tqd import experiments, report
 
-        _experiments(tqd_experiments, profile, profile.tqd_seeds, args.groups, not args.no_progress)
+        _experiments(experiments, report, profile, profile.tqd_seeds, args.groups, not args.no_progress)
     if args.what in ("mcm", "all"):  # the teacher comes from data/models/ (trained only if missing)
-        from tqd_lite.mcm import experiments as mcm_experiments
+        from tqd_lite.mcm import experiments, report
 
-        _experiments(mcm_experiments, profile, profile.mcm_seeds, args.groups, not args.no_progress)
+        _experiments(experiments, report, profile, profile.mcm_seeds, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
 
 
-def _experiments(module, profile, seeds, groups: str | None, progress: bool) -> dict:
-    """The runs of an experiment module (``tqd_experiments``, ``mcm_experiments``; resumable:
-    finished runs are skipped) and its summary table."""
+def _experiments(experiment, report, profile, seeds, groups: str | None, progress: bool) -> dict:
+    """The runs of an experiment module (``tqd_lite.tqd.experiments``, ``tqd_lite.mcm.experiments``;
+    resumable: finished runs are skipped) and its report's summary table."""
     from tqd_lite.provenance import provenance
 
-    chosen = tuple(g.strip() for g in groups.split(",")) if groups else module.GROUPS
+    chosen = tuple(g.strip() for g in groups.split(",")) if groups else experiment.GROUPS
     block = provenance(profile.name, seeds[0], _device(), seeds=list(seeds))
-    summary = module.run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
-    print(module.markdown_table(summary))
+    summary = experiment.run_experiments(profile, groups=chosen, provenance_block=block, progress=progress)
+    print(report.markdown_table(summary))
     return summary
 
 
@@ -344,14 +414,27 @@ def _field_defaults(config_class) -> str:
     return ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(config_class))
 
 
-def _add_set_option(parser: argparse.ArgumentParser, config_class, example: str) -> None:
+def _add_settings_options(parser: argparse.ArgumentParser, config_class, example: str) -> None:
+    """``--config FILE`` and ``--set FIELD=VALUE``: the one override syntax of every command."""
+    name = config_class.__name__
+    parser.add_argument("--config", default=None, metavar="FILE", help=f"JSON or YAML file of {name} fields")
     parser.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help=f"override one {config_class.__name__} field, e.g. --set {example} (repeatable)",
+        help=f"override one {name} field, e.g. --set {example} (repeatable; after --config)",
     )
+
+
+def _epilog(config_class, profile_sets: str, examples: list[str]) -> str:
+    """A command's help epilog: its settings' fields and defaults, then example command lines."""
+    lines = [
+        f"{config_class.__name__} fields and defaults ({profile_sets}):",
+        f"  {_field_defaults(config_class)}",
+    ]
+    lines += ["", "examples:"] + [f"  python -m tqd_lite {example}" for example in examples]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,11 +482,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     from tqd_lite.diffusion.train import TrainConfig
 
-    fields = _field_defaults(TrainConfig)
     p = sub.add_parser(
         "train",
         help="train a video denoiser on a split of the pool (resumable)",
-        epilog=f"TrainConfig fields and defaults (the profile sets preset, steps, batch_size): {fields}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_epilog(
+            TrainConfig,
+            "the profile sets preset, steps, batch_size",
+            [
+                "train --profile quick --split set_a --set prediction_type=epsilon --set steps=500",
+                "train --config my_run.yaml --out runs/my_run   # the same folder again resumes",
+                "train --split set_b --policy sampler=tqd --policy dropout=hard   # TQD's timesteps",
+                "train --profile quick --out runs/quick/golden --export data/models/golden_quick",
+            ],
+        ),
     )
     _add_common(p)
     p.add_argument(
@@ -412,8 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["set_a", "set_b", "set_c"],
         help="training split (default: set_c, the golden clips)",
     )
-    p.add_argument("--config", default=None, help="JSON or YAML file of TrainConfig fields")
-    _add_set_option(p, TrainConfig, "steps=500")
+    _add_settings_options(p, TrainConfig, "steps=500")
     p.add_argument(
         "--out",
         default=None,
@@ -466,14 +557,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.set_defaults(func=cmd_sample)
 
+    from tqd_lite.mcm.distill import DistillConfig
+
+    p = sub.add_parser(
+        "distill",
+        help="distil MCM's teacher into a few-step student (LCM or MCM; resumable)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_epilog(
+            DistillConfig,
+            "the profile sets steps, batch_size; --seed sets seed",
+            [
+                "distill --profile quick   # MCM: learned motion head, discriminator, mixed trajectories",
+                "distill --profile quick --set representation=raw --set discriminator=false "
+                "--set mixed_share=0   # plain LCM",
+                "distill --config my_student.yaml --out runs/my_student   # the same folder again resumes",
+            ],
+        ),
+    )
+    _add_common(p)
+    _add_settings_options(p, DistillConfig, "representation=temporal_difference")
+    p.add_argument(
+        "--teacher",
+        default=None,
+        metavar="PATH",
+        help="a class-conditional teacher (model folder or checkpoint; default: the committed "
+        "data/models/mcm_teacher_POOL, trained first if missing)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="run folder (default: runs/PROFILE/distill_REPRESENTATION_seedSEED); the student is "
+        "written to OUT/student as a model folder",
+    )
+    p.set_defaults(func=cmd_distill)
+
     from tqd_lite.tqd.gradient_analysis import GradientAnalysisConfig
 
-    fields = _field_defaults(GradientAnalysisConfig)
     p = sub.add_parser(
         "analyze-gradients",
         help="gradient similarity of degraded to golden clips across timesteps (TQD's analysis)",
-        epilog=f"GradientAnalysisConfig fields (the profile sets timesteps, pairs, batch_size, strengths): "
-        f"{fields}. Lists as JSON, e.g. --set timesteps=[5,500,950]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_epilog(
+            GradientAnalysisConfig,
+            "the profile sets timesteps, pairs, batch_size, strengths; lists as JSON",
+            [
+                "analyze-gradients --profile quick",
+                "analyze-gradients --profile quick --set pairs=10 --set timesteps=[5,100,500,950] "
+                "--out results/mine",
+                "analyze-gradients --profile full --method loop",
+            ],
+        ),
     )
     _add_common(p)
     p.add_argument(
@@ -485,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
         "committed golden models, data/models/golden_PROFILE[_epsilon])",
     )
     p.add_argument("--preset", default=None, help="refuse checkpoints of another model preset")
-    _add_set_option(p, GradientAnalysisConfig, "pairs=2")
+    _add_settings_options(p, GradientAnalysisConfig, "pairs=2")
     p.add_argument("--data", default=None, metavar="FOLDER", help="a scored folder instead of the pool")
     p.add_argument("--out", default=None, help="result folder (default: results/PROFILE/gradients)")
     p.add_argument("--force", action="store_true", help="recompute grids already on disk")

@@ -46,6 +46,12 @@ def paired_difference(differences, sign: int) -> dict:
     return {"difference": float(mean), "ci95": half, "verdict": verdict(float(mean), half, sign)}
 
 
+def mean_cell(stat: dict, digits: int = 3) -> str:
+    """``0.123 ± 0.045`` of one metric's mean over seeds (``mean``, ``ci95``; no interval: the mean)."""
+    half = f" ± {stat['ci95']:.{digits}f}" if stat.get("ci95") is not None else ""
+    return f"{stat['mean']:.{digits}f}{half}"
+
+
 def difference_cell(difference: dict, digits: int = 3) -> str:
     """``+0.123 ± 0.045 (verdict)`` of one metric of a comparison (``difference``, ``ci95``, ``verdict``)."""
     half = f" ± {difference['ci95']:.{digits}f}" if difference["ci95"] is not None else ""

@@ -63,7 +63,7 @@ def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = T
     """
     path = Path(path)
     if is_model_folder(path):
-        saved_preset = training_config_of(path).preset
+        saved_preset = None if preset is None else training_config_of(path).preset
         if preset is not None and saved_preset != preset:
             raise ValueError(f"{path} holds a {saved_preset!r} model, not the {preset!r} preset asked for")
         return _load_unet(path).eval()
@@ -118,14 +118,15 @@ def export_weights(
         **{k: state[k] for k in ("model_config", "train_config", "step", "history")},
         **(extra or {}),
     }
-    return write_model_folder(model, config, record, out)
-
-
-def write_model_folder(model: torch.nn.Module, config: TrainConfig, record: dict, out: str | Path) -> Path:
-    """``save_pretrained`` of the pipeline (fp16 weights) plus ``provenance.json``, written to a
-    temporary folder first and then moved into place, so an interrupted export leaves no half folder."""
-    out = Path(out)
     scheduler = ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule))
+    return write_model_folder(model, scheduler=scheduler, record=record, out=out)
+
+
+def write_model_folder(model: torch.nn.Module, *, scheduler, record: dict, out: str | Path) -> Path:
+    """``save_pretrained`` of ``VideoPipeline(model, scheduler)`` (fp16 weights) plus
+    ``provenance.json`` (``record``), written to a temporary folder first and then moved into
+    place, so an interrupted export leaves no half folder."""
+    out = Path(out)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     VideoPipeline(unet=model.half(), scheduler=scheduler).save_pretrained(tmp)

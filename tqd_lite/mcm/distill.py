@@ -29,6 +29,7 @@ from diffusers import DDPMScheduler
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 
+from tqd_lite.diffusion.checkpoints import write_model_folder
 from tqd_lite.diffusion.noise import to_model_range
 from tqd_lite.diffusion.train import ClipBank, atomic_save, step_generator
 from tqd_lite.mcm.consistency import (
@@ -37,6 +38,7 @@ from tqd_lite.mcm.consistency import (
     boundary_scalings,
     consistency_output,
     guided_teacher_step,
+    lcm_scheduler,
     motion_representation,
     pseudo_huber,
     solver_timesteps,
@@ -63,7 +65,7 @@ class DistillConfig:
     adversarial_weight: float = 1.0  # lambda (paper: 1)
     mixed_share: float = 0.5  # p: share of batches whose trajectory starts at a student sample
     guidance_min: float = 5.0  # w ~ U[guidance_min, guidance_max], LCM form (w = 0: conditional)
-    guidance_max: float = 15.0  # the paper's U[5, 15]; mcm_experiments.GUIDANCE says why it suits the toy
+    guidance_max: float = 15.0  # the paper's U[5, 15]; mcm.experiments.GUIDANCE says why it suits the toy
     steps: int = 300
     batch_size: int = 16
     # 3e-4: in 150-step probes of plain LCM from the golden quick model, 1e-4 left the 4-step FD
@@ -403,3 +405,19 @@ def distill(
             atomic_save(state, path)
     seconds = seconds_before + time.perf_counter() - begun
     return DistillResult(distiller.student.eval(), history, seconds)
+
+
+def export_student(
+    result: DistillResult,
+    *,
+    noise_scheduler: DDPMScheduler,
+    config: DistillConfig,
+    out: str | Path,
+    record: dict,
+) -> Path:
+    """The student as a model folder with its few-step scheduler, diffusers' ``LCMScheduler``
+    (``VideoPipeline.from_pretrained(out)`` then samples in 1-8 steps); ``record`` (provenance and
+    what the run measured) goes to ``provenance.json`` with the config and loss history."""
+    scheduler = lcm_scheduler(noise_scheduler, config.timestep_scaling, config.num_solver_steps)
+    record = {**record, "distill_config": config.to_dict(), "history": result.history}
+    return write_model_folder(result.student, scheduler=scheduler, record=record, out=out)

@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import torch
 from tqdm.auto import tqdm
 
@@ -44,16 +43,28 @@ from tqd_lite.mcm.data import (
     load_teacher_bank,
 )
 from tqd_lite.mcm.distill import CHECKPOINT_FILE, DistillConfig, distill
+from tqd_lite.mcm.report import (
+    GUIDANCE_FILE,
+    SUMMARY_FILE,
+    markdown_table,
+    results_figure,
+    summarise,
+)
 from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.metrics import evaluate_clips
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
-from tqd_lite.stats import comparisons_table, finite_or_none, mean_ci, paired_difference
-from tqd_lite.viz.plots import frame_strip, stamp
+from tqd_lite.runs import (
+    SAMPLES_FILE,
+    finished_result,
+    kept_samples,
+    samples_strip,
+    save_figures,
+    select_groups,
+)
 
-SUMMARY_FILE = "summary.json"
 RESULT_FILE = "result.json"
 SAMPLE_STEPS = (1, 2, 4, 8)
 TEACHER_STEPS = 3000  # the teacher's training steps (0.3 s each on 2 CPU cores; one teacher per pool)
@@ -67,27 +78,6 @@ GUIDANCE_SWEEP = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # w values whose teacher 
 SWEEP_CLIPS = 128  # clips per w (at most the profile's eval clips), each sampled with 25 guided steps
 EVAL_IMAGES = 512  # high-quality images the frame FD compares with (a 14-statistic covariance)
 IMAGE_SEEDS = {"train": 1_000_003, "eval": 2_000_003}  # separate streams for D's and the metric's images
-
-# metric -> -1 if lower is better, 0 if neither (compare with the teacher's and the real clips' rows)
-METRICS = {
-    "frechet_distance": -1,
-    "frame_frechet_distance": -1,
-    "vq": 0,
-    "mq": 0,
-    "dynamic_degree": 0,
-    "seconds_per_clip": -1,
-}
-
-QUALITY_METRICS = tuple(m for m in METRICS if m != "seconds_per_clip")
-
-METRIC_LABELS = {
-    "frechet_distance": "FD to held-out golden",
-    "frame_frechet_distance": "frame FD to images",
-    "vq": "visual score vq",
-    "mq": "motion score mq",
-    "dynamic_degree": "dynamic degree",
-    "seconds_per_clip": "seconds per clip",
-}
 
 
 @dataclass(frozen=True)
@@ -127,26 +117,10 @@ ARMS = (
 )
 GROUPS = ("main", "representation", "discriminator", "mixed")
 
-# (name, treated row, reference row): the seed-paired comparisons the summary makes at each step count
-COMPARISONS = (
-    ("MCM vs LCM", "mcm", "lcm"),
-    ("MCM vs the teacher's DDIM 50", "mcm", "teacher_ddim50"),
-    ("LCM vs the teacher's DDIM 50", "lcm", "teacher_ddim50"),
-)
-
-# The paper's numbers (docs/papers.md section 2). Their scale is not ours; compare directions.
-PAPER = {
-    "fvd_modelscope": {"mcm": (526, 450, 456), "lcm": (854, 658, 603)},  # 1 / 2 / 4 steps
-    "fvd_animatediff": {"mcm": (1025, 948, 827), "lcm": (1242, 978, 1006)},
-    "frame_fid_laion": {"mcm": (82, 69, 73, 76), "two_stage": (110, 119, 115, 122)},  # 1 / 2 / 4 / 8
-}
-
 
 def select_arms(groups=GROUPS) -> list[Arm]:
-    unknown = sorted(set(groups) - set(GROUPS))
-    if unknown:
-        raise ValueError(f"unknown MCM experiment group(s) {unknown}; expected some of {GROUPS}")
-    return [arm for arm in ARMS if arm.group in groups]
+    """The arms of ``groups``, in the order of :data:`ARMS`."""
+    return select_groups(ARMS, groups, GROUPS, "MCM")
 
 
 def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
@@ -223,11 +197,6 @@ def measure(
     return result
 
 
-def _first_samples(clips: torch.Tensor) -> torch.Tensor:
-    """The first 8 clips as uint8, what a run keeps of its samples for figures."""
-    return (clips[:8] * 255).round().to(torch.uint8)
-
-
 def _timed(sample):
     start = time.perf_counter()
     clips = sample()
@@ -248,7 +217,7 @@ def evaluate_student(
             lambda s=steps: _pipeline_samples(pipe, pool, data.labels, steps=s, guidance_scale=1.0, seed=seed)
         )
         by_steps[str(steps)] = measure(clips, data, seconds)
-        samples[str(steps)] = _first_samples(clips)
+        samples[str(steps)] = kept_samples(clips)
     return by_steps, samples
 
 
@@ -289,14 +258,14 @@ def evaluate_teacher(
 ) -> tuple[dict, torch.Tensor]:
     """The teacher's DDIM samples at ``steps`` with the guidance range's middle."""
     clips, seconds = _teacher_samples(teacher, pool, data.labels, steps, teacher_guidance_scale(), seed)
-    return measure(clips, data, seconds), _first_samples(clips)
+    return measure(clips, data, seconds), kept_samples(clips)
 
 
 def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block: dict, seed: int = 0) -> dict:
     """The teacher's DDIM samples (``pool.sample_steps`` steps) at each w of
     :data:`GUIDANCE_SWEEP`, measured like every sampler: the evidence for :data:`GUIDANCE`.
     Written to ``guidance.json``; a w already measured there with the same settings is kept."""
-    path = Path(out_dir) / "guidance.json"
+    path = Path(out_dir) / GUIDANCE_FILE
     labels = data.labels[:SWEEP_CLIPS]
     key = {
         "teacher": teacher_config().to_dict(),
@@ -324,14 +293,6 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
 
 def run_folder(out_dir: Path, name: str, seed: int) -> Path:
     return Path(out_dir) / "runs" / f"{name}-seed{seed}"
-
-
-def _finished(folder: Path, key: dict) -> dict | None:
-    path = folder / RESULT_FILE
-    if not path.is_file():
-        return None
-    report = json.loads(path.read_text())
-    return report if report.get("key") == json.loads(json.dumps(key)) else None  # tuples as lists
 
 
 def run_experiments(
@@ -365,7 +326,7 @@ def run_experiments(
                 "guidance": GUIDANCE,
                 "eval_clips": profile.mcm_eval_clips,
             }
-            if _finished(folder, key) is None:
+            if finished_result(folder / RESULT_FILE, key) is None:
                 metrics, samples = evaluate_teacher(teacher, pool, data, seed, steps)
                 _save_run(
                     folder,
@@ -381,7 +342,7 @@ def run_experiments(
             "teacher": teacher_config().to_dict(),
             "eval_clips": profile.mcm_eval_clips,
         }
-        if _finished(folder, key) is not None:
+        if finished_result(folder / RESULT_FILE, key) is not None:
             continue
         if bank is None:
             bank = load_teacher_bank(pool, progress=progress)
@@ -397,20 +358,14 @@ def run_experiments(
         }
         _save_run(folder, key, report, samples, {**block, "seed": seed, "arm": name})
         (folder / CHECKPOINT_FILE).unlink(missing_ok=True)
-    summary = summarise(collect_runs(profile, out_dir, groups), profile)
+    summary = summarise(collect_runs(profile, out_dir, groups), summary_settings(profile))
     summary["reference"] = reference_metrics(pool, data, bank, progress)
     summary["guidance_sweep"] = sweep["by_w"]
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
     (out_dir / "summary.md").write_text(markdown_table(summary))
-    for name, figure in (
-        ("mcm_results.png", results_figure(summary)),
-        ("samples.png", samples_figure(out_dir)),
-    ):
-        if figure is not None:
-            stamp(figure, block)
-            figure.savefig(out_dir / name, dpi=110, bbox_inches="tight")
-            plt.close(figure)
+    figures = {"mcm_results.png": results_figure(summary), "samples.png": samples_figure(out_dir)}
+    save_figures(out_dir, figures, block)
     return summary
 
 
@@ -427,8 +382,23 @@ def reference_metrics(pool: Profile, data: EvalData, bank=None, progress: bool =
 
 def _save_run(folder: Path, key: dict, report: dict, samples: dict, block: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save(samples, folder / "samples8.pt")
+    torch.save(samples, folder / SAMPLES_FILE)
     write_result(folder / RESULT_FILE, {"key": key, **report}, block)
+
+
+def summary_settings(profile: Profile) -> dict:
+    """What every run of ``profile`` is made with, for the summary."""
+    return {
+        "pool_profile": profile.mcm_pool,
+        "teacher": teacher_config().to_dict(),
+        "guidance": GUIDANCE,
+        "distill_steps": profile.mcm_steps,
+        "batch_size": profile.mcm_batch_size,
+        "images": profile.mcm_images,
+        "eval_clips": profile.mcm_eval_clips,
+        "seeds": list(profile.mcm_seeds),
+        "variant_seeds": list(profile.mcm_variant_seeds),
+    }
 
 
 def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[str, dict[int, dict]]:
@@ -444,168 +414,6 @@ def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[s
     return runs
 
 
-def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
-    """Per row and step count: each metric's mean and 95% CI over seeds; MCM minus LCM, seed-paired."""
-    rows = {}
-    for name, by_seed in runs.items():
-        seeds = sorted(by_seed)
-        rows[name] = {}
-        for steps in by_seed[seeds[0]]:
-            cell = {"seeds": seeds}
-            for metric in METRICS:
-                mean, half = mean_ci([by_seed[s][steps][metric] for s in seeds])
-                cell[metric] = {"mean": float(mean), "ci95": finite_or_none(half)}
-            rows[name][steps] = cell
-    comparisons = [
-        entry
-        for name, treated, reference in COMPARISONS
-        if treated in runs and reference in runs
-        for entry in _paired_differences(name, runs[treated], runs[reference])
-    ]
-    return {
-        "settings": {
-            "pool_profile": profile.mcm_pool,
-            "teacher": teacher_config().to_dict(),
-            "guidance": GUIDANCE,
-            "distill_steps": profile.mcm_steps,
-            "batch_size": profile.mcm_batch_size,
-            "images": profile.mcm_images,
-            "eval_clips": profile.mcm_eval_clips,
-            "seeds": list(profile.mcm_seeds),
-            "variant_seeds": list(profile.mcm_variant_seeds),
-        },
-        "rows": rows,
-        "comparisons": comparisons,
-        "paper": PAPER,
-    }
-
-
-def _cell_at(by_steps: dict, steps: str) -> dict:
-    """A row's metrics at ``steps``; a row with one step count (the teacher's DDIM) gives its only one."""
-    return next(iter(by_steps.values())) if len(by_steps) == 1 else by_steps[steps]
-
-
-def _paired_differences(name: str, treated: dict[int, dict], reference: dict[int, dict]) -> list[dict]:
-    """``treated - reference`` at each of :data:`SAMPLE_STEPS`, paired by seed, per metric: mean,
-    95% CI and verdict. A reference with one step count (the teacher's DDIM) is used at every one."""
-    seeds = sorted(set(treated) & set(reference))
-    entries = []
-    for steps in map(str, SAMPLE_STEPS):
-        pairs = [(treated[s][steps], _cell_at(reference[s], steps)) for s in seeds]
-        entry = {"name": f"{name}, {steps} step(s)", "seeds": seeds}
-        for metric, sign in METRICS.items():
-            entry[metric] = paired_difference([t[metric] - r[metric] for t, r in pairs], sign)
-        entries.append(entry)
-    return entries
-
-
-def _cell(stat: dict, digits: int = 2) -> str:
-    half = "" if stat["ci95"] is None else f" ± {stat['ci95']:.{digits}f}"
-    return f"{stat['mean']:.{digits}f}{half}"
-
-
-def markdown_table(summary: dict) -> str:
-    """The settings; one line per row and step count (FD, frame FD, vq, mq, dynamic degree, ms
-    per clip, mean ± 95% CI over seeds); the real clips; then the seed-paired comparisons."""
-    s = summary["settings"]
-    lines = [
-        f"Students: {s['distill_steps']} distillation steps of batch {s['batch_size']}, guidance w ~ "
-        f"U{list(s['guidance'])}, {s['images']} high-quality images; {s['eval_clips']} samples per "
-        f"sampler and step count; seeds {s['seeds']} (other arms {s['variant_seeds']}).",
-        "",
-        "| sampler | steps | FD to held-out golden | frame FD to images | vq | mq | dynamic degree "
-        "| ms/clip | speed-up over DDIM 50 |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    ddim50 = summary["rows"].get("teacher_ddim50", {}).get(str(TEACHER_DDIM_STEPS[0]))
-    for name, by_steps in summary["rows"].items():
-        for steps, cell in by_steps.items():
-            seconds = cell["seconds_per_clip"]["mean"]
-            speed_up = f"{ddim50['seconds_per_clip']['mean'] / seconds:.0f}x" if ddim50 else ""
-            lines.append(
-                f"| {name} (n={len(cell['seeds'])}) | {steps} | "
-                + " | ".join(_cell(cell[m]) for m in QUALITY_METRICS)
-                + f" | {seconds * 1000:.1f} | {speed_up} |"
-            )
-    for name, real in summary.get("reference", {}).items():
-        cells = [f"{real[m]:.2f}" if m in real else "(itself)" for m in QUALITY_METRICS]
-        lines.append(f"| real clips: {name} | | " + " | ".join(cells) + " | | |")
-    # wall time is left out of the differences: on a shared CPU they say little (its ratio is above)
-    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in QUALITY_METRICS}, 2)
-    return "\n".join(lines) + "\n"
-
-
-def guidance_table(by_w: dict) -> str:
-    """The teacher's samples at each guidance weight w (``by_w`` of ``guidance.json``)."""
-    lines = [
-        "| w | FD to held-out golden | frame FD to images | vq | mq | dynamic degree |",
-        "|---|---|---|---|---|---|",
-    ]
-    for w, m in by_w.items():
-        lines.append(
-            f"| {w} | {m['frechet_distance']:.2f} | {m['frame_frechet_distance']:.2f} | "
-            f"{m['vq']:.2f} | {m['mq']:.2f} | {m['dynamic_degree']:.2f} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _load(profile: Profile | str, file: str, out_dir: str | Path | None = None) -> dict | None:
-    name = profile if isinstance(profile, str) else profile.name
-    path = (Path(out_dir) if out_dir is not None else results_dir() / name / "mcm") / file
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def load_guidance(profile: Profile | str) -> dict | None:
-    """The guidance sweep a profile's ``reproduce mcm`` wrote, or None."""
-    return _load(profile, "guidance.json")
-
-
-def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
-    """The summary a profile's ``reproduce mcm`` wrote, or None."""
-    return _load(profile, SUMMARY_FILE, out_dir)
-
-
-def results_figure(summary: dict, metrics=("frechet_distance", "frame_frechet_distance", "vq", "mq")):
-    """Each metric against sampling steps: one line per distilled arm (LCM grey, MCM red, the
-    rest thin), the teacher's DDIM at 50 and 4 steps as black lines, real clips dashed."""
-    rows = summary["rows"]
-    figure, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.2))
-    for ax, metric in zip(axes, metrics, strict=True):
-        for name, by_steps in rows.items():
-            if name.startswith("teacher"):
-                continue
-            steps = sorted(by_steps, key=int)
-            means = [by_steps[k][metric]["mean"] for k in steps]
-            errors = [by_steps[k][metric]["ci95"] or 0.0 for k in steps]
-            style = {"lcm": ("0.45", 2.0), "mcm": ("C3", 2.0)}.get(name, (None, 0.8))
-            ax.errorbar(
-                [int(k) for k in steps],
-                means,
-                yerr=errors,
-                marker="o",
-                ms=3,
-                capsize=2,
-                color=style[0],
-                lw=style[1],
-                label=name,
-            )
-        for name, ls in (("teacher_ddim50", "-"), ("teacher_ddim4", ":")):
-            if name in rows:
-                (cell,) = rows[name].values()
-                ax.axhline(cell[metric]["mean"], color="k", ls=ls, lw=1, label=name.replace("_", " "))
-        for name, colour in (("heldout_golden", "goldenrod"), ("teacher_clips", "C0")):
-            value = summary.get("reference", {}).get(name, {}).get(metric)
-            if value is not None:
-                ax.axhline(value, color=colour, ls="--", lw=1, label=name.replace("_", " ") + " (real)")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(SAMPLE_STEPS, [str(k) for k in SAMPLE_STEPS])
-        arrow = " (lower is better)" if METRICS[metric] < 0 else ""
-        ax.set(xlabel="sampling steps", title=METRIC_LABELS[metric] + arrow)
-    axes[0].legend(fontsize=6)
-    figure.tight_layout()
-    return figure
-
-
 def samples_figure(
     out_dir: str | Path,
     seed: int = 0,
@@ -613,16 +421,11 @@ def samples_figure(
     per_row: int = 2,
 ):
     """The first samples of each (row, steps) with ``seed``, one clip per line: the same classes
-    in every row, and the same noise in the students' rows (the teacher's DDIM draws its noise
-    differently); None if none has been run."""
-    clips, labels = [], []
+    and the same starting noise in every row (one generator per clip); None if none has been run."""
+    found = []
     for name, steps in rows:
-        path = run_folder(Path(out_dir), name, seed) / "samples8.pt"
-        if path.is_file():
-            samples = torch.load(path, weights_only=True)
-            if steps in samples:
-                clips.append(samples[steps][:per_row].float() / 255)
-                labels += [f"{name}, {steps} step{'s' if steps != '1' else ''}"] * len(clips[-1])
-    if not clips:
-        return None
-    return frame_strip(torch.cat(clips), labels)[0, 0].figure
+        path = run_folder(Path(out_dir), name, seed) / SAMPLES_FILE
+        samples = torch.load(path, weights_only=True) if path.is_file() else {}
+        if steps in samples:
+            found.append((samples[steps], f"{name}, {steps} step{'s' if steps != '1' else ''}"))
+    return samples_strip(found, per_row)

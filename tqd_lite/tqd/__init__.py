@@ -10,6 +10,7 @@ from tqd_lite.tqd.dilemma import (
     measurement_agreement,
     run_dilemma,
 )
+from tqd_lite.tqd.experiments import ARMS, policy_on_corpus, run_experiments
 from tqd_lite.tqd.gradient_analysis import (
     GradientAnalysisConfig,
     Variant,
@@ -31,14 +32,17 @@ from tqd_lite.tqd.gradient_run import (
     run_gradient_analysis,
     summary_lines,
 )
+from tqd_lite.tqd.report import answers, load_summary, markdown_table, paper_side_by_side, results_figure
 from tqd_lite.tqd.sampler import TimestepPolicy, tqd_beta_parameters
 
 __all__ = [
+    "ARMS",
     "GradientAnalysisConfig",
     "TimestepPolicy",
     "Variant",
     "analysis_clips",
     "analyze",
+    "answers",
     "apply_variant",
     "category_examples",
     "crossing_timestep",
@@ -51,10 +55,16 @@ __all__ = [
     "golden_share_from_correlation",
     "load_analysis_model",
     "load_grids",
+    "load_summary",
+    "markdown_table",
     "measurement_agreement",
     "model_record",
+    "paper_side_by_side",
     "pixel_mse",
+    "policy_on_corpus",
+    "results_figure",
     "run_dilemma",
+    "run_experiments",
     "run_gradient_analysis",
     "summary_lines",
     "tqd_beta_parameters",

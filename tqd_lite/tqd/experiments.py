@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -45,25 +44,12 @@ from tqd_lite.paths import results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.metrics import evaluate_clips
-from tqd_lite.stats import comparisons_table, difference_cell, finite_or_none, mean_ci, paired_difference
+from tqd_lite.runs import SAMPLES_FILE, kept_samples, samples_strip, save_figures, select_groups
+from tqd_lite.tqd.report import METRICS, SPLIT_LABELS, SUMMARY_FILE, markdown_table, results_figure, summarise
 from tqd_lite.tqd.sampler import TimestepPolicy
-from tqd_lite.viz.plots import frame_strip, stamp
 
-SUMMARY_FILE = "summary.json"
 BASELINE = TimestepPolicy()
 TQD = TimestepPolicy(sampler="tqd", dropout="hard")  # kappa_base 2, kappa_max 8, reading A
-
-# metric -> -1 if lower is better, 0 if neither: on the toy world, noise and flicker score as
-# "moving" and "sharp", so more motion or detail is better only up to the golden clips' level;
-# compare those three with the real clips' rows of the summary (``reference``)
-METRICS = {"dynamic_degree": 0, "mq": 0, "vq": 0, "frechet_distance": -1}
-METRIC_LABELS = {
-    "dynamic_degree": "dynamic degree",
-    "mq": "motion score mq",
-    "vq": "visual score vq",
-    "frechet_distance": "Fréchet distance",
-}
-SPLIT_LABELS = {"set_a": "Set-A (all)", "set_b": "Set-B (no golden)", "set_c": "Set-C (golden only)"}
 
 
 @dataclass(frozen=True)
@@ -97,79 +83,10 @@ ARMS = (
 )
 GROUPS = ("main", "ablation", "kappa", "reading", "gate")
 
-# (name, treated arm, reference arm): the comparisons the summary makes
-COMPARISONS = (
-    ("TQD vs baseline, Set-A", "set_a/tqd", "set_a/baseline"),
-    ("TQD vs baseline, Set-B", "set_b/tqd", "set_b/baseline"),
-    ("TQD vs baseline, Set-C", "set_c/tqd", "set_c/baseline"),
-    ("TQD on Set-B vs baseline on Set-A", "set_b/tqd", "set_a/baseline"),
-    ("TQD on Set-B vs baseline on Set-C", "set_b/tqd", "set_c/baseline"),
-    ("adaptive timestep only vs baseline, Set-A", "set_a/adaptive_only", "set_a/baseline"),
-    ("quality dropout only vs baseline, Set-A", "set_a/dropout_only", "set_a/baseline"),
-    ("both vs adaptive timestep only, Set-A", "set_a/tqd", "set_a/adaptive_only"),
-    ("both vs quality dropout only, Set-A", "set_a/tqd", "set_a/dropout_only"),
-    ("kappa_max 4 vs 8, Set-A", "set_a/kappa_max=4", "set_a/tqd"),
-    ("kappa_max 16 vs 8, Set-A", "set_a/kappa_max=16", "set_a/tqd"),
-    ("logit-normal vs uniform baseline, Set-A", "set_a/logit_normal", "set_a/baseline"),
-    ("reading B vs its logit-normal base, Set-A", "set_a/tqd_B", "set_a/logit_normal"),
-    ("reading B vs reading A (no dropout), Set-A", "set_a/tqd_B", "set_a/adaptive_only"),
-    ("hard gate vs baseline, Set-A", "set_a/hard_gate", "set_a/baseline"),
-    ("TQD's Beta vs hard gate (no dropout), Set-A", "set_a/adaptive_only", "set_a/hard_gate"),
-)
-
-# The questions of the issue and of the paper, each answered by some comparisons
-QUESTIONS = (
-    (
-        "Does TQD beat the baseline on each set?",
-        ("TQD vs baseline, Set-A", "TQD vs baseline, Set-B", "TQD vs baseline, Set-C"),
-    ),
-    (
-        "Does TQD on Set-B (no golden clips) beat the baseline on Set-A? On Set-C?",
-        ("TQD on Set-B vs baseline on Set-A", "TQD on Set-B vs baseline on Set-C"),
-    ),
-    (
-        "Does the ablation order as in the paper (each part helps, both help most)?",
-        (
-            "adaptive timestep only vs baseline, Set-A",
-            "quality dropout only vs baseline, Set-A",
-            "both vs adaptive timestep only, Set-A",
-            "both vs quality dropout only, Set-A",
-        ),
-    ),
-    ("Does kappa_max matter?", ("kappa_max 4 vs 8, Set-A", "kappa_max 16 vs 8, Set-A")),
-    (
-        "Is any non-uniform sampler enough? Reading B, and a blunter sampler: do they differ?",
-        (
-            "logit-normal vs uniform baseline, Set-A",
-            "reading B vs its logit-normal base, Set-A",
-            "reading B vs reading A (no dropout), Set-A",
-            "hard gate vs baseline, Set-A",
-            "TQD's Beta vs hard gate (no dropout), Set-A",
-        ),
-    ),
-)
-
-# The paper's numbers (docs/papers.md section 1, Wan-T2V 1.3B): VBench dynamic degree, MQ and VQ from a
-# video reward model. Their scale is not ours; compare directions, not values.
-PAPER_MAIN = {
-    "set_a": {"baseline": (0.5312, 2.1388, 3.2537), "tqd": (0.6384, 2.2557, 3.3450)},
-    "set_b": {"baseline": (0.5224, 2.0905, 3.2338), "tqd": (0.5447, 2.1477, 3.2679)},
-    "set_c": {"baseline": (0.5268, 2.1917, 3.3378), "tqd": (0.6473, 2.2200, 3.3743)},
-}
-PAPER_ABLATION = {  # Set-A, (MQ, VQ)
-    "baseline": (2.1388, 3.2537),
-    "adaptive_only": (2.2193, 3.3044),
-    "dropout_only": (2.1909, 3.2921),
-    "tqd": (2.2557, 3.3450),
-}
-
 
 def select_arms(groups=GROUPS) -> list[Arm]:
-    """The arms of ``groups`` (in the order of :data:`ARMS`); unknown groups are an error."""
-    unknown = sorted(set(groups) - set(GROUPS))
-    if unknown:
-        raise ValueError(f"unknown experiment group(s) {unknown}; expected some of {GROUPS}")
-    return [arm for arm in ARMS if arm.group in groups]
+    """The arms of ``groups``, in the order of :data:`ARMS`."""
+    return select_groups(ARMS, groups, GROUPS, "TQD")
 
 
 def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
@@ -200,7 +117,7 @@ def _compact_samples(folder: Path) -> None:
     samples = folder / "samples.pt"
     if samples.exists():
         clips = torch.load(samples, weights_only=True)
-        torch.save((clips[:8] * 255).round().to(torch.uint8), folder / "samples8.pt")
+        torch.save(kept_samples(clips), folder / SAMPLES_FILE)
         samples.unlink()
 
 
@@ -248,35 +165,48 @@ def run_experiments(
             evaluate_start=False,
         )
         _compact_samples(folder)
-    summary = summarise(collect_runs(profile, out_dir, groups), profile)
+    runs = collect_runs(profile, out_dir, groups)
+    policies = {arm.key: arm.policy.to_dict() for arm in ARMS if arm.key in runs}
+    summary = summarise(runs, summary_settings(profile), policies)
     summary["reference"] = reference_metrics(get_profile(profile.tqd_pool), data, progress)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
     (out_dir / "summary.md").write_text(markdown_table(summary))
-    figure = results_figure(summary)
-    stamp(figure, block)
-    figure.savefig(out_dir / "tqd_results.png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    figure = samples_figure(out_dir, profile.tqd_seeds[0], [a for a in arms if a.group == "main"])
-    if figure is not None:
-        stamp(figure, block)
-        figure.savefig(out_dir / "samples.png", dpi=110, bbox_inches="tight")
-        plt.close(figure)
+    main_arms = [a for a in arms if a.group == "main"]
+    figures = {
+        "tqd_results.png": results_figure(summary),
+        "samples.png": samples_figure(out_dir, profile.tqd_seeds[0], main_arms),
+    }
+    save_figures(out_dir, figures, block)
     return summary
 
 
 def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None, per_arm: int = 2):
     """The first samples of each arm's run with ``seed`` (the same noise in every arm), one row
     per clip; None if no run has samples."""
-    rows, labels = [], []
+    found = []
     for arm in arms if arms is not None else select_arms(("main",)):
-        path = run_folder(Path(out_dir), arm, seed) / "samples8.pt"
+        path = run_folder(Path(out_dir), arm, seed) / SAMPLES_FILE
         if path.is_file():
-            rows.append(torch.load(path, weights_only=True)[:per_arm].float() / 255)
-            labels += [arm.key] * len(rows[-1])
-    if not rows:
-        return None
-    return frame_strip(torch.cat(rows), labels)[0, 0].figure
+            found.append((torch.load(path, weights_only=True), arm.key))
+    return samples_strip(found, per_arm)
+
+
+def summary_settings(profile: Profile) -> dict:
+    """What every run of ``profile`` is made with, for the summary."""
+    pool, config = _run_settings(profile, profile.tqd_seeds[0])
+    return {
+        "pool_profile": pool.name,
+        "frame_size": pool.frame_size,
+        "num_frames": pool.num_frames,
+        "preset": config.preset,
+        "steps": profile.tqd_steps,
+        "batch_size": profile.tqd_batch_size,
+        "eval_clips": profile.tqd_eval_clips,
+        "sample_steps": pool.sample_steps,
+        "seeds": list(profile.tqd_seeds),
+        "variant_seeds": list(profile.tqd_variant_seeds),
+    }
 
 
 def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[str, dict[int, dict]]:
@@ -290,64 +220,6 @@ def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[s
                 metrics = {m: report["final"][m] for m in METRICS}
                 runs.setdefault(arm.key, {})[seed] = {**metrics, "train_seconds": report["train_seconds"]}
     return runs
-
-
-def summarise(runs: dict[str, dict[int, dict]], profile: Profile) -> dict:
-    """Per arm: each metric's mean and 95% CI over seeds; per comparison: the seed-paired differences."""
-    arms = {}
-    for key, by_seed in runs.items():
-        seeds = sorted(by_seed)
-        arms[key] = {"seeds": seeds}
-        for metric in METRICS:
-            values = [by_seed[s][metric] for s in seeds]
-            mean, half = mean_ci(values)
-            arms[key][metric] = {"mean": float(mean), "ci95": finite_or_none(half), "values": values}
-    comparisons = []
-    for name, treated, reference in COMPARISONS:
-        if treated not in runs or reference not in runs:
-            continue
-        seeds = sorted(set(runs[treated]) & set(runs[reference]))
-        entry = {"name": name, "treated": treated, "reference": reference, "seeds": seeds}
-        for metric, sign in METRICS.items():
-            differences = [runs[treated][s][metric] - runs[reference][s][metric] for s in seeds]
-            entry[metric] = paired_difference(differences, sign)
-        comparisons.append(entry)
-    pool, config = _run_settings(profile, profile.tqd_seeds[0])
-    total = sum(r["train_seconds"] for by_seed in runs.values() for r in by_seed.values())
-    return {
-        "settings": {
-            "pool_profile": pool.name,
-            "frame_size": pool.frame_size,
-            "num_frames": pool.num_frames,
-            "preset": config.preset,
-            "steps": profile.tqd_steps,
-            "batch_size": profile.tqd_batch_size,
-            "eval_clips": profile.tqd_eval_clips,
-            "sample_steps": pool.sample_steps,
-            "seeds": list(profile.tqd_seeds),
-            "variant_seeds": list(profile.tqd_variant_seeds),
-        },
-        "policies": {arm.key: arm.policy.to_dict() for arm in ARMS if arm.key in runs},
-        "arms": arms,
-        "comparisons": comparisons,
-        "train_seconds_all_runs": round(total, 1),
-        "paper": {"main": PAPER_MAIN, "ablation_set_a": PAPER_ABLATION},
-    }
-
-
-def answers(summary: dict) -> list[str]:
-    """Each of :data:`QUESTIONS` with the verdicts of its comparisons, as lines of text."""
-    found = {c["name"]: c for c in summary["comparisons"]}
-    lines = []
-    for question, names in QUESTIONS:
-        lines.append(question)
-        for name in names:
-            if name not in found:
-                lines.append(f"  {name}: not run yet")
-                continue
-            verdicts = ", ".join(f"{METRIC_LABELS[m]} {found[name][m]['verdict']}" for m in METRICS)
-            lines.append(f"  {name}: {verdicts}")
-    return lines
 
 
 def reference_metrics(pool: Profile, data: dict[str, RunData] | None = None, progress: bool = False) -> dict:
@@ -369,14 +241,6 @@ def reference_metrics(pool: Profile, data: dict[str, RunData] | None = None, pro
     return result
 
 
-def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
-    """The summary a profile's ``reproduce tqd`` wrote, or None if it has not run."""
-    name = profile if isinstance(profile, str) else profile.name
-    path = Path(out_dir) if out_dir is not None else results_dir() / name / "tqd"
-    path = path / SUMMARY_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def policy_on_corpus(table: dict, policy: TimestepPolicy, seed: int = 0, draws_per_clip: int = 20) -> dict:
     """Per clip category of a scored corpus: the policy's mean noise level, the share of draws
     above 0.5 (the noisier half) and the share of draws that quality dropout keeps."""
@@ -395,86 +259,3 @@ def policy_on_corpus(table: dict, policy: TimestepPolicy, seed: int = 0, draws_p
             "kept": float((weights[mask] > 0).double().mean()),
         }
     return result
-
-
-def paper_side_by_side(summary: dict) -> str:
-    """TQD minus baseline per set: the paper's difference next to ours (mean ± 95% CI, verdict)."""
-    lines = [
-        "| set | metric | paper: TQD - baseline | ours: TQD - baseline |",
-        "|---|---|---|---|",
-    ]
-    ours = {c["name"]: c for c in summary["comparisons"]}
-    for split, label in SPLIT_LABELS.items():
-        paper = PAPER_MAIN[split]
-        comparison = ours.get(f"TQD vs baseline, {label.split(' ')[0]}")
-        for i, metric in enumerate(("dynamic_degree", "mq", "vq")):
-            cell = "not run yet"
-            if comparison is not None:
-                cell = difference_cell(comparison[metric])
-            paper_difference = paper["tqd"][i] - paper["baseline"][i]
-            lines.append(f"| {label} | {METRIC_LABELS[metric]} | {paper_difference:+.4f} | {cell} |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(stat: dict) -> str:
-    half = stat.get("ci95")
-    return f"{stat['mean']:.3f}" + (f" ± {half:.3f}" if half is not None else "")
-
-
-def markdown_table(summary: dict) -> str:
-    """The arms' means ± 95% CI, then the comparisons' paired differences with verdicts."""
-    s = summary["settings"]
-    lines = [
-        f"Runs: {s['preset']} model, {s['frame_size']}x{s['frame_size']}x{s['num_frames']} clips, "
-        f"{s['steps']} steps of batch {s['batch_size']}, seeds {s['seeds']}; {s['eval_clips']} samples "
-        f"per run ({s['sample_steps']} DDIM steps). Mean ± 95% CI over seeds.",
-        "",
-        "| arm | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " |",
-        "|---|" + "---|" * len(METRICS),
-    ]
-    for key, arm in summary["arms"].items():
-        lines.append(f"| {key} | " + " | ".join(_cell(arm[m]) for m in METRICS) + " |")
-    for key, real in summary.get("reference", {}).items():
-        cells = [f"{real[m]:.3f}" if m in real else "(itself)" for m in METRICS]
-        lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
-    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in METRICS})
-    return "\n".join(lines) + "\n"
-
-
-def results_figure(summary: dict):
-    """Top: baseline vs TQD per set. Bottom: every Set-A arm. One panel per metric, seeds as dots."""
-    figure, axes = plt.subplots(2, len(METRICS), figsize=(3.3 * len(METRICS), 6.4))
-    arms = summary["arms"]
-    for column, metric in enumerate(METRICS):
-        top, bottom = axes[0, column], axes[1, column]
-        for offset, (name, colour) in enumerate((("baseline", "0.6"), ("tqd", "C3"))):
-            keys = [f"{split}/{name}" for split in SPLIT_LABELS if f"{split}/{name}" in arms]
-            xs = [list(SPLIT_LABELS).index(k.split("/")[0]) + (offset - 0.5) * 0.38 for k in keys]
-            _bars(top, xs, [arms[k][metric] for k in keys], colour, name, width=0.36)
-        top.set_xticks(range(len(SPLIT_LABELS)), [label.split(" ")[0] for label in SPLIT_LABELS.values()])
-        set_a = [k for k in arms if k.startswith("set_a/")]
-        colours = ["C3" if k == "set_a/tqd" else "0.6" if k == "set_a/baseline" else "C0" for k in set_a]
-        for x, (key, colour) in enumerate(zip(set_a, colours, strict=True)):
-            _bars(bottom, [x], [arms[key][metric]], colour, None, width=0.7)
-        bottom.set_xticks(
-            range(len(set_a)), [k.split("/")[1] for k in set_a], rotation=60, ha="right", fontsize=8
-        )
-        arrow = "lower is better" if METRICS[metric] < 0 else "golden clips: dashed"
-        top.set_title(f"{METRIC_LABELS[metric]}\n({arrow})", fontsize=9)
-        golden = summary.get("reference", {}).get("heldout_golden", {}).get(metric)
-        if golden is not None:
-            for ax in (top, bottom):
-                ax.axhline(golden, color="goldenrod", ls="--", lw=1)
-        bottom.set_title(f"Set-A arms: {METRIC_LABELS[metric]}", fontsize=9)
-    axes[0, 0].legend(fontsize=8)
-    figure.tight_layout()
-    return figure
-
-
-def _bars(ax, xs, stats_list, colour, label, width):
-    """Bars at the means, 95% CI whiskers, one dot per seed."""
-    means = [s["mean"] for s in stats_list]
-    errors = [s["ci95"] or 0.0 for s in stats_list]
-    ax.bar(xs, means, width=width, color=colour, alpha=0.75, label=label, yerr=errors, capsize=3)
-    for x, s in zip(xs, stats_list, strict=True):
-        ax.plot([x] * len(s["values"]), s["values"], "k.", ms=3)

@@ -1,0 +1,246 @@
+"""TQD's experiments, reported: summary statistics, the paper's questions, tables and figures
+(docs/papers.md section 1, "The experiments").
+
+:func:`summarise` turns the runs that :mod:`tqd_lite.tqd.experiments` wrote (``{arm: {seed:
+final metrics}}``) into means with 95% CIs over seeds and the seed-paired comparisons of
+:data:`COMPARISONS`; :func:`answers`, the tables and the figures read only that summary, so they
+can be redrawn from the committed ``summary.json`` without running anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from tqd_lite.profiles import Profile
+from tqd_lite.runs import load_result
+from tqd_lite.stats import (
+    comparisons_table,
+    difference_cell,
+    finite_or_none,
+    mean_cell,
+    mean_ci,
+    paired_difference,
+)
+
+SUMMARY_FILE = "summary.json"
+
+
+# metric -> -1 if lower is better, 0 if neither: on the toy world, noise and flicker score as
+# "moving" and "sharp", so more motion or detail is better only up to the golden clips' level;
+# compare those three with the real clips' rows of the summary (``reference``)
+METRICS = {"dynamic_degree": 0, "mq": 0, "vq": 0, "frechet_distance": -1}
+
+
+METRIC_LABELS = {
+    "dynamic_degree": "dynamic degree",
+    "mq": "motion score mq",
+    "vq": "visual score vq",
+    "frechet_distance": "Fréchet distance",
+}
+
+
+SPLIT_LABELS = {"set_a": "Set-A (all)", "set_b": "Set-B (no golden)", "set_c": "Set-C (golden only)"}
+
+
+# (name, treated arm, reference arm): the comparisons the summary makes
+COMPARISONS = (
+    ("TQD vs baseline, Set-A", "set_a/tqd", "set_a/baseline"),
+    ("TQD vs baseline, Set-B", "set_b/tqd", "set_b/baseline"),
+    ("TQD vs baseline, Set-C", "set_c/tqd", "set_c/baseline"),
+    ("TQD on Set-B vs baseline on Set-A", "set_b/tqd", "set_a/baseline"),
+    ("TQD on Set-B vs baseline on Set-C", "set_b/tqd", "set_c/baseline"),
+    ("adaptive timestep only vs baseline, Set-A", "set_a/adaptive_only", "set_a/baseline"),
+    ("quality dropout only vs baseline, Set-A", "set_a/dropout_only", "set_a/baseline"),
+    ("both vs adaptive timestep only, Set-A", "set_a/tqd", "set_a/adaptive_only"),
+    ("both vs quality dropout only, Set-A", "set_a/tqd", "set_a/dropout_only"),
+    ("kappa_max 4 vs 8, Set-A", "set_a/kappa_max=4", "set_a/tqd"),
+    ("kappa_max 16 vs 8, Set-A", "set_a/kappa_max=16", "set_a/tqd"),
+    ("logit-normal vs uniform baseline, Set-A", "set_a/logit_normal", "set_a/baseline"),
+    ("reading B vs its logit-normal base, Set-A", "set_a/tqd_B", "set_a/logit_normal"),
+    ("reading B vs reading A (no dropout), Set-A", "set_a/tqd_B", "set_a/adaptive_only"),
+    ("hard gate vs baseline, Set-A", "set_a/hard_gate", "set_a/baseline"),
+    ("TQD's Beta vs hard gate (no dropout), Set-A", "set_a/adaptive_only", "set_a/hard_gate"),
+)
+
+
+# The questions of the issue and of the paper, each answered by some comparisons
+QUESTIONS = (
+    (
+        "Does TQD beat the baseline on each set?",
+        ("TQD vs baseline, Set-A", "TQD vs baseline, Set-B", "TQD vs baseline, Set-C"),
+    ),
+    (
+        "Does TQD on Set-B (no golden clips) beat the baseline on Set-A? On Set-C?",
+        ("TQD on Set-B vs baseline on Set-A", "TQD on Set-B vs baseline on Set-C"),
+    ),
+    (
+        "Does the ablation order as in the paper (each part helps, both help most)?",
+        (
+            "adaptive timestep only vs baseline, Set-A",
+            "quality dropout only vs baseline, Set-A",
+            "both vs adaptive timestep only, Set-A",
+            "both vs quality dropout only, Set-A",
+        ),
+    ),
+    ("Does kappa_max matter?", ("kappa_max 4 vs 8, Set-A", "kappa_max 16 vs 8, Set-A")),
+    (
+        "Is any non-uniform sampler enough? Reading B, and a blunter sampler: do they differ?",
+        (
+            "logit-normal vs uniform baseline, Set-A",
+            "reading B vs its logit-normal base, Set-A",
+            "reading B vs reading A (no dropout), Set-A",
+            "hard gate vs baseline, Set-A",
+            "TQD's Beta vs hard gate (no dropout), Set-A",
+        ),
+    ),
+)
+
+
+# The paper's numbers (docs/papers.md section 1, Wan-T2V 1.3B): VBench dynamic degree, MQ and VQ from a
+# video reward model. Their scale is not ours; compare directions, not values.
+PAPER_MAIN = {
+    "set_a": {"baseline": (0.5312, 2.1388, 3.2537), "tqd": (0.6384, 2.2557, 3.3450)},
+    "set_b": {"baseline": (0.5224, 2.0905, 3.2338), "tqd": (0.5447, 2.1477, 3.2679)},
+    "set_c": {"baseline": (0.5268, 2.1917, 3.3378), "tqd": (0.6473, 2.2200, 3.3743)},
+}
+
+
+PAPER_ABLATION = {  # Set-A, (MQ, VQ)
+    "baseline": (2.1388, 3.2537),
+    "adaptive_only": (2.2193, 3.3044),
+    "dropout_only": (2.1909, 3.2921),
+    "tqd": (2.2557, 3.3450),
+}
+
+
+def summarise(runs: dict[str, dict[int, dict]], settings: dict, policies: dict) -> dict:
+    """Per arm: each metric's mean and 95% CI over seeds; per comparison of :data:`COMPARISONS`:
+    the seed-paired differences. ``settings`` and ``policies`` (each arm's timestep policy) are
+    what the runs were made with, kept as they are."""
+    arms = {}
+    for key, by_seed in runs.items():
+        seeds = sorted(by_seed)
+        arms[key] = {"seeds": seeds}
+        for metric in METRICS:
+            values = [by_seed[s][metric] for s in seeds]
+            mean, half = mean_ci(values)
+            arms[key][metric] = {"mean": float(mean), "ci95": finite_or_none(half), "values": values}
+    comparisons = []
+    for name, treated, reference in COMPARISONS:
+        if treated not in runs or reference not in runs:
+            continue
+        seeds = sorted(set(runs[treated]) & set(runs[reference]))
+        entry = {"name": name, "treated": treated, "reference": reference, "seeds": seeds}
+        for metric, sign in METRICS.items():
+            differences = [runs[treated][s][metric] - runs[reference][s][metric] for s in seeds]
+            entry[metric] = paired_difference(differences, sign)
+        comparisons.append(entry)
+    total = sum(r["train_seconds"] for by_seed in runs.values() for r in by_seed.values())
+    return {
+        "settings": settings,
+        "policies": policies,
+        "arms": arms,
+        "comparisons": comparisons,
+        "train_seconds_all_runs": round(total, 1),
+        "paper": {"main": PAPER_MAIN, "ablation_set_a": PAPER_ABLATION},
+    }
+
+
+def answers(summary: dict) -> list[str]:
+    """Each of :data:`QUESTIONS` with the verdicts of its comparisons, as lines of text."""
+    found = {c["name"]: c for c in summary["comparisons"]}
+    lines = []
+    for question, names in QUESTIONS:
+        lines.append(question)
+        for name in names:
+            if name not in found:
+                lines.append(f"  {name}: not run yet")
+                continue
+            verdicts = ", ".join(f"{METRIC_LABELS[m]} {found[name][m]['verdict']}" for m in METRICS)
+            lines.append(f"  {name}: {verdicts}")
+    return lines
+
+
+def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
+    """The summary a profile's ``reproduce tqd`` wrote, or None if it has not run."""
+    return load_result(profile, "tqd", SUMMARY_FILE, out_dir)
+
+
+def paper_side_by_side(summary: dict) -> str:
+    """TQD minus baseline per set: the paper's difference next to ours (mean ± 95% CI, verdict)."""
+    lines = [
+        "| set | metric | paper: TQD - baseline | ours: TQD - baseline |",
+        "|---|---|---|---|",
+    ]
+    ours = {c["name"]: c for c in summary["comparisons"]}
+    for split, label in SPLIT_LABELS.items():
+        paper = PAPER_MAIN[split]
+        comparison = ours.get(f"TQD vs baseline, {label.split(' ')[0]}")
+        for i, metric in enumerate(("dynamic_degree", "mq", "vq")):
+            cell = "not run yet"
+            if comparison is not None:
+                cell = difference_cell(comparison[metric])
+            paper_difference = paper["tqd"][i] - paper["baseline"][i]
+            lines.append(f"| {label} | {METRIC_LABELS[metric]} | {paper_difference:+.4f} | {cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(summary: dict) -> str:
+    """The arms' means ± 95% CI, then the comparisons' paired differences with verdicts."""
+    s = summary["settings"]
+    lines = [
+        f"Runs: {s['preset']} model, {s['frame_size']}x{s['frame_size']}x{s['num_frames']} clips, "
+        f"{s['steps']} steps of batch {s['batch_size']}, seeds {s['seeds']}; {s['eval_clips']} samples "
+        f"per run ({s['sample_steps']} DDIM steps). Mean ± 95% CI over seeds.",
+        "",
+        "| arm | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " |",
+        "|---|" + "---|" * len(METRICS),
+    ]
+    for key, arm in summary["arms"].items():
+        lines.append(f"| {key} | " + " | ".join(mean_cell(arm[m]) for m in METRICS) + " |")
+    for key, real in summary.get("reference", {}).items():
+        cells = [f"{real[m]:.3f}" if m in real else "(itself)" for m in METRICS]
+        lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
+    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in METRICS})
+    return "\n".join(lines) + "\n"
+
+
+def results_figure(summary: dict):
+    """Top: baseline vs TQD per set. Bottom: every Set-A arm. One panel per metric, seeds as dots."""
+    figure, axes = plt.subplots(2, len(METRICS), figsize=(3.3 * len(METRICS), 6.4))
+    arms = summary["arms"]
+    for column, metric in enumerate(METRICS):
+        top, bottom = axes[0, column], axes[1, column]
+        for offset, (name, colour) in enumerate((("baseline", "0.6"), ("tqd", "C3"))):
+            keys = [f"{split}/{name}" for split in SPLIT_LABELS if f"{split}/{name}" in arms]
+            xs = [list(SPLIT_LABELS).index(k.split("/")[0]) + (offset - 0.5) * 0.38 for k in keys]
+            _bars(top, xs, [arms[k][metric] for k in keys], colour, name, width=0.36)
+        top.set_xticks(range(len(SPLIT_LABELS)), [label.split(" ")[0] for label in SPLIT_LABELS.values()])
+        set_a = [k for k in arms if k.startswith("set_a/")]
+        colours = ["C3" if k == "set_a/tqd" else "0.6" if k == "set_a/baseline" else "C0" for k in set_a]
+        for x, (key, colour) in enumerate(zip(set_a, colours, strict=True)):
+            _bars(bottom, [x], [arms[key][metric]], colour, None, width=0.7)
+        bottom.set_xticks(
+            range(len(set_a)), [k.split("/")[1] for k in set_a], rotation=60, ha="right", fontsize=8
+        )
+        arrow = "lower is better" if METRICS[metric] < 0 else "golden clips: dashed"
+        top.set_title(f"{METRIC_LABELS[metric]}\n({arrow})", fontsize=9)
+        golden = summary.get("reference", {}).get("heldout_golden", {}).get(metric)
+        if golden is not None:
+            for ax in (top, bottom):
+                ax.axhline(golden, color="goldenrod", ls="--", lw=1)
+        bottom.set_title(f"Set-A arms: {METRIC_LABELS[metric]}", fontsize=9)
+    axes[0, 0].legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def _bars(ax, xs, stats_list, colour, label, width):
+    """Bars at the means, 95% CI whiskers, one dot per seed."""
+    means = [s["mean"] for s in stats_list]
+    errors = [s["ci95"] or 0.0 for s in stats_list]
+    ax.bar(xs, means, width=width, color=colour, alpha=0.75, label=label, yerr=errors, capsize=3)
+    for x, s in zip(xs, stats_list, strict=True):
+        ax.plot([x] * len(s["values"]), s["values"], "k.", ms=3)
