@@ -188,3 +188,27 @@ def test_a_folder_of_wrong_size_clips_is_a_clear_error(video_folder):
     files = sorted(folder.glob("*.mp4"))
     with pytest.raises(VideoReadError, match="wrong frame size: 16x16 .HxW., expected 32x32"):
         ClipBank.from_dataset(VideoClipDataset(files, 8, 32), progress=False)
+
+
+class _Marker:
+    """An object whose unpickling would write a file: what a crafted checkpoint could do."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_crafted_or_broken_checkpoint_is_refused_without_running_code(tmp_path):
+    import pickle
+
+    crafted = tmp_path / "crafted.pt"
+    crafted.write_bytes(pickle.dumps({"model_config": _Marker(str(tmp_path / "ran"))}))
+    with pytest.raises(ValueError, match=f"{crafted} is not a readable tqd-lite checkpoint"):
+        load_denoiser(crafted)
+    assert not (tmp_path / "ran").exists()  # weights_only=True: nothing was called
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"\x00" * 64)
+    with pytest.raises(ValueError, match=f"{broken} is not a readable tqd-lite checkpoint"):
+        training_config_of(broken)
