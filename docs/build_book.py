@@ -6,7 +6,8 @@
 Why nbconvert: it ships with JupyterLab, which tqd-lite already installs, so the book needs no
 new dependency (Jupyter Book or mkdocs-jupyter would add a Sphinx or MkDocs stack for the same
 pages), and its HTML embeds every figure, so ``build/book/`` opens from disk in any browser.
-Each notebook runs in its own kernel from the ``notebooks/`` folder, exactly as nbval runs it.
+Each notebook runs in its own kernel from the ``notebooks/`` folder, with ``$TQD_PROFILE`` (default
+quick) as nbval runs it; the kernel is the ``python3`` kernelspec of this environment.
 """
 
 from __future__ import annotations
@@ -50,14 +51,14 @@ def render(path: Path, out_dir: Path, execute: bool, timeout: int) -> tuple[str,
     return chapter_title(notebook, path.stem), time.perf_counter() - start
 
 
-def index_page(chapters: list[tuple[str, str, float]], executed: bool) -> str:
+def index_page(chapters: list[tuple[str, str, float]], profile: str | None) -> str:
     items = "\n".join(
         f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a>'
-        + (f" <small>({seconds:.0f} s)</small>" if executed else "")
+        + (f" <small>({seconds:.0f} s)</small>" if profile else "")
         + "</li>"
         for name, title, seconds in chapters
     )
-    how = "executed in the quick profile on this machine" if executed else "as committed, without outputs"
+    how = f"executed in the {profile} profile" if profile else "as committed, without outputs"
     return (
         "<!doctype html><meta charset='utf-8'><title>tqd-lite</title>"
         "<body style='font-family: sans-serif; max-width: 44em; margin: 3em auto'>"
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in tqdm(sorted(NOTEBOOKS.glob("[0-9]*.ipynb")), desc="book"):
         title, seconds = render(path, out_dir, not args.no_execute, args.timeout)
         chapters.append((path.stem, title, seconds))
-    (out_dir / "index.html").write_text(index_page(chapters, not args.no_execute))
+    profile = None if args.no_execute else os.environ["TQD_PROFILE"]
+    (out_dir / "index.html").write_text(index_page(chapters, profile))
     (out_dir / "chapters.json").write_text(json.dumps(chapters, indent=2) + "\n")
     print(f"book: {out_dir / 'index.html'}")
     return 0

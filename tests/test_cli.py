@@ -174,5 +174,11 @@ def test_distill_writes_a_student_that_from_pretrained_samples_in_few_steps(tmp_
     assert type(pipe.scheduler).__name__ == "LCMScheduler" and pipe.scheduler.config.timestep_scaling == 4
     clips = pipe(num_clips=2, num_inference_steps=2, class_labels=torch.tensor([0, 1]), progress=False).clips
     assert clips.shape == (2, 3, 8, 16, 16) and (tmp_path / "run" / "samples.png").is_file()
+    out = tmp_path / "samples"  # `sample` takes the folder's own scheduler: LCM, 4 steps by default
+    assert (
+        main(["sample", str(student), "--num-clips", "2", "--label", "1", "--out", str(out), "--no-progress"])
+        == 0
+    )
+    assert json.loads((out / "samples.json").read_text())["steps"] == 4
     assert main(["distill", "--set", "representation=optical_flow", "--no-progress"]) == 2
     assert "unknown motion representation 'optical_flow'" in capsys.readouterr().err

@@ -67,3 +67,16 @@ def test_every_subpackage_exports_what_it_names():
         module = importlib.import_module(f"tqd_lite.{folder}")
         missing = [name for name in module.__all__ if not hasattr(module, name)]
         assert not missing, f"tqd_lite.{folder}.__all__ names {missing}"
+
+
+def test_importing_tqds_sampler_leaves_the_rest_of_the_package_unloaded():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tqd_lite.tqd.sampler; "
+        "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'tqd_lite.')) "
+        "and m not in ('tqd_lite.tqd', 'tqd_lite.tqd.sampler')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"  # the subpackages' names are imported lazily (PEP 562)

@@ -45,9 +45,7 @@ def test_dynamic_degree_counts_moving_clips(sharp_moving_clip):
 @pytest.fixture(scope="module")
 def golden_sets(golden_and_heldout):
     if not encoder_path(16).exists():
-        pytest.fail(
-            "data/encoder/encoder_16.pt is missing: `python -m tqd_lite train-encoder --profile quick`"
-        )
+        pytest.fail("data/encoder/encoder_16/ is missing: `python -m tqd_lite train-encoder --profile quick`")
     return golden_and_heldout
 
 

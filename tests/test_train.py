@@ -170,6 +170,8 @@ def test_exported_weights_are_a_small_model_folder_that_from_pretrained_loads(ba
     assert loaded.config.sample_size == 16 and loaded.config.num_frames == 8
     assert json.loads((out / "provenance.json").read_text())["provenance"] == {"command": "test"}
     assert training_config_of(out) == dataclasses.replace(FAST, steps=2)
+    with pytest.raises(ValueError, match="holds the EMA weights only"):
+        load_denoiser(out, use_ema=False)
     assert not (tmp_path / "model.tmp").exists()  # written aside, then moved into place
 
 

@@ -8,3 +8,17 @@ Nothing heavy happens at import: devices are chosen inside functions.
 """
 
 __version__ = "0.1.0"
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """``__getattr__`` for a subpackage whose ``__init__`` names ``{name: module}``: each name is
+    imported from its module on first use (PEP 562), so importing one module (say
+    ``tqd_lite.tqd.sampler``) does not import the rest of its subpackage."""
+    import importlib
+
+    def __getattr__(name: str):
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+
+    return __getattr__

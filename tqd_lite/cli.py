@@ -210,34 +210,29 @@ def cmd_train(args) -> None:
 def cmd_sample(args) -> None:
     import torch
 
-    from tqd_lite.diffusion.checkpoints import load_denoiser, training_config_of
-    from tqd_lite.diffusion.noise import make_noise_scheduler
-    from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+    from tqd_lite.diffusion.checkpoints import load_pipeline
     from tqd_lite.provenance import provenance, write_result
     from tqd_lite.quality.metrics import evaluate_clips
     from tqd_lite.viz.plots import frame_strip, stamp
     from tqd_lite.world.video_io import write_video
 
     device = _device()
-    model = load_denoiser(args.checkpoint).to(device)
-    config = training_config_of(args.checkpoint)
+    pipe = load_pipeline(args.checkpoint).to(device)  # a folder's own scheduler: DDIM, or LCM for students
+    classes = pipe.unet.config.num_classes
     labels = None
     if args.label is not None:
-        if not 0 <= args.label < config.num_classes:
-            raise ValueError(f"--label must be in [0, {config.num_classes}) for {args.checkpoint}")
+        if not 0 <= args.label < classes:
+            raise ValueError(f"--label must be in [0, {classes}) for {args.checkpoint}")
         labels = torch.full((args.num_clips,), args.label)
+    steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else 50)
     profile = get_profile(args.profile)
     block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint))
-    pipe = VideoPipeline(
-        unet=model,
-        scheduler=ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule)),
-    )
-    recorded = model.config.get("sample_size") is not None  # exported models know their clip shape
+    recorded = pipe.unet.config.get("sample_size") is not None  # model folders know their clip shape
     clips = pipe(
         num_clips=args.num_clips,
         num_frames=None if recorded else profile.num_frames,
         size=None if recorded else profile.frame_size,
-        num_inference_steps=args.steps,
+        num_inference_steps=steps,
         class_labels=labels,
         guidance_scale=args.guidance,
         seed=args.seed,
@@ -250,7 +245,7 @@ def cmd_sample(args) -> None:
     stamp(axes[0, 0].figure, block)
     axes[0, 0].figure.savefig(out / "samples.png", dpi=110, bbox_inches="tight")
     metrics = evaluate_clips(clips)
-    write_result(out / "samples.json", {"steps": args.steps, "guidance": args.guidance, **metrics}, block)
+    write_result(out / "samples.json", {"steps": steps, "guidance": args.guidance, **metrics}, block)
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
 
 
@@ -274,7 +269,7 @@ def cmd_distill(args) -> None:
     base = DistillConfig(steps=profile.mcm_steps, batch_size=profile.mcm_batch_size, seed=args.seed)
     config = override_fields(base, settings_overrides(args.config, args.set), "distillation")
     device = _device()
-    block = provenance(profile.name, args.seed, device, distill_config=config.to_dict())
+    block = provenance(profile.name, config.seed, device, distill_config=config.to_dict())  # --set seed wins
     progress = not args.no_progress
     teacher = load_denoiser(args.teacher) if args.teacher else ensure_teacher(pool, block, progress)
     bank = load_teacher_bank(pool, progress=progress)
@@ -285,9 +280,10 @@ def cmd_distill(args) -> None:
     out = (
         Path(args.out)
         if args.out
-        else Path("runs") / profile.name / f"distill_{config.representation}_seed{args.seed}"
+        else Path("runs") / profile.name / f"distill_{config.representation}_seed{config.seed}"
     )
     result = distill(teacher.to(device), noise_scheduler, bank, images, config, out, progress=progress)
+    result.student.register_to_config(num_frames=pool.num_frames, sample_size=pool.frame_size)
     folder = export_student(
         result,
         noise_scheduler=noise_scheduler,
@@ -306,7 +302,7 @@ def cmd_distill(args) -> None:
             size=pool.frame_size,
             num_inference_steps=k,
             class_labels=labels,
-            seed=args.seed,
+            seed=config.seed,
             progress=False,
         ).clips
         for k in (1, 2, 4)
@@ -549,9 +545,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="sample clips from a trained denoiser")
     _add_common(p)
-    p.add_argument("checkpoint", help="a model folder (data/models/golden_quick) or a run's checkpoint.pt")
+    p.add_argument(
+        "checkpoint",
+        help="a model folder (data/models/golden_quick, a distilled student) or a run's checkpoint.pt "
+        "(a checkpoint records no clip shape: --profile gives it)",
+    )
     p.add_argument("--num-clips", type=int, default=16)
-    p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="sampling steps (default: 50 with DDIM, 4 for a distilled student's LCMScheduler)",
+    )
     p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
     p.add_argument("--label", type=int, default=None, help="class label (class-conditional models)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")

@@ -3,45 +3,39 @@ pluggable timestep policy, one sampling pipeline, model folders, training runs w
 and what survives noise (notebook 02). Nothing here imports ``tqd_lite.tqd`` or ``tqd_lite.mcm``.
 """
 
-from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, training_config_of
-from tqd_lite.diffusion.hierarchy import PARTS, recovery_errors
-from tqd_lite.diffusion.model import FactorizedVideoUNet, build_model, count_parameters, parameter_groups
-from tqd_lite.diffusion.noise import (
-    from_model_range,
-    make_noise_scheduler,
-    min_snr_weights,
-    to_model_range,
-    training_target,
-)
-from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
-from tqd_lite.diffusion.train import ClipBank, TrainConfig, UniformTimesteps, train, x0_predictions
-from tqd_lite.diffusion.training_run import default_config, load_bank, load_run_data, loss_curve, run_training
+from tqd_lite import lazy_exports
 
-__all__ = [
-    "ClipBank",
-    "FactorizedVideoUNet",
-    "PARTS",
-    "TrainConfig",
-    "UniformTimesteps",
-    "VideoPipeline",
-    "build_model",
-    "count_parameters",
-    "ddim_scheduler",
-    "default_config",
-    "export_weights",
-    "from_model_range",
-    "load_bank",
-    "load_denoiser",
-    "load_run_data",
-    "loss_curve",
-    "make_noise_scheduler",
-    "min_snr_weights",
-    "parameter_groups",
-    "recovery_errors",
-    "run_training",
-    "to_model_range",
-    "train",
-    "training_config_of",
-    "training_target",
-    "x0_predictions",
-]
+# name -> the module of this subpackage that defines it, imported on first use
+_EXPORTS = {
+    "ClipBank": "train",
+    "FactorizedVideoUNet": "model",
+    "PARTS": "hierarchy",
+    "TrainConfig": "train",
+    "UniformTimesteps": "train",
+    "VideoPipeline": "pipeline",
+    "build_model": "model",
+    "count_parameters": "model",
+    "ddim_scheduler": "pipeline",
+    "default_config": "training_run",
+    "export_weights": "checkpoints",
+    "is_model_folder": "checkpoints",
+    "load_pipeline": "checkpoints",
+    "model_provenance": "checkpoints",
+    "from_model_range": "noise",
+    "load_bank": "training_run",
+    "load_denoiser": "checkpoints",
+    "load_run_data": "training_run",
+    "loss_curve": "training_run",
+    "make_noise_scheduler": "noise",
+    "min_snr_weights": "noise",
+    "parameter_groups": "model",
+    "recovery_errors": "hierarchy",
+    "run_training": "training_run",
+    "to_model_range": "noise",
+    "train": "train",
+    "training_config_of": "checkpoints",
+    "training_target": "noise",
+    "x0_predictions": "train",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

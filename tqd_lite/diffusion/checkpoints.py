@@ -17,12 +17,14 @@ Safetensors hold tensors only, so loading a model folder runs no code; a resume 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 from pathlib import Path
 
 import torch
+from diffusers import DDIMScheduler, LCMScheduler
 
 from tqd_lite.diffusion.model import MODEL_CLASSES, build_model
 from tqd_lite.diffusion.noise import make_noise_scheduler
@@ -31,6 +33,7 @@ from tqd_lite.diffusion.train import TrainConfig, read_checkpoint
 
 PROVENANCE_FILE = "provenance.json"
 MODEL_INDEX = "model_index.json"
+SCHEDULERS = {cls.__name__: cls for cls in (DDIMScheduler, LCMScheduler)}  # what a model folder may name
 
 
 def is_model_folder(path: str | Path) -> bool:
@@ -63,6 +66,10 @@ def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = T
     """
     path = Path(path)
     if is_model_folder(path):
+        if not use_ema:
+            raise ValueError(
+                f"{path} is a model folder: it holds the EMA weights only (use_ema=False needs a checkpoint)"
+            )
         saved_preset = None if preset is None else training_config_of(path).preset
         if preset is not None and saved_preset != preset:
             raise ValueError(f"{path} holds a {saved_preset!r} model, not the {preset!r} preset asked for")
@@ -90,7 +97,33 @@ def training_config_of(path: str | Path) -> TrainConfig:
     """The :class:`~tqd_lite.diffusion.train.TrainConfig` a model folder or checkpoint was trained with."""
     path = Path(path)
     saved = model_provenance(path) if is_model_folder(path) else read_checkpoint(path)
+    if "train_config" not in saved:
+        raise ValueError(
+            f"{path} records no training config (a distilled student records its distill_config)"
+        )
     return TrainConfig(**saved["train_config"])
+
+
+def load_pipeline(path: str | Path) -> VideoPipeline:
+    """A :class:`~tqd_lite.diffusion.pipeline.VideoPipeline` for a model folder, with the folder's own
+    scheduler (DDIM for diffusion models, ``LCMScheduler`` for distilled students), or for a
+    training checkpoint, with DDIM over its training schedule."""
+    path = Path(path)
+    unet = load_denoiser(path)
+    if not is_model_folder(path):
+        config = training_config_of(path)
+        return VideoPipeline(
+            unet=unet,
+            scheduler=ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule)),
+        )
+    entry = json.loads((path / MODEL_INDEX).read_text()).get("scheduler", [None, None])
+    if entry[1] not in SCHEDULERS:
+        raise ValueError(
+            f"{path / MODEL_INDEX}: scheduler is {entry[1]!r}, expected one of {sorted(SCHEDULERS)}"
+        )
+    return VideoPipeline(
+        unet=unet, scheduler=SCHEDULERS[entry[1]].from_pretrained(path, subfolder="scheduler")
+    )
 
 
 def export_weights(
@@ -129,8 +162,8 @@ def write_model_folder(model: torch.nn.Module, *, scheduler, record: dict, out: 
     out = Path(out)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    VideoPipeline(unet=model.half(), scheduler=scheduler).save_pretrained(tmp)
-    model.float()
+    # a copy: the caller's model keeps its fp32 weights
+    VideoPipeline(unet=copy.deepcopy(model).half(), scheduler=scheduler).save_pretrained(tmp)
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2) + "\n")
     if out.exists():
         shutil.rmtree(out)

@@ -1,5 +1,5 @@
 """The video denoisers: a factorized (2+1)-D UNet assembled from diffusers blocks, and a
-``UNet3DConditionModel`` wrapper kept for comparison (``benchmarks/bench_model.py``).
+``UNet3DConditionModel`` wrapper kept for comparison (``benchmarks/bench_learning.py``).
 
 Both map a noisy clip, its timesteps and optional class labels to a prediction of the same
 shape (epsilon or v, see :mod:`tqd_lite.diffusion.noise`)::
@@ -81,7 +81,7 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
 
     No attention layers: at 16x16 and 32x32 the lowest level (4x4 or 8x8) already sees the
     whole frame through its 3x3 convolutions, and attention costs more than it gives on a
-    CPU (``benchmarks/bench_model.py``) [our choice].
+    CPU (``benchmarks/bench_learning.py``, ``benchmarks/bench_train.py``) [our choice].
     """
 
     temporal_markers = ("temporal_res_block", "time_mixer")

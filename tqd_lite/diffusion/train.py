@@ -2,7 +2,7 @@
 
 One step (docs/papers.md section 1; DDPM)::
 
-    t, w = policy(mq, vq)                  # per clip; uniform t and w = 1 by default (TQD: timesteps.py)
+    t, w = policy(mq, vq)                  # per clip; uniform t and w = 1 by default (TQD: tqd/sampler.py)
     x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
     loss = mean_b  w_b * s(t_b) * || model(x_t, t, y) - target ||^2
     s(t) = min(SNR(t), gamma) / (SNR(t) + 1)   # Min-SNR-gamma for v prediction (TrainConfig.snr_gamma)

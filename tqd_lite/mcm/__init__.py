@@ -2,53 +2,37 @@
 distillation loop, its data, experiments and pictures.
 """
 
-from tqd_lite.mcm.consistency import MotionHead, lcm_scheduler
-from tqd_lite.mcm.data import frames_as_still_clips, high_quality_images, load_teacher_bank
-from tqd_lite.mcm.discriminator import FrameDiscriminator, diff_augment, random_frames
-from tqd_lite.mcm.distill import DistillConfig, Distiller, distill
-from tqd_lite.mcm.experiments import (
-    ARMS,
-    GUIDANCE,
-    IMAGE_SEEDS,
-    ensure_teacher,
-    teacher_guidance_scale,
-    teacher_path,
-)
-from tqd_lite.mcm.plots import (
-    boundary_scalings_figure,
-    discriminator_figure,
-    history_figure,
-    representations_figure,
-    trajectories_figure,
-)
-from tqd_lite.mcm.report import guidance_table, load_guidance, load_summary, markdown_table, results_figure
+from tqd_lite import lazy_exports
 
-__all__ = [
-    "ARMS",
-    "DistillConfig",
-    "Distiller",
-    "FrameDiscriminator",
-    "GUIDANCE",
-    "IMAGE_SEEDS",
-    "MotionHead",
-    "boundary_scalings_figure",
-    "diff_augment",
-    "discriminator_figure",
-    "distill",
-    "ensure_teacher",
-    "frames_as_still_clips",
-    "guidance_table",
-    "high_quality_images",
-    "history_figure",
-    "lcm_scheduler",
-    "load_guidance",
-    "load_summary",
-    "load_teacher_bank",
-    "markdown_table",
-    "random_frames",
-    "representations_figure",
-    "results_figure",
-    "teacher_guidance_scale",
-    "teacher_path",
-    "trajectories_figure",
-]
+# name -> the module of this subpackage that defines it, imported on first use
+_EXPORTS = {
+    "ARMS": "experiments",
+    "DistillConfig": "distill",
+    "Distiller": "distill",
+    "FrameDiscriminator": "discriminator",
+    "GUIDANCE": "experiments",
+    "IMAGE_SEEDS": "experiments",
+    "MotionHead": "consistency",
+    "boundary_scalings_figure": "plots",
+    "diff_augment": "discriminator",
+    "discriminator_figure": "plots",
+    "distill": "distill",
+    "ensure_teacher": "experiments",
+    "frames_as_still_clips": "data",
+    "guidance_table": "report",
+    "high_quality_images": "data",
+    "history_figure": "plots",
+    "lcm_scheduler": "consistency",
+    "load_guidance": "report",
+    "load_summary": "report",
+    "load_teacher_bank": "data",
+    "markdown_table": "report",
+    "random_frames": "discriminator",
+    "representations_figure": "plots",
+    "results_figure": "report",
+    "teacher_guidance_scale": "experiments",
+    "teacher_path": "experiments",
+    "trajectories_figure": "plots",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -2,26 +2,24 @@
 splits, the feature network of the Fréchet distance and the evaluation metrics.
 """
 
-from tqd_lite.quality.corpus import SPLITS, dilemma_statistics, score_folder
-from tqd_lite.quality.dataset import VideoClipDataset
-from tqd_lite.quality.encoder import load_encoder
-from tqd_lite.quality.metrics import evaluate_clips, frechet_distance
-from tqd_lite.quality.scores import PercentileNormaliser, motion_score, visual_score
-from tqd_lite.quality.splits import corpus_normalisers, ensure_scored_pool, load_split, scored_folder
+from tqd_lite import lazy_exports
 
-__all__ = [
-    "PercentileNormaliser",
-    "SPLITS",
-    "VideoClipDataset",
-    "corpus_normalisers",
-    "dilemma_statistics",
-    "ensure_scored_pool",
-    "evaluate_clips",
-    "frechet_distance",
-    "load_encoder",
-    "load_split",
-    "motion_score",
-    "score_folder",
-    "scored_folder",
-    "visual_score",
-]
+# name -> the module of this subpackage that defines it, imported on first use
+_EXPORTS = {
+    "PercentileNormaliser": "scores",
+    "SPLITS": "corpus",
+    "VideoClipDataset": "dataset",
+    "corpus_normalisers": "splits",
+    "dilemma_statistics": "corpus",
+    "ensure_scored_pool": "splits",
+    "evaluate_clips": "metrics",
+    "frechet_distance": "metrics",
+    "load_encoder": "encoder",
+    "load_split": "splits",
+    "motion_score": "scores",
+    "score_folder": "corpus",
+    "scored_folder": "splits",
+    "visual_score": "scores",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -3,69 +3,42 @@ timestep sampler with quality dropout (``sampler.py`` needs only torch, scipy an
 the Set-A/B/C experiments.
 """
 
-from tqd_lite.tqd.dilemma import (
-    category_examples,
-    degradation_sweep,
-    golden_share_from_correlation,
-    measurement_agreement,
-    run_dilemma,
-)
-from tqd_lite.tqd.experiments import ARMS, policy_on_corpus, run_experiments
-from tqd_lite.tqd.gradient_analysis import (
-    GradientAnalysisConfig,
-    Variant,
-    analyze,
-    apply_variant,
-    crossing_timestep,
-    curve,
-    pixel_mse,
-)
-from tqd_lite.tqd.gradient_run import (
-    analysis_clips,
-    default_analysis_config,
-    default_checkpoints,
-    gap_report,
-    gap_table,
-    load_analysis_model,
-    load_grids,
-    model_record,
-    run_gradient_analysis,
-    summary_lines,
-)
-from tqd_lite.tqd.report import answers, load_summary, markdown_table, paper_side_by_side, results_figure
-from tqd_lite.tqd.sampler import TimestepPolicy, tqd_beta_parameters
+from tqd_lite import lazy_exports
 
-__all__ = [
-    "ARMS",
-    "GradientAnalysisConfig",
-    "TimestepPolicy",
-    "Variant",
-    "analysis_clips",
-    "analyze",
-    "answers",
-    "apply_variant",
-    "category_examples",
-    "crossing_timestep",
-    "curve",
-    "default_analysis_config",
-    "default_checkpoints",
-    "degradation_sweep",
-    "gap_report",
-    "gap_table",
-    "golden_share_from_correlation",
-    "load_analysis_model",
-    "load_grids",
-    "load_summary",
-    "markdown_table",
-    "measurement_agreement",
-    "model_record",
-    "paper_side_by_side",
-    "pixel_mse",
-    "policy_on_corpus",
-    "results_figure",
-    "run_dilemma",
-    "run_experiments",
-    "run_gradient_analysis",
-    "summary_lines",
-    "tqd_beta_parameters",
-]
+# name -> the module of this subpackage that defines it, imported on first use
+_EXPORTS = {
+    "ARMS": "experiments",
+    "GradientAnalysisConfig": "gradient_analysis",
+    "TimestepPolicy": "sampler",
+    "Variant": "gradient_analysis",
+    "analysis_clips": "gradient_run",
+    "analyze": "gradient_analysis",
+    "answers": "report",
+    "apply_variant": "gradient_analysis",
+    "category_examples": "dilemma",
+    "crossing_timestep": "gradient_analysis",
+    "curve": "gradient_analysis",
+    "default_analysis_config": "gradient_run",
+    "default_checkpoints": "gradient_run",
+    "degradation_sweep": "dilemma",
+    "gap_report": "gradient_run",
+    "gap_table": "gradient_run",
+    "golden_share_from_correlation": "dilemma",
+    "load_analysis_model": "gradient_run",
+    "load_grids": "gradient_run",
+    "load_summary": "report",
+    "markdown_table": "report",
+    "measurement_agreement": "dilemma",
+    "model_record": "gradient_run",
+    "paper_side_by_side": "report",
+    "pixel_mse": "gradient_analysis",
+    "policy_on_corpus": "experiments",
+    "results_figure": "report",
+    "run_dilemma": "dilemma",
+    "run_experiments": "experiments",
+    "run_gradient_analysis": "gradient_run",
+    "summary_lines": "gradient_run",
+    "tqd_beta_parameters": "sampler",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

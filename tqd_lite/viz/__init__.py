@@ -1,28 +1,20 @@
 """Figures shared by the notebooks and result files, and the notebooks' interactive explorers."""
 
-from tqd_lite.viz.plots import (
-    block_gap_plot,
-    degradation_sweep_plot,
-    dilemma_scatter,
-    frame_strip,
-    mse_control_plot,
-    noise_level_densities,
-    sampler_over_similarity,
-    similarity_figure,
-    stamp,
-)
-from tqd_lite.viz.widgets import GradientExplorer, knob_explorer
+from tqd_lite import lazy_exports
 
-__all__ = [
-    "GradientExplorer",
-    "block_gap_plot",
-    "degradation_sweep_plot",
-    "dilemma_scatter",
-    "frame_strip",
-    "knob_explorer",
-    "mse_control_plot",
-    "noise_level_densities",
-    "sampler_over_similarity",
-    "similarity_figure",
-    "stamp",
-]
+# name -> the module of this subpackage that defines it, imported on first use
+_EXPORTS = {
+    "GradientExplorer": "widgets",
+    "block_gap_plot": "plots",
+    "degradation_sweep_plot": "plots",
+    "dilemma_scatter": "plots",
+    "frame_strip": "plots",
+    "knob_explorer": "widgets",
+    "mse_control_plot": "plots",
+    "noise_level_densities": "plots",
+    "sampler_over_similarity": "plots",
+    "similarity_figure": "plots",
+    "stamp": "plots",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

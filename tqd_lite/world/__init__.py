@@ -2,25 +2,24 @@
 degradations, the web-like pool, video files and the one clip layout ``(B, C, F, H, W)``.
 """
 
-from tqd_lite.world.clips import all_frames, check_clip
-from tqd_lite.world.degrade import DEGRADATIONS, MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
-from tqd_lite.world.pool import PoolConfig, build_pool, read_manifest
-from tqd_lite.world.render import ClipSpec, render_clip, render_clips
-from tqd_lite.world.video_io import read_clip, resolve_backend, write_video
+from tqd_lite import lazy_exports
 
-__all__ = [
-    "ClipSpec",
-    "DEGRADATIONS",
-    "MOTION_DEGRADATIONS",
-    "PoolConfig",
-    "VISUAL_DEGRADATIONS",
-    "all_frames",
-    "build_pool",
-    "check_clip",
-    "read_clip",
-    "read_manifest",
-    "render_clip",
-    "render_clips",
-    "resolve_backend",
-    "write_video",
-]
+# name -> the module of this subpackage that defines it, imported on first use
+_EXPORTS = {
+    "ClipSpec": "render",
+    "DEGRADATIONS": "degrade",
+    "MOTION_DEGRADATIONS": "degrade",
+    "PoolConfig": "pool",
+    "VISUAL_DEGRADATIONS": "degrade",
+    "all_frames": "clips",
+    "build_pool": "pool",
+    "check_clip": "clips",
+    "read_clip": "video_io",
+    "read_manifest": "pool",
+    "render_clip": "render",
+    "render_clips": "render",
+    "resolve_backend": "video_io",
+    "write_video": "video_io",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
