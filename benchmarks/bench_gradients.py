@@ -21,9 +21,9 @@ import time
 
 import torch
 
+from tqd_lite.diffusion.checkpoints import load_denoiser
 from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.noise import make_noise_scheduler, training_target
-from tqd_lite.diffusion.checkpoints import load_denoiser
 from tqd_lite.paths import golden_model_path
 from tqd_lite.provenance import describe_device, provenance, write_result
 from tqd_lite.tqd.gradients import looped_gradients, per_sample_gradients
