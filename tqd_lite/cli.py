@@ -255,14 +255,13 @@ def cmd_distill(args) -> None:
 
     from tqd_lite.diffusion.checkpoints import load_denoiser
     from tqd_lite.diffusion.noise import make_noise_scheduler
-    from tqd_lite.diffusion.pipeline import VideoPipeline
-    from tqd_lite.mcm.consistency import lcm_scheduler
     from tqd_lite.mcm.data import high_quality_images, load_teacher_bank
-    from tqd_lite.mcm.distill import DistillConfig, distill, export_student
+    from tqd_lite.mcm.distill import DistillConfig, distill, export_student, student_pipeline
     from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher
     from tqd_lite.profiles import override_fields
     from tqd_lite.provenance import provenance
-    from tqd_lite.viz.plots import frame_strip, stamp
+    from tqd_lite.runs import save_figures
+    from tqd_lite.viz.plots import frame_strip
 
     profile = get_profile(args.profile)
     pool = get_profile(profile.mcm_pool)
@@ -291,8 +290,7 @@ def cmd_distill(args) -> None:
         out=out / "student",
         record={"provenance": block},
     )
-    scheduler = lcm_scheduler(noise_scheduler, config.timestep_scaling, config.num_solver_steps)
-    pipe = VideoPipeline(unet=result.student, scheduler=scheduler)
+    pipe = student_pipeline(result.student, noise_scheduler, config)
     classes = teacher.config.num_classes
     labels = torch.arange(4) % classes if classes else None  # each class in turn
     rows = [
@@ -307,11 +305,8 @@ def cmd_distill(args) -> None:
         ).clips
         for k in (1, 2, 4)
     ]
-    axes = frame_strip(
-        torch.cat(rows), [f"{k} step{'s' if k > 1 else ''}" for k in (1, 2, 4) for _ in range(4)]
-    )
-    stamp(axes[0, 0].figure, block)
-    axes[0, 0].figure.savefig(out / "samples.png", dpi=110, bbox_inches="tight")
+    labels_of_rows = [f"{k} step{'s' if k > 1 else ''}" for k in (1, 2, 4) for _ in range(4)]
+    save_figures(out, {"samples.png": frame_strip(torch.cat(rows), labels_of_rows)[0, 0].figure}, block)
     last = result.history[-1] if result.history else {}
     print(f"distilled {config.steps} steps ({config.representation}) in {result.seconds:.0f} s; last: {last}")
     print(

@@ -15,6 +15,7 @@ _EXPORTS = {
     "VideoPipeline": "pipeline",
     "build_model": "model",
     "count_parameters": "model",
+    "ddim_pipeline": "pipeline",
     "ddim_scheduler": "pipeline",
     "default_config": "training_run",
     "export_weights": "checkpoints",

@@ -27,8 +27,7 @@ import torch
 from diffusers import DDIMScheduler, LCMScheduler
 
 from tqd_lite.diffusion.model import MODEL_CLASSES, build_model
-from tqd_lite.diffusion.noise import make_noise_scheduler
-from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, read_checkpoint
 
 PROVENANCE_FILE = "provenance.json"
@@ -111,11 +110,7 @@ def load_pipeline(path: str | Path) -> VideoPipeline:
     path = Path(path)
     unet = load_denoiser(path)
     if not is_model_folder(path):
-        config = training_config_of(path)
-        return VideoPipeline(
-            unet=unet,
-            scheduler=ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule)),
-        )
+        return ddim_pipeline(unet, training_config_of(path))
     entry = json.loads((path / MODEL_INDEX).read_text()).get("scheduler", [None, None])
     if entry[1] not in SCHEDULERS:
         raise ValueError(
@@ -151,19 +146,18 @@ def export_weights(
         **{k: state[k] for k in ("model_config", "train_config", "step", "history")},
         **(extra or {}),
     }
-    scheduler = ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule))
-    return write_model_folder(model, scheduler=scheduler, record=record, out=out)
+    return write_model_folder(ddim_pipeline(model, config), record=record, out=out)
 
 
-def write_model_folder(model: torch.nn.Module, *, scheduler, record: dict, out: str | Path) -> Path:
-    """``save_pretrained`` of ``VideoPipeline(model, scheduler)`` (fp16 weights) plus
-    ``provenance.json`` (``record``), written to a temporary folder first and then moved into
-    place, so an interrupted export leaves no half folder."""
+def write_model_folder(pipe: VideoPipeline, *, record: dict, out: str | Path) -> Path:
+    """``save_pretrained`` of ``pipe`` (fp16 weights) plus ``provenance.json`` (``record``),
+    written to a temporary folder first and then moved into place, so an interrupted export
+    leaves no half folder."""
     out = Path(out)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     # a copy: the caller's model keeps its fp32 weights
-    VideoPipeline(unet=copy.deepcopy(model).half(), scheduler=scheduler).save_pretrained(tmp)
+    VideoPipeline(unet=copy.deepcopy(pipe.unet).half(), scheduler=pipe.scheduler).save_pretrained(tmp)
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2) + "\n")
     if out.exists():
         shutil.rmtree(out)

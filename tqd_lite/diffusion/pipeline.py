@@ -30,7 +30,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline
 from diffusers.utils import BaseOutput
 
-from tqd_lite.diffusion.noise import from_model_range, guided
+from tqd_lite.diffusion.noise import from_model_range, guided, make_noise_scheduler
 
 
 def ddim_scheduler(noise_scheduler: DDPMScheduler) -> DDIMScheduler:
@@ -135,3 +135,10 @@ class VideoPipeline(DiffusionPipeline):
         """diffusers' bar, on or off per call (``tqdm.auto`` underneath)."""
         self.set_progress_bar_config(desc="sampling", leave=False, disable=disable)
         return super().progress_bar(iterable)
+
+
+def ddim_pipeline(unet, config) -> VideoPipeline:
+    """``unet`` with DDIM over the training schedule that ``config`` (a
+    :class:`~tqd_lite.diffusion.train.TrainConfig`: prediction type, beta schedule) names."""
+    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    return VideoPipeline(unet=unet, scheduler=ddim_scheduler(noise_scheduler))

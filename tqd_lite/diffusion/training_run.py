@@ -20,8 +20,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from tqd_lite.diffusion.model import build_model, count_parameters
-from tqd_lite.diffusion.noise import make_noise_scheduler
-from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
     UNIFORM,
@@ -71,8 +70,7 @@ def evaluate(
     ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
     samples' mq and vq on it.
     """
-    scheduler = ddim_scheduler(make_noise_scheduler(config.prediction_type, config.beta_schedule))
-    clips = VideoPipeline(unet=model, scheduler=scheduler)(
+    clips = ddim_pipeline(model, config)(
         num_clips=num_clips or profile.metric_clips,
         num_frames=profile.num_frames,
         size=profile.frame_size,

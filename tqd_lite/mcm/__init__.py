@@ -30,6 +30,7 @@ _EXPORTS = {
     "random_frames": "discriminator",
     "representations_figure": "plots",
     "results_figure": "report",
+    "student_pipeline": "distill",
     "teacher_guidance_scale": "experiments",
     "teacher_path": "experiments",
     "trajectories_figure": "plots",

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.checkpoints import write_model_folder
 from tqd_lite.diffusion.noise import to_model_range
+from tqd_lite.diffusion.pipeline import VideoPipeline
 from tqd_lite.diffusion.train import ClipBank, atomic_save, step_generator
 from tqd_lite.mcm.consistency import (
     MOTION_REPRESENTATIONS,
@@ -407,6 +408,13 @@ def distill(
     return DistillResult(distiller.student.eval(), history, seconds)
 
 
+def student_pipeline(student, noise_scheduler: DDPMScheduler, config: DistillConfig) -> VideoPipeline:
+    """The student with its few-step sampler: diffusers' ``LCMScheduler`` on the solver grid and
+    with the boundary scalings it was distilled with (1, 2, 4 or 8 steps)."""
+    scheduler = lcm_scheduler(noise_scheduler, config.timestep_scaling, config.num_solver_steps)
+    return VideoPipeline(unet=student, scheduler=scheduler)
+
+
 def export_student(
     result: DistillResult,
     *,
@@ -415,9 +423,9 @@ def export_student(
     out: str | Path,
     record: dict,
 ) -> Path:
-    """The student as a model folder with its few-step scheduler, diffusers' ``LCMScheduler``
+    """The student as a model folder with its :func:`student_pipeline` scheduler
     (``VideoPipeline.from_pretrained(out)`` then samples in 1-8 steps); ``record`` (provenance and
     what the run measured) goes to ``provenance.json`` with the config and loss history."""
-    scheduler = lcm_scheduler(noise_scheduler, config.timestep_scaling, config.num_solver_steps)
     record = {**record, "distill_config": config.to_dict(), "history": result.history}
-    return write_model_folder(result.student, scheduler=scheduler, record=record, out=out)
+    pipe = student_pipeline(result.student, noise_scheduler, config)
+    return write_model_folder(pipe, record=record, out=out)

@@ -33,16 +33,15 @@ from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.checkpoints import export_weights, is_model_folder, load_denoiser, model_provenance
 from tqd_lite.diffusion.noise import make_noise_scheduler
-from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, train
-from tqd_lite.mcm.consistency import lcm_scheduler
 from tqd_lite.mcm.data import (
     NUM_SCENE_CLASSES,
     frame_frechet_distance,
     high_quality_images,
     load_teacher_bank,
 )
-from tqd_lite.mcm.distill import CHECKPOINT_FILE, DistillConfig, distill
+from tqd_lite.mcm.distill import CHECKPOINT_FILE, DistillConfig, distill, student_pipeline
 from tqd_lite.mcm.report import (
     GUIDANCE_FILE,
     SUMMARY_FILE,
@@ -207,10 +206,7 @@ def evaluate_student(
     student, pool: Profile, data: EvalData, seed: int, config: DistillConfig
 ) -> tuple[dict, dict]:
     """``({steps: metrics}, {steps: first 8 samples as uint8})`` at each of :data:`SAMPLE_STEPS`."""
-    pipe = VideoPipeline(
-        unet=student,
-        scheduler=lcm_scheduler(make_noise_scheduler(), config.timestep_scaling, config.num_solver_steps),
-    )
+    pipe = student_pipeline(student, make_noise_scheduler(), config)
     by_steps, samples = {}, {}
     for steps in SAMPLE_STEPS:
         clips, seconds = _timed(
@@ -231,7 +227,7 @@ def _teacher_samples(
     teacher, pool: Profile, labels: torch.Tensor, steps: int, guidance_scale: float, seed: int
 ):
     """``(clips, seconds)``: the teacher's guided DDIM samples, one per label, and their wall time."""
-    pipe = VideoPipeline(unet=teacher, scheduler=ddim_scheduler(make_noise_scheduler()))
+    pipe = ddim_pipeline(teacher, teacher_config())
     return _timed(
         lambda: _pipeline_samples(pipe, pool, labels, steps=steps, guidance_scale=guidance_scale, seed=seed)
     )
