@@ -4,7 +4,8 @@ Commands
   make-data       render the web-like pool of a profile to video files and score it
   make-sample     write the small committed sample under data/sample/
   score FOLDER    score any folder of videos (yours too) and write a CSV
-  train-encoder   train the Fréchet-distance encoder for one frame size
+  train-encoder   train the (legacy) Fréchet-distance encoder for one frame size
+  train-metrics   train the sprite tracker and the quality judge for one frame size
   train-teacher   train MCM's teacher on the pool's motion-rich clips (resumable; data/models/)
   train           train a video denoiser on a split of the pool (resumable), with evaluations
   distill         distil MCM's teacher into a few-step student, LCM or MCM (resumable)
@@ -108,6 +109,22 @@ def cmd_train_encoder(args) -> None:
     last = info["losses"][-50:]
     block.update(train_seconds=round(info["train_seconds"], 1), final_loss=round(sum(last) / len(last), 4))
     print(f"encoder: {save_encoder(model.cpu(), config, block)}")
+
+
+def cmd_train_metrics(args) -> None:
+    from tqd_lite.provenance import provenance
+    from tqd_lite.quality.learned import default_configs, train_and_save
+
+    profile = get_profile(args.profile)
+    size = args.size or profile.frame_size
+    tracker_config, judge_config = default_configs(size, profile.num_frames, args.seed)
+    configs = {"tracker": tracker_config, "judge": judge_config}
+    device = _device()
+    for kind in args.only or ("tracker", "judge"):
+        block = provenance(profile.name, args.seed, device)  # before training: the code as it was run
+        path = train_and_save(kind, configs[kind], block, device=device, progress=not args.no_progress)
+        calibration = json.loads((path / "provenance.json").read_text())["calibration"]
+        print(f"{kind}: {path} (calibration: {calibration})")
 
 
 def cmd_train_teacher(args) -> None:
@@ -371,6 +388,8 @@ def cmd_reproduce(args) -> None:
             f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
             f"({d['num_clips']} clips)"
         )
+    if args.what in ("sanity", "all"):
+        _sanity(profile, args.seed, not args.no_progress)
     if args.what in ("golden-model", "all"):
         out = results_dir() / profile.name / "golden_model"
         _train(profile, args.seed, "set_c", {}, out, not args.no_progress)
@@ -386,6 +405,23 @@ def cmd_reproduce(args) -> None:
 
         _experiments(experiments, report, profile, profile.mcm_seeds, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
+
+
+def _sanity(profile, seed: int, progress: bool) -> None:
+    """The metric sanity table of the profile's frame size, with the pool's Set-C as the real positive."""
+    from tqd_lite.paths import pool_dir
+    from tqd_lite.provenance import provenance
+    from tqd_lite.quality.sanity import verdicts
+    from tqd_lite.quality.sanity_run import TABLE_CLIPS, sanity_dir, sanity_table, save_table
+    from tqd_lite.quality.splits import ensure_scored_pool, load_split
+
+    table_of_pool = ensure_scored_pool(profile, seed, progress=progress)
+    set_c = load_split(table_of_pool, "set_c", pool_dir(profile.name), profile, limit=TABLE_CLIPS)
+    block = provenance(profile.name, seed, _device())
+    table = sanity_table(profile, set_c=set_c, seed=seed, progress=progress)
+    path = save_table(table, block, sanity_dir(profile.name))
+    fooled = {m: len(v) for m, v in verdicts(table, include_legacy=True).items()}
+    print(f"sanity table: {path}; inputs that fool each metric: {fooled}")
 
 
 def _experiments(experiment, report, profile, seeds, groups: str | None, progress: bool) -> dict:
@@ -470,6 +506,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's)")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: by size)")
     p.set_defaults(func=cmd_train_encoder)
+
+    p = sub.add_parser(
+        "train-metrics",
+        help="train the sprite tracker and the quality judge for one frame size (data/metrics/)",
+    )
+    _add_common(p)
+    p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's)")
+    p.add_argument("--only", nargs="+", choices=["tracker", "judge"], default=None, help="train only these")
+    p.set_defaults(func=cmd_train_metrics)
 
     from tqd_lite.diffusion.train import TrainConfig
 
@@ -635,7 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument(
         "what",
-        choices=["dilemma", "golden-model", "gradients", "tqd", "mcm", "all"],
+        choices=["dilemma", "sanity", "golden-model", "gradients", "tqd", "mcm", "all"],
         help="which experiment ('all': every one so far)",
     )
     p.add_argument(

@@ -299,3 +299,16 @@ def sampler_over_similarity(grid: dict, policy, clips: dict, variants=("blur@1",
     twin.set(ylabel="TQD density per timestep", ylim=(0, 0.006))
     twin.legend(loc="lower center", fontsize=7)
     return ax, twin
+
+
+def tracks_figure(
+    clips: torch.Tensor, detections: list[list], labels: list[str] | None = None, scale: float = 1.0
+):
+    """:func:`frame_strip` with the sprite tracker's detections marked (red crosses, pixel centres)."""
+    axes = frame_strip(clips, labels, scale)
+    for row, per_frame in enumerate(detections):
+        for col, centres in enumerate(per_frame):
+            if len(centres):
+                # imshow puts pixel (i, j) at (j, i); the tracker's (x, y) are pixel-corner coordinates
+                axes[row, col].scatter(centres[:, 0] - 0.5, centres[:, 1] - 0.5, marker="x", c="red", s=18)
+    return axes

@@ -84,8 +84,30 @@ def _texture(kind: str, a: torch.Tensor, b: torch.Tensor, scale: float) -> torch
     return torch.sin(math.pi * a / scale) * torch.sin(math.pi * b / scale) > 0
 
 
-def render_sharp(spec: ClipSpec) -> torch.Tensor:
-    """Render the undegraded clip of ``spec``: ``(3, F, H, W)`` float32 in [0, 1]."""
+@dataclass(frozen=True)
+class SceneTruth:
+    """What the renderer knows about a clip's sprites, beside its pixels (the tracker's targets).
+
+    ``centres``: ``(S, F, 2)`` sprite centres ``(x, y)`` in pixels (pixel ``(i, j)`` covers
+    ``[j, j+1) x [i, i+1)``); ``radii``: ``(S,)`` half-widths in pixels; ``masks``: ``(S, F, H, W)``
+    the share of each pixel where the sprite is visible (drawn last, so on top). ``S`` may be 0.
+    """
+
+    centres: torch.Tensor
+    radii: torch.Tensor
+    masks: torch.Tensor
+
+    @property
+    def num_sprites(self) -> int:
+        return int(self.centres.shape[0])
+
+
+def render_scene(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor, SceneTruth]:
+    """Render the undegraded clip of ``spec`` and its :class:`SceneTruth`.
+
+    ``sprites=False`` draws the same background with no sprite (the sanity table's content
+    negative): the background's random draws come first, so its pixels do not change.
+    """
     rng = np.random.default_rng(spec.seed)
     size, frames, k = spec.size, spec.num_frames, SUPERSAMPLE
     coords = (torch.arange(size * k, dtype=torch.float32) + 0.5) / k  # sample centres, pixels
@@ -110,7 +132,8 @@ def render_sharp(spec: ClipSpec) -> torch.Tensor:
     image = image + BACKGROUND_TEXTURE_AMPLITUDE * fine
 
     # Sprites: textured squares or discs bouncing off the frame edges.
-    for _ in range(rng.integers(1, 3)):
+    centres, radii, owner = [], [], torch.full((frames, size * k, size * k), -1)  # owner: top sprite
+    for index in range(rng.integers(1, 3) if sprites else 0):
         radius = size * rng.uniform(0.16, 0.26)
         start = rng.uniform(radius, size - radius, 2)
         direction = rng.uniform(0, 2 * math.pi)
@@ -133,10 +156,28 @@ def render_sharp(spec: ClipSpec) -> torch.Tensor:
         )
         sprite = torch.where(pattern, colour_1, colour_2)
         image = torch.where(inside, sprite, image)
+        owner = torch.where(inside, index, owner)
+        centres.append(torch.stack([cx.view(frames), cy.view(frames)], dim=-1))  # (F, 2)
+        radii.append(radius)
 
     # Average the k x k sub-pixel samples: (3, F, Hk, Wk) -> (3, F, H, W)
     image = image.view(3, frames, size, k, size, k).mean(dim=(3, 5))
-    return image.clamp(0, 1)
+    masks = (
+        torch.stack([(owner == i).float() for i in range(len(radii))])
+        if radii
+        else torch.zeros(0, frames, size * k, size * k)
+    )
+    truth = SceneTruth(
+        centres=torch.stack(centres) if centres else torch.zeros(0, frames, 2),
+        radii=torch.tensor(radii, dtype=torch.float32),
+        masks=masks.view(-1, frames, size, k, size, k).mean(dim=(3, 5)),  # (S, F, H, W)
+    )
+    return image.clamp(0, 1), truth
+
+
+def render_sharp(spec: ClipSpec) -> torch.Tensor:
+    """Render the undegraded clip of ``spec``: ``(3, F, H, W)`` float32 in [0, 1]."""
+    return render_scene(spec)[0]
 
 
 CALIBRATION_SCENES = 16  # sharp scenes whose mean detail curve calibrates the visual knob
@@ -178,13 +219,23 @@ def visual_strength(kind: str, visual_quality: float, size: int, num_frames: int
     return float(np.linspace(0, 1, CALIBRATION_STRENGTHS)[np.argmin(np.abs(curves[kind] - target))])
 
 
-def render_clip(spec: ClipSpec) -> torch.Tensor:
-    """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
-    clip = render_sharp(spec)
+def degrade_to_quality(clip: torch.Tensor, spec: ClipSpec) -> torch.Tensor:
+    """Apply ``spec``'s visual degradation at the strength that realises its visual quality."""
     if spec.visual_quality >= 1.0:
         return clip
     strength = visual_strength(spec.visual_degradation, spec.visual_quality, spec.size, spec.num_frames)
     return VISUAL_DEGRADATIONS[spec.visual_degradation](clip, strength)
+
+
+def render_clip(spec: ClipSpec) -> torch.Tensor:
+    """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
+    return degrade_to_quality(render_sharp(spec), spec)
+
+
+def render_clip_with_truth(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor, SceneTruth]:
+    """:func:`render_clip` and the :class:`SceneTruth` of its sprites (visual damage moves no sprite)."""
+    clip, truth = render_scene(spec, sprites=sprites)
+    return degrade_to_quality(clip, spec), truth
 
 
 def render_clips(specs: list[ClipSpec]) -> torch.Tensor:

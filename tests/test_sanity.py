@@ -1,0 +1,101 @@
+"""The metric sanity table: every trusted metric reacts to golden clips, damage and failure modes as
+its declaration says (tqd_lite.quality.sanity), and the legacy metrics are shown to be fooled."""
+
+import numpy as np
+import pytest
+import torch
+
+from tqd_lite.quality.learned import metric_path
+from tqd_lite.quality.sanity import SanityTable, build_table, check_cell, declarations, verdicts
+from tqd_lite.quality.sanity_run import legacy_measure
+from tqd_lite.quality.suite import MetricSuite
+from tqd_lite.world.clips import luminance
+
+SIZE, FRAMES = 16, 8
+
+
+@pytest.fixture(scope="module")
+def table() -> SanityTable:
+    for kind in ("tracker", "judge"):
+        if not (metric_path(kind, SIZE) / "config.json").is_file():
+            pytest.fail(
+                f"{metric_path(kind, SIZE)} is missing: `python -m tqd_lite train-metrics --size {SIZE}`"
+            )
+    suite = MetricSuite.load(SIZE, FRAMES)
+    from tqd_lite.quality.sanity import golden_specs, render_specs
+    from tqd_lite.quality.suite import REFERENCE_SEED
+
+    reference = render_specs(golden_specs(256, size=SIZE, num_frames=FRAMES, seed=REFERENCE_SEED))
+    legacy = legacy_measure(SIZE, reference)
+    return build_table(
+        lambda clips: {**suite.measure(clips), **legacy(clips)},
+        size=SIZE,
+        num_frames=FRAMES,
+        clips=96,
+        seed=1,
+        golden_draws=8,
+        progress=False,
+    )
+
+
+def test_every_trusted_metric_passes_the_sanity_table(table):
+    fooled = {metric: reasons for metric, reasons in verdicts(table).items() if reasons}
+    assert not fooled, "\n".join(f"{m}: {r}" for m, reasons in fooled.items() for r in reasons)
+
+
+def test_the_legacy_metrics_are_fooled_as_the_issue_measured(table):
+    # the old metrics, kept as columns: noise reads as sharp and flicker as motion
+    old = verdicts(table, include_legacy=True)
+    assert any(r.startswith("uniform noise") for r in old["old_vq_raw"])
+    assert any(r.startswith("static + flicker") for r in old["old_dynamic_degree"])
+
+
+def test_a_still_clip_reads_zero_motion_however_it_flickers(table):
+    for name in ("static scenes", "static + flicker"):
+        assert table.values[name]["dynamic_degree"] <= 0.05
+        assert table.values[name]["tracked_speed"] <= 0.01
+    assert table.values["static + flicker"]["flicker"] > 5 * table.golden["flicker"][0]
+
+
+def test_speed_is_monotone_in_the_true_speed(table):
+    speeds = [table.values[n]["tracked_speed"] for n in ("half speed", "normal speed", "double speed")]
+    assert speeds[0] < speeds[1] < speeds[2]
+    # half speed renders exactly half the motion; the tracker should see about half
+    assert speeds[0] / speeds[1] == pytest.approx(0.5, abs=0.12)
+
+
+def test_the_check_fails_on_a_fooled_metric(table):
+    """A metric that rewards noise as detail is caught: give the judge's visual column the legacy
+    visual score's values and interval, and declare it as the judge's visual metric."""
+    d = declarations(table.families)["judge_visual"]
+    fooled = SanityTable(
+        {n: {**row, "judge_visual": row["old_vq_raw"]} for n, row in table.values.items()},
+        table.families,
+        {**table.golden, "judge_visual": table.golden["old_vq_raw"]},
+        table.settings,
+    )
+    assert check_cell(fooled, "judge_visual", "uniform noise", "worse", d) is not None
+    assert check_cell(table, "judge_visual", "uniform noise", "worse", d) is None
+
+
+def test_the_held_out_family_still_ranks_below_golden(table):
+    # shuffled frames never reached the judge's training (judge.HELD_OUT_FAMILY)
+    from tqd_lite.quality.judge import HELD_OUT_FAMILY
+
+    assert HELD_OUT_FAMILY == "shuffled frames"
+    shuffled, low = table.values["shuffled frames"], table.golden
+    assert shuffled["judge_world"] < low["judge_world"][1]
+    assert shuffled["judge_motion"] < low["judge_motion"][1]
+
+
+def test_hue_shift_keeps_grey_grey_and_cuts_take_each_frame_from_another_clip():
+    from tqd_lite.world import failures
+
+    grey = torch.full((1, 3, 2, 4, 4), 0.4)
+    assert torch.allclose(failures.hue_shift(grey, 45.0), grey, atol=1e-6)
+    clips = torch.arange(8.0).view(8, 1, 1, 1, 1).expand(8, 3, 8, 2, 2)
+    cut = failures.hard_cuts(clips)
+    assert cut[2, 0, 3, 0, 0] == 5.0  # frame 3 of clip 2 is frame 3 of clip (2 + 3) mod 8
+    flicker = failures.brightness_flicker(torch.full((4, 3, 8, 4, 4), 0.5), torch.Generator().manual_seed(0))
+    assert luminance(flicker).std(dim=(2, 3)).max() < 1e-6  # the offset is uniform within a frame
+    assert np.ptp(luminance(flicker).mean(dim=(2, 3)).numpy(), axis=1).min() > 0.02

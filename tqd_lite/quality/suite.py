@@ -1,0 +1,95 @@
+"""The evaluation suite for generated clips: every metric that passes the sanity table, in one call.
+
+Which scores are which (docs/metrics.md says the same for users):
+
+* The **pool's scores** (:mod:`tqd_lite.quality.scores`: the normal-flow motion score and the
+  high-frequency visual score, normalised per corpus) stay the inputs of TQD's sampler. They
+  score *real* clips, which have no failure modes to exploit.
+* **Generated clips** are judged by this suite only: the judge's visual and motion quality and
+  world probability (:mod:`tqd_lite.quality.judge`), the tracker's coherent-motion dynamic
+  degree, speed, sprite count and flicker index (:mod:`tqd_lite.quality.tracker`), and FD, KID,
+  precision and recall on the judge's features against freshly rendered golden clips
+  (:mod:`tqd_lite.quality.distances`), each distance with its interval and beside its
+  real-vs-real floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tqd_lite.quality.distances import distribution_distances, kernel_inception_distance, precision_recall
+from tqd_lite.quality.judge import QualityJudge, judge_clips, judge_features
+from tqd_lite.quality.learned import load_judge, load_tracker
+from tqd_lite.quality.metrics import frechet_distance
+from tqd_lite.quality.sanity import REFERENCE_CLIPS, golden_specs, render_specs
+from tqd_lite.quality.tracker import SpriteTracker, tracker_measures
+from tqd_lite.world.clips import check_clip
+
+REFERENCE_SEED = 777  # the golden reference's renders; the sanity table's inputs use other seeds
+
+
+@dataclass
+class MetricSuite:
+    """The learned metrics of one frame size and the golden reference's features."""
+
+    tracker: SpriteTracker
+    judge: QualityJudge
+    reference: np.ndarray  # (REFERENCE_CLIPS, feature_dim) judge features of golden renders
+    size: int
+    num_frames: int
+
+    @classmethod
+    def load(cls, size: int, num_frames: int, *, reference_clips: int = REFERENCE_CLIPS) -> MetricSuite:
+        """The committed tracker and judge for ``size``, and a freshly rendered golden reference."""
+        judge = load_judge(size)
+        golden = render_specs(
+            golden_specs(reference_clips, size=size, num_frames=num_frames, seed=REFERENCE_SEED)
+        )
+        return cls(load_tracker(size), judge, judge_features(golden, judge), size, num_frames)
+
+    def measure(self, clips: torch.Tensor) -> dict[str, float]:
+        """The sanity table's columns: one number per metric for a set of clips."""
+        check_clip(clips, batched=True, name="clips")
+        if clips.shape[-1] != self.size or clips.shape[2] != self.num_frames:
+            raise ValueError(
+                f"clips are {clips.shape[2]} frames of {clips.shape[-1]}x{clips.shape[-1]}, but this suite "
+                f"measures {self.num_frames} frames of {self.size}x{self.size}"
+            )
+        judged = judge_clips(clips, self.judge)
+        tracked = tracker_measures(clips, self.tracker)
+        features = judge_features(clips, self.judge)
+        kid = kernel_inception_distance(features, self.reference, subsets=20)
+        return {
+            "judge_visual": float(judged["visual"].mean()),
+            "judge_motion": float(judged["motion"].mean()),
+            "judge_world": float(judged["world"].mean()),
+            "dynamic_degree": float(tracked["dynamic"].mean()),
+            "tracked_speed": float(tracked["tracked_speed"].mean()),
+            "sprite_count": float(tracked["sprite_count"].mean()),
+            "flicker": float(tracked["flicker"].mean()),
+            "fd": frechet_distance(features, self.reference),
+            "kid": kid["kid"],
+            "precision": precision_recall(features, self.reference[: len(features)])["precision"],
+        }
+
+    def floor(self, n: int, seed: int = 0) -> dict[str, float]:
+        """Real-vs-real: FD and KID of ``n`` further golden renders, what a perfect generator would get."""
+        golden = render_specs(
+            golden_specs(n, size=self.size, num_frames=self.num_frames, seed=REFERENCE_SEED + 1 + seed)
+        )
+        distances = distribution_distances(judge_features(golden, self.judge), self.reference, seed=seed)
+        return {f"floor_{k}": v for k, v in distances.items() if k in ("fd", "kid", "precision", "recall")}
+
+    def evaluate(self, clips: torch.Tensor, *, seed: int = 0) -> dict[str, float]:
+        """Everything about a set of generated clips: the table's metrics, distances with
+        intervals, and the real-vs-real floor."""
+        features = judge_features(clips, self.judge)
+        return {
+            "num_clips": int(len(clips)),
+            **self.measure(clips),
+            **distribution_distances(features, self.reference, seed=seed),
+            **self.floor(len(clips), seed=seed),
+        }
