@@ -31,6 +31,7 @@ import torch
 from scipy import stats
 from tqdm.auto import tqdm
 
+from tqd_lite.quality.tracker import DYNAMIC_THRESHOLD
 from tqd_lite.world import failures
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
 from tqd_lite.world.render import ClipSpec, render_clip, render_clip_with_truth
@@ -239,7 +240,7 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         ),
         # "zero": below the dynamic threshold, the speed from which a clip counts as moving
         "tracked_speed": Declaration(
-            kind="motion", higher_is_better=+1, same_tolerance=0.01, zero_tolerance=0.02, rules=motion,
+            kind="motion", higher_is_better=+1, same_tolerance=0.01, zero_tolerance=DYNAMIC_THRESHOLD, rules=motion,
             series=("speeds",), blind={"shuffled frames": jumps, "hard cuts": jumps},
         ),
         "sprite_count": Declaration(
