@@ -240,7 +240,8 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         ),
         # "zero": below the dynamic threshold, the speed from which a clip counts as moving
         "tracked_speed": Declaration(
-            kind="motion", higher_is_better=+1, same_tolerance=0.01, zero_tolerance=DYNAMIC_THRESHOLD, rules=motion,
+            kind="motion", higher_is_better=+1, same_tolerance=0.01, zero_tolerance=DYNAMIC_THRESHOLD,
+            rules=motion,
             series=("speeds",), blind={"shuffled frames": jumps, "hard cuts": jumps},
         ),
         "sprite_count": Declaration(

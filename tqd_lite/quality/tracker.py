@@ -49,7 +49,7 @@ HEATMAP_SIGMA = 1.0 / 16  # Gaussian width of a target peak, in frame widths (1 
 DETECTION_THRESHOLD = 0.35  # heatmap peak height that counts as a sprite
 MIN_VISIBLE = 0.3  # a sprite counts in a frame when this share of its area is visible
 MAX_JUMP = 0.35  # frame widths: farther apart, two detections are not the same sprite
-# frame widths per frame of coherent speed: VBench's 6 px per frame at a 256-px side (docs/papers.md, section 4)
+# frame widths per frame of coherent speed: VBench's 6 px at a 256-px side (docs/papers.md, section 4)
 DYNAMIC_THRESHOLD = 6.0 / 256
 SPRITE_CLEARANCE = 0.3  # frame widths around a detection left out of the flicker index
 
