@@ -39,12 +39,13 @@ def pan_and_zoom(
     zoom: float = 0.97,
 ) -> torch.Tensor:
     """A clip ``(3, F, size, size)``: a square window of ``window`` x the photo's shorter side, centred at
-    ``start`` (fractions of width and height), moving by ``velocity`` per frame and shrinking by ``zoom``."""
+    ``start`` (fractions of width and height), moving by ``velocity`` (fractions of the shorter side)
+    per frame and shrinking by ``zoom`` per frame."""
     _, h, w = photo.shape
     side = window * min(h, w)
     frames = []
     for t in range(num_frames):
-        cx, cy = (start[0] + velocity[0] * t) * w, (start[1] + velocity[1] * t) * h
+        cx, cy = start[0] * w + velocity[0] * t * min(h, w), start[1] * h + velocity[1] * t * min(h, w)
         half = side * zoom**t / 2
         # affine_grid's coordinates are in [-1, 1] across the whole photo
         theta = torch.tensor(
@@ -70,7 +71,7 @@ def footage_triplets(
         photo = sample_photo(name)
         for _ in range(clips_per_photo):
             angle = rng.uniform(0, 2 * np.pi)
-            speed = rng.uniform(0.02, 0.04)  # photo widths per frame
+            speed = rng.uniform(0.02, 0.04)  # shorter sides per frame
             moving.append(
                 pan_and_zoom(
                     photo,
