@@ -6,6 +6,7 @@ Commands
   score FOLDER    score any folder of videos (yours too) and write a CSV
   train-encoder   train the (legacy) Fréchet-distance encoder for one frame size
   train-metrics   train the sprite tracker and the quality judge for one frame size
+  judge FOLDER    the quality judge and the sprite tracker on a folder of your own videos
   train-teacher   train MCM's teacher on the pool's motion-rich clips (resumable; data/models/)
   train           train a video denoiser on a split of the pool (resumable), with evaluations
   distill         distil MCM's teacher into a few-step student, LCM or MCM (resumable)
@@ -83,6 +84,29 @@ def cmd_score(args) -> None:
     print(report.summary())
     print(f"scores: {out}")
     print(json.dumps(dilemma_statistics(table), indent=2))
+
+
+def cmd_judge(args) -> None:
+    import csv
+
+    from tqd_lite.quality.suite import judge_folder
+
+    size = args.size or get_profile(args.profile).frame_size
+    table, report = judge_folder(
+        args.folder,
+        num_frames=args.num_frames,
+        size=size,
+        backend=args.backend,
+        progress=not args.no_progress,
+    )
+    out = Path(args.out or Path(args.folder) / "judgements.csv")
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(list(table))
+        for row in zip(*table.values(), strict=True):
+            writer.writerow([row[0], *(f"{v:.4f}" for v in row[1:])])
+    print(report.summary())
+    print(f"judgements: {out}")
 
 
 def _device():
@@ -494,6 +518,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)")
     p.add_argument("--out", default=None, help="CSV path (default: FOLDER/scores.csv)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser(
+        "judge",
+        help="the quality judge and sprite tracker on a folder of videos; writes FOLDER/judgements.csv",
+    )
+    _add_common(p)
+    p.add_argument("folder", help="folder of video files (.mp4, .mkv, .avi, .mov, .webm)")
+    p.add_argument("--num-frames", type=int, default=8, help="frames read from the start of each video")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="frame size of the videos and of the judge (default: the profile's); other sizes are skipped",
+    )
+    p.add_argument("--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)")
+    p.add_argument("--out", default=None, help="CSV path (default: FOLDER/judgements.csv)")
+    p.set_defaults(func=cmd_judge)
 
     p = sub.add_parser(
         "train-teacher", help="train MCM's class-conditional teacher (skipped if data/models/ holds it)"

@@ -53,6 +53,7 @@ from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.metrics import evaluate_clips
+from tqd_lite.quality.sanity_run import old_metrics_note
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
 from tqd_lite.runs import (
@@ -359,7 +360,9 @@ def run_experiments(
     summary["guidance_sweep"] = sweep["by_w"]
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
-    (out_dir / "summary.md").write_text(markdown_table(summary))
+    # the students are measured with the old metrics until "MCM that works" reruns them
+    note = old_metrics_note(get_profile(profile.mcm_pool).frame_size)
+    (out_dir / "summary.md").write_text(markdown_table(summary) + note + "\n")
     figures = {"mcm_results.png": results_figure(summary), "samples.png": samples_figure(out_dir)}
     save_figures(out_dir, figures, block)
     return summary

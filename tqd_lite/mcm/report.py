@@ -12,8 +12,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from tqd_lite.profiles import Profile, get_profile
-from tqd_lite.quality.sanity_run import old_metrics_note
+from tqd_lite.profiles import Profile
 from tqd_lite.runs import load_result
 from tqd_lite.stats import comparisons_table, finite_or_none, mean_cell, mean_ci, paired_difference
 
@@ -134,7 +133,6 @@ def markdown_table(summary: dict) -> str:
         lines.append(f"| real clips: {name} | | " + " | ".join(cells) + " | | |")
     # wall time is left out of the differences: on a shared CPU they say little (its ratio is above)
     lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in QUALITY_METRICS}, 2)
-    lines.append(old_metrics_note(get_profile(s["pool_profile"]).frame_size))
     return "\n".join(lines) + "\n"
 
 

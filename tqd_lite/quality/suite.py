@@ -16,10 +16,12 @@ Which scores are which (docs/metrics.md says the same for users):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from tqd_lite.quality.corpus import ScanReport, iter_readable_clips
 from tqd_lite.quality.distances import distribution_distances, kernel_inception_distance, precision_recall
 from tqd_lite.quality.judge import QualityJudge, judge_clips, judge_features
 from tqd_lite.quality.learned import load_judge, load_tracker
@@ -93,3 +95,26 @@ class MetricSuite:
             **distribution_distances(features, self.reference, seed=seed),
             **self.floor(len(clips), seed=seed),
         }
+
+
+def judge_folder(
+    folder: str | Path, *, num_frames: int, size: int, backend: str | None = None, progress: bool = True
+) -> tuple[dict[str, np.ndarray], ScanReport]:
+    """The judge's and the tracker's per-clip measurements of every readable video in ``folder``.
+
+    Returns ``({"file", "judge_visual", "judge_motion", "judge_world", "sprite_count", "tracked_speed"},
+    report)``; bad files are skipped and named in the report, as ``score`` does.
+    """
+    report = ScanReport()
+    pairs = list(iter_readable_clips(folder, num_frames, size, backend, report, progress))
+    if not pairs:
+        raise ValueError(
+            f"no readable {num_frames}-frame {size}x{size} videos in {folder}: {report.summary()}"
+        )
+    clips = torch.stack([clip for _, clip in pairs])
+    judged = judge_clips(clips, load_judge(size))
+    tracked = tracker_measures(clips, load_tracker(size))
+    table = {"file": np.array([path.name for path, _ in pairs])}
+    table.update({f"judge_{k}": v for k, v in judged.items()})
+    table.update({k: tracked[k] for k in ("sprite_count", "tracked_speed")})
+    return table, report

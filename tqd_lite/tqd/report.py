@@ -14,7 +14,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from tqd_lite.profiles import Profile
-from tqd_lite.quality.sanity_run import old_metrics_note
 from tqd_lite.runs import load_result
 from tqd_lite.stats import (
     comparisons_table,
@@ -205,7 +204,6 @@ def markdown_table(summary: dict) -> str:
         cells = [f"{real[m]:.3f}" if m in real else "(itself)" for m in METRICS]
         lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
     lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in METRICS})
-    lines.append(old_metrics_note(s["frame_size"]))
     return "\n".join(lines) + "\n"
 
 

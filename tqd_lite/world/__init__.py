@@ -14,6 +14,7 @@ _EXPORTS = {
     "all_frames": "clips",
     "build_pool": "pool",
     "check_clip": "clips",
+    "footage_triplets": "footage",
     "read_clip": "video_io",
     "read_manifest": "pool",
     "SceneTruth": "render",
