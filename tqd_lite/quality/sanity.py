@@ -219,6 +219,11 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         motion="same", content="zero",
     )  # fmt: skip
     jumps = "random jumps are fast; whether motion is coherent is dynamic degree's job"
+    # Seen in notebook 01's figure: strong quantisation (and full downsampling) of a golden clip,
+    # whose visual knob is already down to 0.5, erases the sprites to faint blobs; what cannot be
+    # seen cannot be tracked, so the tracker's motion reads fall with them.
+    erased = "the sprites are erased to faint blobs: what cannot be seen cannot be tracked"
+    tracker_erased = {n: erased for n in ("quantise 0.25", "quantise 0.5", "quantise 1.0", "downsample 1.0")}
     noise_is_not_flicker = "per-frame noise moves region means: temporal noise, not flicker"
 
     return {
@@ -228,7 +233,7 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         ),
         "judge_motion": Declaration(
             kind="motion", higher_is_better=+1, same_tolerance=0.05, zero_tolerance=0.1, rules=motion,
-            series=(*motion_series, "speeds"),
+            series=(*motion_series, "speeds"), blind={"quantise 1.0": erased},
         ),
         "judge_world": Declaration(
             kind="realism", higher_is_better=+1, same_tolerance=0.05, zero_tolerance=0.0, rules=realism
@@ -236,16 +241,27 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         "dynamic_degree": Declaration(
             kind="motion", higher_is_better=+1, same_tolerance=0.1, zero_tolerance=0.05, rules=motion,
             series=motion_series,
-            blind={"background alone": "no sprite, so nothing to track: reads 0 by construction"},
+            blind={"background alone": "no sprite to track: reads 0 by construction", **tracker_erased},
         ),
         # "zero": below the dynamic threshold, the speed from which a clip counts as moving
         "tracked_speed": Declaration(
             kind="motion", higher_is_better=+1, same_tolerance=0.01, zero_tolerance=DYNAMIC_THRESHOLD,
             rules=motion,
-            series=("speeds",), blind={"shuffled frames": jumps, "hard cuts": jumps},
+            series=("speeds",),
+            blind={
+                "shuffled frames": jumps,
+                "hard cuts": jumps,
+                "noise sigma 0.15": "heavy noise jitters the detections, which adds speed; dynamic degree "
+                "(whose steps must agree) gives no credit for it",
+                **tracker_erased,
+            },
         ),
         "sprite_count": Declaration(
-            kind="content", higher_is_better=+1, same_tolerance=0.15, zero_tolerance=0.1, rules=content
+            kind="content", higher_is_better=+1, same_tolerance=0.15, zero_tolerance=0.1,
+            # the tracker finds 0.16 spurious sprites per frame on held-out renders (its calibration),
+            # most of them in the background's wave: the background alone reads fewer sprites, not none
+            rules={**content, "background alone": "worse"},
+            blind={"contrast x1.5": "a 1.5x stretch saturates sprite colours; the tracker misses one in six"},
         ),
         "flicker": Declaration(
             kind="flicker", higher_is_better=-1, same_tolerance=0.005, zero_tolerance=0.0, rules=flicker,
@@ -338,6 +354,7 @@ def check_cell(table: SanityTable, metric: str, name: str, rule: str, d: Declara
             if n in table.values
             and sign * table.values[n][metric] >= sign * value
             and d.rules.get(n) in ("worse", "worse_than_visual")
+            and n not in d.blind
         ]
         if beaten:
             return f"{name}: {value:.4g} does not rank above {', '.join(beaten)}"
