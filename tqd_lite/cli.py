@@ -442,10 +442,32 @@ def _sanity(profile, seed: int, progress: bool) -> None:
     table_of_pool = ensure_scored_pool(profile, seed, progress=progress)
     set_c = load_split(table_of_pool, "set_c", pool_dir(profile.name), profile, limit=TABLE_CLIPS)
     block = provenance(profile.name, seed, _device())
-    table = sanity_table(profile, set_c=set_c, seed=seed, progress=progress)
+    table = sanity_table(
+        profile, set_c=set_c, generated=_committed_samples(profile), seed=seed, progress=progress
+    )
     path = save_table(table, block, sanity_dir(profile.name))
     fooled = {m: len(v) for m, v in verdicts(table, include_legacy=True).items()}
     print(f"sanity table: {path}; inputs that fool each metric: {fooled}")
+
+
+def _committed_samples(profile, steps: int = 25, seed: int = 0) -> dict:
+    """Samples (DDIM, ``steps`` steps) of every committed unconditional model of the profile's clip
+    shape, as the sanity table's "generated" rows: the clips its metrics are for."""
+    import json
+
+    from tqd_lite.diffusion.checkpoints import is_model_folder, load_pipeline
+    from tqd_lite.paths import data_dir
+    from tqd_lite.quality.sanity_run import TABLE_CLIPS
+
+    samples = {}
+    for folder in sorted((data_dir() / "models").iterdir()):
+        config = json.loads((folder / "unet" / "config.json").read_text()) if is_model_folder(folder) else {}
+        shape = (config.get("num_frames"), config.get("sample_size"))
+        if shape == (profile.num_frames, profile.frame_size) and not config.get("num_classes"):
+            pipe = load_pipeline(folder)
+            clips = pipe(num_clips=TABLE_CLIPS, num_inference_steps=steps, seed=seed, progress=False).clips
+            samples[f"samples of {folder.name} (DDIM {steps})"] = clips
+    return samples
 
 
 def _experiments(experiment, report, profile, seeds, groups: str | None, progress: bool) -> dict:

@@ -50,26 +50,29 @@ def sanity_table(
     profile: Profile,
     *,
     set_c: torch.Tensor | None = None,
+    generated: dict[str, torch.Tensor] | None = None,
     clips: int = TABLE_CLIPS,
     seed: int = 0,
     progress: bool = True,
 ) -> SanityTable:
-    """The full table at the profile's frame size: the suite's metrics and the legacy ones."""
+    """The full table at the profile's frame size: the suite's metrics and the legacy ones.
+
+    ``generated``: sets of generated clips (``name -> (B, 3, F, H, W)``) measured beside the inputs,
+    in the family "generated", which no declaration has a rule for: they are what the table is for.
+    """
     size, frames = profile.frame_size, profile.num_frames
     suite = MetricSuite.load(size, frames)
     reference = render_specs(
         golden_specs(len(suite.reference), size=size, num_frames=frames, seed=REFERENCE_SEED)
     )
     legacy = legacy_measure(size, reference)
-    return build_table(
-        lambda batch: {**suite.measure(batch), **legacy(batch)},
-        size=size,
-        num_frames=frames,
-        clips=clips,
-        seed=seed,
-        set_c=set_c,
-        progress=progress,
+    measure = lambda batch: {**suite.measure(batch), **legacy(batch)}  # noqa: E731
+    table = build_table(
+        measure, size=size, num_frames=frames, clips=clips, seed=seed, set_c=set_c, progress=progress
     )
+    for name, batch in (generated or {}).items():
+        table.values[name], table.families[name] = measure(batch), "generated"
+    return table
 
 
 def table_markdown(table: SanityTable, *, metrics: list[str] | None = None) -> str:
