@@ -6,25 +6,34 @@ import pytest
 import torch
 
 from tqd_lite.quality.learned import metric_path
-from tqd_lite.quality.sanity import SanityTable, build_table, check_cell, declarations, verdicts
+from tqd_lite.quality.sanity import (
+    SanityTable,
+    build_table,
+    check_cell,
+    declarations,
+    golden_specs,
+    render_specs,
+    verdicts,
+)
 from tqd_lite.quality.sanity_run import legacy_measure
-from tqd_lite.quality.suite import MetricSuite
+from tqd_lite.quality.suite import REFERENCE_SEED, MetricSuite
 from tqd_lite.world.clips import luminance
 
 SIZE, FRAMES = 16, 8
 
 
 @pytest.fixture(scope="module")
-def table() -> SanityTable:
+def suite() -> MetricSuite:
     for kind in ("tracker", "judge"):
         if not (metric_path(kind, SIZE) / "config.json").is_file():
             pytest.fail(
                 f"{metric_path(kind, SIZE)} is missing: `python -m tqd_lite train-metrics --size {SIZE}`"
             )
-    suite = MetricSuite.load(SIZE, FRAMES)
-    from tqd_lite.quality.sanity import golden_specs, render_specs
-    from tqd_lite.quality.suite import REFERENCE_SEED
+    return MetricSuite.load(SIZE, FRAMES)
 
+
+@pytest.fixture(scope="module")
+def table(suite) -> SanityTable:
     reference = render_specs(golden_specs(256, size=SIZE, num_frames=FRAMES, seed=REFERENCE_SEED))
     legacy = legacy_measure(SIZE, reference)
     return build_table(
@@ -101,3 +110,17 @@ def test_hue_shift_keeps_grey_grey_and_cuts_take_each_frame_from_another_clip():
     flicker = failures.brightness_flicker(torch.full((4, 3, 8, 4, 4), 0.5), torch.Generator().manual_seed(0))
     assert luminance(flicker).std(dim=(2, 3)).max() < 1e-6  # the offset is uniform within a frame
     assert np.ptp(luminance(flicker).mean(dim=(2, 3)).numpy(), axis=1).min() > 0.02
+
+
+def test_evaluate_reports_distances_with_intervals_beside_the_real_vs_real_floor(suite):
+    from tqd_lite.world import failures
+
+    golden = render_specs(golden_specs(64, size=SIZE, num_frames=FRAMES, seed=5))
+    good = suite.evaluate(golden)
+    assert (
+        good["fd_low"] <= good["fd"] <= good["fd_high"] and good["kid_low"] <= good["kid"] <= good["kid_high"]
+    )
+    assert good["fd"] < 3 * good["floor_fd"] + 1  # golden clips sit near the floor
+    noise = suite.evaluate(failures.uniform_noise(tuple(golden.shape), torch.Generator().manual_seed(0)))
+    assert noise["fd_low"] > 100 * good["fd_high"] and noise["precision"] == 0.0
+    assert noise["judge_world"] < 0.05 < 0.9 < good["judge_world"]
