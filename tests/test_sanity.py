@@ -62,9 +62,11 @@ def test_the_legacy_metrics_are_fooled_as_the_notebooks_say(table):
 
 
 def test_a_still_clip_reads_zero_motion_however_it_flickers(table):
+    from tqd_lite.quality.tracker import DYNAMIC_THRESHOLD
+
     for name in ("static scenes", "static + flicker"):
         assert table.values[name]["dynamic_degree"] <= 0.05
-        assert table.values[name]["tracked_speed"] <= 0.01
+        assert table.values[name]["tracked_speed"] < DYNAMIC_THRESHOLD  # detection jitter, below "moving"
     assert table.values["static + flicker"]["flicker"] > 5 * table.golden["flicker"][0]
 
 
