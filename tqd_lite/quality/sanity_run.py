@@ -158,8 +158,10 @@ def old_metrics_note(size: int) -> str:
         "**Made with the old metrics.** Dynamic degree (normal-flow score), mq, vq (percentile scores) and "
         "the Fréchet distance on the old encoder's features are fooled by noise, flicker and speckle: the "
         "metric sanity table below gives what each of them (raw vq) and each metric of the new suite reads "
-        "for golden clips and for clips a person would reject. These runs' samples were not kept, so they "
-        "cannot be measured again; the issues that rerun TQD and MCM replace this table.",
+        "for golden clips, for clips a person would reject, and for samples of the committed golden models "
+        "(here every distance is to 1,024 fresh golden renders, not to the held-out clips above). These "
+        "runs' samples were not kept, so they cannot be measured again; the issues that rerun TQD and MCM "
+        "replace this table.",
         "",
     ]
     path = table_for_size(size)
@@ -170,7 +172,8 @@ def old_metrics_note(size: int) -> str:
     table = load_table(path)
     columns = (*LEGACY_COLUMNS, *SUITE_COLUMNS)
     lines += ["| reference input | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-    for name in REFERENCE_INPUTS:
+    generated = [name for name, family in table.families.items() if family == "generated"]
+    for name in (*REFERENCE_INPUTS, *generated):
         if name in table.values:
             lines.append(f"| {name} | " + " | ".join(f"{table.values[name][m]:.3g}" for m in columns) + " |")
     lines.append(f"\n(from `{path.relative_to(results_dir().parent)}`)")
