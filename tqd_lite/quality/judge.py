@@ -28,7 +28,6 @@ One judge per frame size, a ``save_pretrained`` folder ``data/metrics/judge_{siz
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,10 +38,11 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from tqdm.auto import tqdm
 
+from tqd_lite.quality.fitting import fit
 from tqd_lite.world import failures
 from tqd_lite.world.clips import check_clip
-from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
-from tqd_lite.world.render import ClipSpec, render_clip, render_clip_with_truth
+from tqd_lite.world.degrade import MOTION_DEGRADATIONS
+from tqd_lite.world.render import random_spec, render_clip, render_clip_with_truth
 
 THUMBNAIL = (2, 4, 4)  # (F, H, W) of the auxiliary reconstruction target
 NOISE_VISUAL_SCALE = 0.1  # Gaussian noise of this sigma leaves no visual quality [our choice]
@@ -103,21 +103,8 @@ def judge_features(clips: torch.Tensor, judge: QualityJudge, batch_size: int = 2
 
 
 # ----------------------------------------------------------------------------- training data
-def _random_spec(
-    rng: np.random.Generator, size: int, num_frames: int, motion: float | None = None
-) -> ClipSpec:
-    return ClipSpec(
-        seed=int(rng.integers(2**31 - 1)),
-        visual_quality=float(rng.uniform(0, 1)),
-        motion_intensity=float(rng.uniform(0, 1)) if motion is None else motion,
-        visual_degradation=str(rng.choice(sorted(VISUAL_DEGRADATIONS))),
-        num_frames=num_frames,
-        size=size,
-    )
-
-
 def _world_example(rng: np.random.Generator, generator: torch.Generator, size: int, num_frames: int):
-    spec = _random_spec(rng, size, num_frames)
+    spec = random_spec(rng, size=size, num_frames=num_frames)
     clip, visual, motion = render_clip(spec)[None], spec.visual_quality, spec.motion_intensity
     if rng.random() < 0.2:
         artefact, strength = str(rng.choice(sorted(MOTION_DEGRADATIONS))), float(rng.uniform(0.2, 1))
@@ -135,18 +122,18 @@ def _negative_example(rng: np.random.Generator, generator: torch.Generator, size
     kind = str(rng.choice(NEGATIVES))
     shape = (1, 3, num_frames, size, size)
     if kind == "background":
-        spec = _random_spec(rng, size, num_frames)
+        spec = random_spec(rng, size=size, num_frames=num_frames)
         clip, _ = render_clip_with_truth(spec, sprites=False)
         return clip, (spec.visual_quality, spec.motion_intensity, 0.0)
     if kind == "flicker":
-        spec = _random_spec(rng, size, num_frames, motion=0.0)
+        spec = random_spec(rng, size=size, num_frames=num_frames, motion=0.0)
         return failures.brightness_flicker(render_clip(spec)[None], generator)[0], (
             spec.visual_quality,
             0.0,
             0.0,
         )
     if kind == "cuts":
-        specs = [_random_spec(rng, size, num_frames) for _ in range(num_frames)]
+        specs = [random_spec(rng, size=size, num_frames=num_frames) for _ in range(num_frames)]
         clips = torch.stack([render_clip(s) for s in specs])
         return failures.hard_cuts(clips)[0], (float(np.mean([s.visual_quality for s in specs])), 0.0, 0.0)
     make = {
@@ -191,11 +178,7 @@ def judge_loss(model: QualityJudge, clips: torch.Tensor, targets: torch.Tensor) 
 
 
 def train_judge(config: JudgeTrainingConfig, device: torch.device | str = "cpu", progress: bool = True):
-    """Train a judge on freshly rendered clips. Returns ``(model, {"losses", "train_seconds"})``.
-
-    fp32: bf16 autocast made these 3-D convolutions 12x slower per step on our CPUs (11 s
-    against 0.9 s for a batch of 64 at 16x16 on one thread), unlike the denoiser's matmuls.
-    """
+    """Train a judge on freshly rendered clips. Returns ``(model, {"losses", "train_seconds"})``."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     pairs = [
@@ -205,16 +188,15 @@ def train_judge(config: JudgeTrainingConfig, device: torch.device | str = "cpu",
     clips = torch.stack([c for c, _ in pairs])
     targets = torch.from_numpy(np.stack([t for _, t in pairs]))
     model = QualityJudge(input_stride=max(1, config.size // 16)).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.learning_rate, total_steps=config.steps)
-    generator = torch.Generator().manual_seed(config.seed)
-    losses, start = [], time.perf_counter()
-    for _ in tqdm(range(config.steps), desc="training judge", disable=not progress):
-        batch = torch.randint(len(clips), (config.batch_size,), generator=generator)
-        loss = judge_loss(model, clips[batch].to(device), targets[batch].to(device))
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        losses.append(loss.item())
-    return model.eval(), {"losses": losses, "train_seconds": time.perf_counter() - start}
+    info = fit(
+        model,
+        lambda batch: judge_loss(model, clips[batch].to(device), targets[batch].to(device)),
+        len(clips),
+        steps=config.steps,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        seed=config.seed,
+        desc="training judge",
+        progress=progress,
+    )
+    return model, info

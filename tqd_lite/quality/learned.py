@@ -26,8 +26,7 @@ from tqd_lite.quality.tracker import (
     detect_sprites,
     train_tracker,
 )
-from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
-from tqd_lite.world.render import ClipSpec, render_clip_with_truth
+from tqd_lite.world.render import random_spec, render_clip_with_truth
 
 CALIBRATION_SEED = 123_456  # held-out renders: a seed stream the training never draws from
 KINDS = {"tracker": SpriteTracker, "judge": QualityJudge}
@@ -65,17 +64,7 @@ def load_judge(size: int) -> QualityJudge:
 def calibration_renders(size: int, num_frames: int, n: int = 256):
     """Held-out renders with uniformly random knobs: ``(clips, specs, truths)``."""
     rng = np.random.default_rng(CALIBRATION_SEED)
-    specs = [
-        ClipSpec(
-            seed=int(rng.integers(2**31 - 1)),
-            visual_quality=float(rng.uniform(0, 1)),
-            motion_intensity=float(rng.uniform(0, 1)),
-            visual_degradation=str(rng.choice(sorted(VISUAL_DEGRADATIONS))),
-            num_frames=num_frames,
-            size=size,
-        )
-        for _ in range(n)
-    ]
+    specs = [random_spec(rng, size=size, num_frames=num_frames) for _ in range(n)]
     pairs = [render_clip_with_truth(spec) for spec in specs]
     return torch.stack([c for c, _ in pairs]), specs, [t for _, t in pairs]
 

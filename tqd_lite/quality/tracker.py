@@ -28,7 +28,6 @@ One tracker per frame size, a ``save_pretrained`` folder ``data/metrics/tracker_
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,10 +39,10 @@ from diffusers.models.modeling_utils import ModelMixin
 from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
+from tqd_lite.quality.fitting import fit
 from tqd_lite.world import failures
 from tqd_lite.world.clips import all_frames, check_clip, luminance
-from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
-from tqd_lite.world.render import ClipSpec, render_clip_with_truth
+from tqd_lite.world.render import random_spec, render_clip_with_truth
 
 HEATMAP_SIGMA = 1.0 / 16  # Gaussian width of a target peak, in frame widths (1 px at 16x16)
 DETECTION_THRESHOLD = 0.35  # heatmap peak height that counts as a sprite
@@ -113,14 +112,7 @@ def _tracker_example(
             "grey": failures.flat_grey,
         }
         return make[kind](shape, generator)[0], torch.zeros(num_frames, size, size)
-    spec = ClipSpec(
-        seed=int(rng.integers(2**31 - 1)),
-        visual_quality=float(rng.uniform(0, 1)),
-        motion_intensity=float(rng.uniform(0, 1)),
-        visual_degradation=str(rng.choice(sorted(VISUAL_DEGRADATIONS))),
-        num_frames=num_frames,
-        size=size,
-    )
+    spec = random_spec(rng, size=size, num_frames=num_frames)
     clip, truth = render_clip_with_truth(spec, sprites=kind == "world")
     if rng.random() < 0.3:  # colour changes move no sprite
         clip = failures.hue_shift(
@@ -145,11 +137,7 @@ class TrackerTrainingConfig:
 
 
 def train_tracker(config: TrackerTrainingConfig, device: torch.device | str = "cpu", progress: bool = True):
-    """Train a tracker on freshly rendered frames. Returns ``(model, {"losses", "train_seconds"})``.
-
-    fp32: bf16 autocast made these small dilated convolutions 10x slower per step on our CPUs
-    (2.4 s against 0.2 s for 128 frames), unlike the denoiser's matmuls.
-    """
+    """Train a tracker on freshly rendered frames. Returns ``(model, {"losses", "train_seconds"})``."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     pairs = [
@@ -159,23 +147,25 @@ def train_tracker(config: TrackerTrainingConfig, device: torch.device | str = "c
     frames = all_frames(torch.stack([c for c, _ in pairs]))  # (N F, 3, H, W)
     targets = torch.cat([h for _, h in pairs])  # (N F, H, W)
     model = SpriteTracker().to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.learning_rate, total_steps=config.steps)
-    generator = torch.Generator().manual_seed(config.seed)
-    losses, start = [], time.perf_counter()
-    for _ in tqdm(range(config.steps), desc="training tracker", disable=not progress):
-        batch = torch.randint(len(frames), (config.batch_frames,), generator=generator)
-        logits = model(frames[batch].to(device))
-        target = targets[batch].to(device)
+
+    def loss_of(batch: torch.Tensor) -> torch.Tensor:
+        logits, target = model(frames[batch].to(device)), targets[batch].to(device)
         # per-pixel cross-entropy on soft targets, centres weighted up (they are ~2% of the pixels)
         weight = 1 + 20 * target
-        loss = (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * weight).mean()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        losses.append(loss.item())
-    return model.eval(), {"losses": losses, "train_seconds": time.perf_counter() - start}
+        return (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * weight).mean()
+
+    info = fit(
+        model,
+        loss_of,
+        len(frames),
+        steps=config.steps,
+        batch_size=config.batch_frames,
+        learning_rate=config.learning_rate,
+        seed=config.seed,
+        desc="training tracker",
+        progress=progress,
+    )
+    return model, info
 
 
 # ----------------------------------------------------------------------------- detections

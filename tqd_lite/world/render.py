@@ -65,6 +65,21 @@ class ClipSpec:
         return asdict(self)
 
 
+def random_spec(
+    rng: np.random.Generator, *, size: int, num_frames: int, motion: float | None = None
+) -> ClipSpec:
+    """A spec with a random scene, both knobs uniform in [0, 1] (or the given ``motion``) and a random
+    visual degradation: what the learned metrics train and calibrate on."""
+    return ClipSpec(
+        seed=int(rng.integers(2**31 - 1)),
+        visual_quality=float(rng.uniform(0, 1)),
+        motion_intensity=float(rng.uniform(0, 1)) if motion is None else motion,
+        visual_degradation=str(rng.choice(sorted(VISUAL_DEGRADATIONS))),
+        num_frames=num_frames,
+        size=size,
+    )
+
+
 def _bounce(position: torch.Tensor, low: float, high: float) -> torch.Tensor:
     """Reflect positions into [low, high], like a ball bouncing between two walls."""
     span = high - low
