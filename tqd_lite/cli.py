@@ -482,6 +482,18 @@ def _experiments(experiment, report, profile, seeds, groups: str | None, progres
     return summary
 
 
+def _add_video_folder(parser: argparse.ArgumentParser, size_help: str, out_file: str) -> None:
+    """The arguments of a command that reads a folder of videos: ``score`` and ``judge``."""
+    _add_common(parser)
+    parser.add_argument("folder", help="folder of video files (.mp4, .mkv, .avi, .mov, .webm)")
+    parser.add_argument("--num-frames", type=int, default=8, help="frames read from the start of each video")
+    parser.add_argument("--size", type=int, default=None, help=size_help)
+    parser.add_argument(
+        "--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)"
+    )
+    parser.add_argument("--out", default=None, help=f"CSV path (default: FOLDER/{out_file})")
+
+
 def _field_defaults(config_class) -> str:
     """``field=default, ...`` of a settings dataclass, for a command's help."""
     return ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(config_class))
@@ -527,35 +539,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_make_sample)
 
     p = sub.add_parser("score", help="score a folder of videos; writes FOLDER/scores.csv")
-    _add_common(p)
-    p.add_argument("folder", help="folder of video files (.mp4, .mkv, .avi, .mov, .webm)")
-    p.add_argument("--num-frames", type=int, default=8, help="frames read from the start of each video")
-    p.add_argument(
-        "--size",
-        type=int,
-        default=None,
-        help="required frame size (default: any; motion is measured in pixels per frame, so a folder "
+    _add_video_folder(
+        p,
+        "required frame size (default: any; motion is measured in pixels per frame, so a folder "
         "mixing resolutions ranks MQ unfairly)",
+        "scores.csv",
     )
-    p.add_argument("--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)")
-    p.add_argument("--out", default=None, help="CSV path (default: FOLDER/scores.csv)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser(
         "judge",
         help="the quality judge and sprite tracker on a folder of videos; writes FOLDER/judgements.csv",
     )
-    _add_common(p)
-    p.add_argument("folder", help="folder of video files (.mp4, .mkv, .avi, .mov, .webm)")
-    p.add_argument("--num-frames", type=int, default=8, help="frames read from the start of each video")
-    p.add_argument(
-        "--size",
-        type=int,
-        default=None,
-        help="frame size of the videos and of the judge (default: the profile's); other sizes are skipped",
+    _add_video_folder(
+        p,
+        "frame size of the videos and of the judge (default: the profile's); other sizes are skipped",
+        "judgements.csv",
     )
-    p.add_argument("--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)")
-    p.add_argument("--out", default=None, help="CSV path (default: FOLDER/judgements.csv)")
     p.set_defaults(func=cmd_judge)
 
     p = sub.add_parser(
