@@ -76,7 +76,8 @@ def main() -> None:
                 "gflop_per_step": round(flops / 1e9, 3),
                 "achieved_gflops": round(flops / seconds / 1e9, 1),
             }
-            print(f"{name:8s} {precision}: {seconds * 1000:8.1f} ms/step, {flops / seconds / 1e9:6.1f} GFLOP/s")
+            gflops = flops / seconds / 1e9
+            print(f"{name:8s} {precision}: {seconds * 1000:8.1f} ms/step, {gflops:6.1f} GFLOP/s")
     if args.out:
         write_result(args.out, {"size": args.size, "results": results}, provenance("-", 0, "cpu"))
         print(f"device {describe_device('cpu')}; written {args.out}")

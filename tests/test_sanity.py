@@ -16,26 +16,30 @@ from tqd_lite.quality.sanity import (
     verdicts,
 )
 from tqd_lite.quality.sanity_run import legacy_measure
-from tqd_lite.quality.suite import REFERENCE_SEED, MetricSuite
+from tqd_lite.quality.suite import MetricSuite, golden_reference
 from tqd_lite.world.clips import luminance
 
 SIZE, FRAMES = 16, 8
 
 
 @pytest.fixture(scope="module")
-def suite() -> MetricSuite:
+def reference() -> torch.Tensor:
+    return golden_reference(size=SIZE, num_frames=FRAMES)
+
+
+@pytest.fixture(scope="module")
+def suite(reference) -> MetricSuite:
     for kind in ("tracker", "judge"):
         if not (metric_path(kind, SIZE) / "config.json").is_file():
             pytest.fail(
                 f"{metric_path(kind, SIZE)} is missing: `python -m tqd_lite train-metrics --size {SIZE}`"
             )
-    return MetricSuite.load(SIZE, FRAMES)
+    return MetricSuite.with_reference(reference)
 
 
 @pytest.fixture(scope="module")
-def table(suite) -> SanityTable:
-    reference = render_specs(golden_specs(256, size=SIZE, num_frames=FRAMES, seed=REFERENCE_SEED))
-    legacy = legacy_measure(SIZE, reference)
+def table(suite, reference) -> SanityTable:
+    legacy = legacy_measure(SIZE, reference[:256])  # the first 256 golden reference clips
     return build_table(
         lambda clips: {**suite.measure(clips), **legacy(clips)},
         size=SIZE,

@@ -88,18 +88,27 @@ class QualityJudge(ModelMixin, ConfigMixin):
 
 
 @torch.no_grad()
+def judge_outputs(
+    clips: torch.Tensor, judge: QualityJudge, batch_size: int = 256
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One pass of the judge: its features ``(B, feature_dim)`` (the space of FD, KID and
+    precision/recall) and per-clip ``visual``, ``motion`` (predicted knobs in [0, 1]) and ``world``
+    (a probability)."""
+    check_clip(clips, batched=True, name="clips")
+    features = torch.cat([judge.features(chunk) for chunk in clips.split(batch_size)])  # (B, D)
+    probabilities = judge.judgements(F.silu(features)).sigmoid().double().numpy()  # (B, 3)
+    judged = {"visual": probabilities[:, 0], "motion": probabilities[:, 1], "world": probabilities[:, 2]}
+    return features.double().numpy(), judged
+
+
 def judge_clips(clips: torch.Tensor, judge: QualityJudge, batch_size: int = 256) -> dict[str, np.ndarray]:
-    """Per-clip ``visual``, ``motion`` (predicted knobs in [0, 1]) and ``world`` (a probability)."""
-    check_clip(clips, batched=True, name="clips")
-    logits = torch.cat([judge(chunk)[0] for chunk in clips.split(batch_size)]).sigmoid().double().numpy()
-    return {"visual": logits[:, 0], "motion": logits[:, 1], "world": logits[:, 2]}
+    """Per-clip ``visual``, ``motion`` and ``world`` (see :func:`judge_outputs`)."""
+    return judge_outputs(clips, judge, batch_size)[1]
 
 
-@torch.no_grad()
 def judge_features(clips: torch.Tensor, judge: QualityJudge, batch_size: int = 256) -> np.ndarray:
-    """The judge's features ``(B, feature_dim)``, the space of FD, KID and precision/recall."""
-    check_clip(clips, batched=True, name="clips")
-    return torch.cat([judge.features(chunk) for chunk in clips.split(batch_size)]).double().numpy()
+    """The judge's features ``(B, feature_dim)`` (see :func:`judge_outputs`)."""
+    return judge_outputs(clips, judge, batch_size)[0]
 
 
 # ----------------------------------------------------------------------------- training data

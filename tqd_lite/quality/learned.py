@@ -90,7 +90,7 @@ def calibrate_tracker(tracker: SpriteTracker, size: int, num_frames: int) -> dic
     clips, _, truths = calibration_renders(size, num_frames)
     detections = detect_sprites(clips, tracker)
     errors, missed, visible_total, spurious = [], 0, 0, 0
-    for truth, per_frame in zip(truths, detections, strict=False):
+    for truth, per_frame in zip(truths, detections, strict=True):
         area = truth.masks.sum(dim=(2, 3))  # (S, F)
         visible = area >= MIN_VISIBLE * np.pi * truth.radii.view(-1, 1) ** 2
         for f, found in enumerate(per_frame):

@@ -367,7 +367,7 @@ def check_series(table: SanityTable, metric: str, series: str, d: Declaration) -
     low, high = table.interval(metric)
     slack = (high - low) / 2 + d.same_tolerance
     values = [d.higher_is_better * table.values[n][metric] for n in names]
-    for a, b, na, nb in zip(values[:-1], values[1:], names[:-1], names[1:], strict=False):
+    for a, b, na, nb in zip(values[:-1], values[1:], names[:-1], names[1:], strict=True):
         if b > a + slack:
             sign = d.higher_is_better
             return f"{series}: {nb} ({sign * b:.4g}) better than {na} ({sign * a:.4g})"

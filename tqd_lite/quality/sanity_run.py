@@ -21,12 +21,10 @@ from tqd_lite.quality.sanity import (
     SanityTable,
     build_table,
     declarations,
-    golden_specs,
-    render_specs,
     verdicts,
 )
 from tqd_lite.quality.scores import visual_score
-from tqd_lite.quality.suite import REFERENCE_SEED, MetricSuite
+from tqd_lite.quality.suite import MetricSuite, golden_reference
 
 TABLE_CLIPS = 128  # clips per input, as in the issue that measured the old metrics
 
@@ -61,10 +59,8 @@ def sanity_table(
     in the family "generated", which no declaration has a rule for: they are what the table is for.
     """
     size, frames = profile.frame_size, profile.num_frames
-    suite = MetricSuite.load(size, frames)
-    reference = render_specs(
-        golden_specs(len(suite.reference), size=size, num_frames=frames, seed=REFERENCE_SEED)
-    )
+    reference = golden_reference(size=size, num_frames=frames)  # rendered once, for both kinds of metric
+    suite = MetricSuite.with_reference(reference)
     legacy = legacy_measure(size, reference)
     measure = lambda batch: {**suite.measure(batch), **legacy(batch)}  # noqa: E731
     table = build_table(

@@ -1,6 +1,6 @@
 """The evaluation suite for generated clips: every metric that passes the sanity table, in one call.
 
-Which scores are which (docs/metrics.md says the same for users):
+Which scores are which (the README's "Which metric judges what" says the same for users):
 
 * The **pool's scores** (:mod:`tqd_lite.quality.scores`: the normal-flow motion score and the
   high-frequency visual score, normalised per corpus) stay the inputs of TQD's sampler. They
@@ -23,7 +23,7 @@ import torch
 
 from tqd_lite.quality.corpus import ScanReport, iter_readable_clips
 from tqd_lite.quality.distances import distribution_distances, kernel_inception_distance, precision_recall
-from tqd_lite.quality.judge import QualityJudge, judge_clips, judge_features
+from tqd_lite.quality.judge import QualityJudge, judge_clips, judge_features, judge_outputs
 from tqd_lite.quality.learned import load_judge, load_tracker
 from tqd_lite.quality.metrics import frechet_distance
 from tqd_lite.quality.sanity import REFERENCE_CLIPS, golden_specs, render_specs
@@ -31,6 +31,11 @@ from tqd_lite.quality.tracker import SpriteTracker, tracker_measures
 from tqd_lite.world.clips import check_clip
 
 REFERENCE_SEED = 777  # the golden reference's renders; the sanity table's inputs use other seeds
+
+
+def golden_reference(n: int = REFERENCE_CLIPS, *, size: int, num_frames: int) -> torch.Tensor:
+    """The suite's reference: ``n`` freshly rendered golden clips ``(n, 3, F, H, W)``."""
+    return render_specs(golden_specs(n, size=size, num_frames=num_frames, seed=REFERENCE_SEED))
 
 
 @dataclass
@@ -46,24 +51,28 @@ class MetricSuite:
     @classmethod
     def load(cls, size: int, num_frames: int, *, reference_clips: int = REFERENCE_CLIPS) -> MetricSuite:
         """The committed tracker and judge for ``size``, and a freshly rendered golden reference."""
-        judge = load_judge(size)
-        golden = render_specs(
-            golden_specs(reference_clips, size=size, num_frames=num_frames, seed=REFERENCE_SEED)
-        )
-        return cls(load_tracker(size), judge, judge_features(golden, judge), size, num_frames)
+        return cls.with_reference(golden_reference(reference_clips, size=size, num_frames=num_frames))
 
-    def measure(self, clips: torch.Tensor) -> dict[str, float]:
-        """The sanity table's columns: one number per metric for a set of clips."""
+    @classmethod
+    def with_reference(cls, reference: torch.Tensor) -> MetricSuite:
+        """The committed tracker and judge for the clip shape of ``reference`` (golden clips)."""
+        check_clip(reference, batched=True, name="reference")
+        size, num_frames = reference.shape[-1], reference.shape[2]
+        judge = load_judge(size)
+        return cls(load_tracker(size), judge, judge_features(reference, judge), size, num_frames)
+
+    def _judge(self, clips: torch.Tensor) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         check_clip(clips, batched=True, name="clips")
         if clips.shape[-1] != self.size or clips.shape[2] != self.num_frames:
             raise ValueError(
                 f"clips are {clips.shape[2]} frames of {clips.shape[-1]}x{clips.shape[-1]}, but this suite "
                 f"measures {self.num_frames} frames of {self.size}x{self.size}"
             )
-        judged = judge_clips(clips, self.judge)
+        return judge_outputs(clips, self.judge)
+
+    def _clip_measures(self, clips: torch.Tensor, judged: dict[str, np.ndarray]) -> dict[str, float]:
+        """The judge's and the tracker's columns, as set means."""
         tracked = tracker_measures(clips, self.tracker)
-        features = judge_features(clips, self.judge)
-        kid = kernel_inception_distance(features, self.reference, subsets=20)
         return {
             "judge_visual": float(judged["visual"].mean()),
             "judge_motion": float(judged["motion"].mean()),
@@ -72,8 +81,15 @@ class MetricSuite:
             "tracked_speed": float(tracked["tracked_speed"].mean()),
             "sprite_count": float(tracked["sprite_count"].mean()),
             "flicker": float(tracked["flicker"].mean()),
+        }
+
+    def measure(self, clips: torch.Tensor) -> dict[str, float]:
+        """The sanity table's columns: one number per metric for a set of clips."""
+        features, judged = self._judge(clips)
+        return {
+            **self._clip_measures(clips, judged),
             "fd": frechet_distance(features, self.reference),
-            "kid": kid["kid"],
+            "kid": kernel_inception_distance(features, self.reference, subsets=20)["kid"],
             "precision": precision_recall(features, self.reference[: len(features)])["precision"],
         }
 
@@ -86,12 +102,12 @@ class MetricSuite:
         return {f"floor_{k}": v for k, v in distances.items() if k in ("fd", "kid", "precision", "recall")}
 
     def evaluate(self, clips: torch.Tensor, *, seed: int = 0) -> dict[str, float]:
-        """Everything about a set of generated clips: the table's metrics, distances with
-        intervals, and the real-vs-real floor."""
-        features = judge_features(clips, self.judge)
+        """Everything about a set of generated clips: the judge's and the tracker's measures,
+        distances with intervals, and the real-vs-real floor."""
+        features, judged = self._judge(clips)
         return {
             "num_clips": int(len(clips)),
-            **self.measure(clips),
+            **self._clip_measures(clips, judged),
             **distribution_distances(features, self.reference, seed=seed),
             **self.floor(len(clips), seed=seed),
         }

@@ -84,7 +84,7 @@ def centre_heatmaps(truth_centres: torch.Tensor, visible: torch.Tensor, size: in
     sigma = HEATMAP_SIGMA * size
     frames = truth_centres.shape[1]
     heat = torch.zeros(frames, size, size)
-    for centres, seen in zip(truth_centres, visible, strict=False):
+    for centres, seen in zip(truth_centres, visible, strict=True):
         # exp(-|p - c|^2 / (2 sigma^2)) over the pixel grid, per frame
         gx = torch.exp(-((coords.view(1, -1) - centres[:, :1]) ** 2) / (2 * sigma**2))  # (F, W)
         gy = torch.exp(-((coords.view(1, -1) - centres[:, 1:]) ** 2) / (2 * sigma**2))  # (F, H)
@@ -182,13 +182,13 @@ def detect_sprites(
     peaks = (heat == F.max_pool2d(heat[:, None], window, 1, window // 2)[:, 0]) & (heat > DETECTION_THRESHOLD)
     out: list[list[np.ndarray]] = [[None] * f for _ in range(b)]
     padded = F.pad(heat, (1, 1, 1, 1))
+    offsets = torch.tensor([-1.0, 0.0, 1.0])
     for n in range(b * f):
         ys, xs = torch.nonzero(peaks[n], as_tuple=True)
         centres = []
-        for y, x in zip(ys.tolist(), xs.tolist(), strict=False):
+        for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
             # sub-pixel centre: the heat-weighted mean of the 3 x 3 neighbourhood of the peak
             patch = padded[n, y : y + 3, x : x + 3]
-            offsets = torch.tensor([-1.0, 0.0, 1.0])
             total = patch.sum()
             centres.append(
                 [
@@ -206,12 +206,12 @@ def link(previous: np.ndarray, current: np.ndarray, max_jump: float) -> list[tup
         return []
     distance = np.linalg.norm(previous[:, None] - current[None], axis=-1)
     rows, cols = linear_sum_assignment(distance)
-    return [(i, j) for i, j in zip(rows, cols, strict=False) if distance[i, j] <= max_jump]
+    return [(i, j) for i, j in zip(rows, cols, strict=True) if distance[i, j] <= max_jump]
 
 
 def track_statistics(detections: list[np.ndarray], size: int) -> dict[str, float]:
     """Count, tracked speed, smoothness and coherent speed of one clip's per-frame detections."""
-    links = [link(a, b, MAX_JUMP * size) for a, b in zip(detections[:-1], detections[1:], strict=False)]
+    links = [link(a, b, MAX_JUMP * size) for a, b in zip(detections[:-1], detections[1:], strict=True)]
     steps, agreement, lengths = [], [], []
     for t, pairs in enumerate(links):
         for i, j in pairs:
