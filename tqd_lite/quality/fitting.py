@@ -25,8 +25,8 @@ def fit(
     """Train ``model`` for ``steps`` steps; ``loss_of(indices)`` is the loss of those examples.
 
     Returns ``{"losses": [...], "train_seconds": ...}``; the model is left in eval mode. fp32: bf16
-    autocast made both metrics' small convolutions about 10x slower per step on our CPUs
-    (``benchmarks/bench_metrics.py``), unlike the denoiser's matmuls.
+    autocast made both metrics' small convolutions 12-19x slower per step on our CPUs
+    (``results/benchmarks/metrics_16_cpu.json``), unlike the denoiser's matmuls.
     """
     optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, learning_rate, total_steps=steps)

@@ -16,12 +16,15 @@ background alone (no sprite)      q                      m                   0
 still scene with flicker          q                      0                   0
 hard cuts                         mean q                 0                   0
 noise, speckled fields, grey      0                      0                   0
+muddy fields                      0                      0                   0
 ================================  =====================  ==================  =====
 
 ``s0 = NOISE_VISUAL_SCALE``. **Shuffled frames are held out** of training: the sanity table shows
-whether the judge still ranks them below golden clips. The judge's penultimate features (mean and
-std pooled, like the FVD encoder's) are the feature space of the distribution distances
-(:mod:`tqd_lite.quality.distances`); an auxiliary thumbnail head keeps layout and colour in them.
+whether the judge still ranks them below golden clips. Nor does it see any model's samples: muddy
+fields imitate them, and the table's "generated" rows show whether that carries over. The judge's
+penultimate features (mean and std pooled, like the FVD encoder's) are the feature space of the
+distribution distances (:mod:`tqd_lite.quality.distances`); an auxiliary thumbnail head keeps
+layout and colour in them.
 
 One judge per frame size, a ``save_pretrained`` folder ``data/metrics/judge_{size}/``.
 """
@@ -48,7 +51,9 @@ THUMBNAIL = (2, 4, 4)  # (F, H, W) of the auxiliary reconstruction target
 NOISE_VISUAL_SCALE = 0.1  # Gaussian noise of this sigma leaves no visual quality [our choice]
 MAX_NOISE = 0.15
 HELD_OUT_FAMILY = "shuffled frames"
-NEGATIVES = ("background", "flicker", "cuts", "uniform_noise", "saturated_noise", "speckled_fields", "grey")
+NEGATIVES = (
+    "background", "flicker", "cuts", "uniform_noise", "saturated_noise", "speckled_fields", "grey", "mud",
+)  # fmt: skip
 
 
 class QualityJudge(ModelMixin, ConfigMixin):
@@ -145,6 +150,9 @@ def _negative_example(rng: np.random.Generator, generator: torch.Generator, size
         specs = [random_spec(rng, size=size, num_frames=num_frames) for _ in range(num_frames)]
         clips = torch.stack([render_clip(s) for s in specs])
         return failures.hard_cuts(clips)[0], (float(np.mean([s.visual_quality for s in specs])), 0.0, 0.0)
+    if kind == "mud":
+        clip = render_clip(random_spec(rng, size=size, num_frames=num_frames))[None]
+        return failures.random_muddy_fields(clip, rng, generator)[0], (0.0, 0.0, 0.0)
     make = {
         "uniform_noise": failures.uniform_noise,
         "saturated_noise": failures.saturated_noise,

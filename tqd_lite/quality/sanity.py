@@ -8,8 +8,10 @@ declared here (:data:`DECLARATIONS`), which ``tests/test_sanity.py`` reads:
   is measured on ``GOLDEN_DRAWS`` further independent sets of golden renders; their mean plus or
   minus a t-based 95% prediction interval is what "the same as golden" means.
 * **Inputs**: each is a set of ``clips`` clips made from another fresh golden set: positives, the
-  visual family, the motion family, failure modes (:mod:`tqd_lite.world.failures`) and the content
-  negative (the background alone).
+  visual family, the motion family, failure modes (:mod:`tqd_lite.world.failures`), the content
+  negative (the background alone) and muddy fields (what our undertrained models sample: the
+  family "mud"; distances, realism and visual scores must call it worse, and its colour drift
+  is flicker).
 * **Rules**: ``same`` (inside the golden interval, widened by the metric's tolerance), ``worse``
   (beyond it on the bad side), ``not_better`` (not beyond it on the good side), ``zero`` (within
   the metric's zero tolerance of 0), ``above_negatives`` (better than every negative input that
@@ -118,6 +120,8 @@ def sanity_inputs(
     inputs["normal speed"] = ("speed", golden)
     inputs["double speed"] = ("speed", _double_speed(specs))
     inputs["background alone"] = ("content", render_specs(specs, sprites=False))
+    # its own generator, so that adding it left every other input as it was
+    inputs["muddy fields"] = ("mud", failures.muddy_fields(golden, torch.Generator().manual_seed(seed + 1)))
     return inputs
 
 
@@ -134,6 +138,7 @@ NEGATIVES = (
     "hard cuts",
     *(f"{k} 1.0" for k in sorted(MOTION_DEGRADATIONS)),
     "background alone",
+    "muddy fields",
 )
 FULL_VISUAL = tuple(f"{k} 1.0" for k in sorted(VISUAL_DEGRADATIONS))
 SERIES = {
@@ -195,28 +200,29 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
     distance = rules(
         ("visual", "noise", "motion"),
         visual="not_better", noise="not_better", failure="worse", mild="small", still="worse",
-        temporal="worse", motion="not_better", content="worse",
+        temporal="worse", motion="not_better", content="worse", mud="worse",
     )  # fmt: skip
     distance.update({n: "worse_than_visual" for n in REJECTED_FIRST if n in fam})
     realism = rules(
         visual="not_better", noise="not_better", failure="worse", mild="same", still="not_better",
-        temporal="worse", motion="not_better", content="worse",
+        temporal="worse", motion="not_better", content="worse", mud="worse",
     )  # fmt: skip
     realism["static + flicker"] = "worse"
     visual = rules(
         ("visual", "noise"),
         visual="not_better", noise="not_better", failure="worse", mild="same", still="same", motion="same",
+        mud="worse",
     )  # fmt: skip
     motion = rules(
         ("motion",),
         visual="same", noise="not_better", failure="worse", mild="same", still="zero", temporal="worse",
-        motion="not_better", content="not_better",
+        motion="not_better", content="not_better", mud="not_better",
     )  # fmt: skip
-    flicker = rules(visual="same", mild="not_better", still="not_better", motion="not_better")
+    flicker = rules(visual="same", mild="not_better", still="not_better", motion="not_better", mud="worse")
     flicker["static + flicker"] = flicker["hard cuts"] = "worse"
     content = rules(
         visual="not_better", noise="not_better", failure="worse", mild="same", still="same", temporal="same",
-        motion="same", content="zero",
+        motion="same", content="zero", mud="not_better",
     )  # fmt: skip
     jumps = "random jumps are fast; whether motion is coherent is dynamic degree's job"
     # Seen in notebook 01's figure: strong quantisation (and full downsampling) of a golden clip,

@@ -98,8 +98,10 @@ def _tracker_example(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One training clip ``(3, F, H, W)`` and its target heatmaps ``(F, H, W)``.
 
-    Half are world clips at any visual quality and motion (some with colour changes or noise), the
-    rest have no sprite to find: the background alone, noise, speckled colour fields, flat grey.
+    Half are world clips at any visual quality and motion (some with colour changes, noise or turned
+    into muddy fields, whose smeared sprites still count and whose scrambled texture must not), the
+    rest have no sprite to find: the background alone (possibly muddy), noise, speckled colour
+    fields, flat grey.
     The tracker sees single frames, so it never trains on flicker, shuffled frames or cuts.
     """
     generator = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
@@ -120,6 +122,8 @@ def _tracker_example(
         )[0]
     if rng.random() < 0.3:
         clip = failures.gaussian_noise(clip[None], float(rng.uniform(0, 0.1)), generator)[0]
+    if rng.random() < 0.2:  # muddy fields: sprites smeared but where they were, texture scrambled
+        clip = failures.random_muddy_fields(clip[None], rng, generator)[0]
     area = truth.masks.sum(dim=(2, 3))  # (S, F)
     visible = area >= MIN_VISIBLE * math.pi * truth.radii.view(-1, 1) ** 2
     return clip, centre_heatmaps(truth.centres, visible, size)
