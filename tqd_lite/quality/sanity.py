@@ -9,9 +9,9 @@ declared here (:data:`DECLARATIONS`), which ``tests/test_sanity.py`` reads:
   minus a t-based 95% prediction interval is what "the same as golden" means.
 * **Inputs**: each is a set of ``clips`` clips made from another fresh golden set: positives, the
   visual family, the motion family, failure modes (:mod:`tqd_lite.world.failures`), the content
-  negative (the background alone) and muddy fields (what our undertrained models sample: the
-  family "mud"; distances, realism and visual scores must call it worse, and its colour drift
-  is flicker).
+  negative (the background alone), and the family "mud": synthetic muddy fields and frozen
+  samples of an undertrained model (:mod:`tqd_lite.quality.undertrained`, held out of every learned
+  metric). Distances, realism and visual scores must call mud worse than golden.
 * **Rules**: ``same`` (inside the golden interval, widened by the metric's tolerance), ``worse``
   (beyond it on the bad side), ``not_better`` (not beyond it on the good side), ``zero`` (within
   the metric's zero tolerance of 0), ``above_negatives`` (better than every negative input that
@@ -87,9 +87,19 @@ def _half_speed(specs: list[ClipSpec]) -> torch.Tensor:
 
 
 def sanity_inputs(
-    *, size: int, num_frames: int, clips: int, seed: int, set_c: torch.Tensor | None = None
+    *,
+    size: int,
+    num_frames: int,
+    clips: int,
+    seed: int,
+    set_c: torch.Tensor | None = None,
+    undertrained: torch.Tensor | None = None,
 ) -> dict[str, tuple[str, torch.Tensor]]:
-    """Every input of the table, ``name -> (family, clips (B, 3, F, H, W))``, from fresh golden renders."""
+    """Every input of the table, ``name -> (family, clips (B, 3, F, H, W))``, from fresh golden renders.
+
+    ``set_c``: real clips of the pool (a positive); ``undertrained``: frozen samples of an
+    undertrained model (:mod:`tqd_lite.quality.undertrained`, family "mud").
+    """
     specs = golden_specs(clips, size=size, num_frames=num_frames, seed=seed)
     golden = render_specs(specs)
     generator = torch.Generator().manual_seed(seed)
@@ -122,6 +132,8 @@ def sanity_inputs(
     inputs["background alone"] = ("content", render_specs(specs, sprites=False))
     # its own generator, so that adding it left every other input as it was
     inputs["muddy fields"] = ("mud", failures.muddy_fields(golden, torch.Generator().manual_seed(seed + 1)))
+    if undertrained is not None:
+        inputs["undertrained samples"] = ("mud", undertrained)
     return inputs
 
 
@@ -139,6 +151,7 @@ NEGATIVES = (
     *(f"{k} 1.0" for k in sorted(MOTION_DEGRADATIONS)),
     "background alone",
     "muddy fields",
+    "undertrained samples",
 )
 FULL_VISUAL = tuple(f"{k} 1.0" for k in sorted(VISUAL_DEGRADATIONS))
 SERIES = {
@@ -218,8 +231,11 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         visual="same", noise="not_better", failure="worse", mild="same", still="zero", temporal="worse",
         motion="not_better", content="not_better", mud="not_better",
     )  # fmt: skip
-    flicker = rules(visual="same", mild="not_better", still="not_better", motion="not_better", mud="worse")
-    flicker["static + flicker"] = flicker["hard cuts"] = "worse"
+    flicker = rules(
+        visual="same", mild="not_better", still="not_better", motion="not_better", mud="not_better"
+    )
+    # the synthetic mud's colours drift from frame to frame: that is flicker
+    flicker["static + flicker"] = flicker["hard cuts"] = flicker["muddy fields"] = "worse"
     content = rules(
         visual="not_better", noise="not_better", failure="worse", mild="same", still="same", temporal="same",
         motion="same", content="zero", mud="not_better",
@@ -404,6 +420,7 @@ def build_table(
     clips: int,
     seed: int = 0,
     set_c: torch.Tensor | None = None,
+    undertrained: torch.Tensor | None = None,
     golden_draws: int = GOLDEN_DRAWS,
     progress: bool = True,
 ) -> SanityTable:
@@ -411,7 +428,9 @@ def build_table(
 
     ``measure(clips) -> {metric: value}`` closes over the reference (see :mod:`tqd_lite.quality.suite`).
     """
-    inputs = sanity_inputs(size=size, num_frames=num_frames, clips=clips, seed=seed, set_c=set_c)
+    inputs = sanity_inputs(
+        size=size, num_frames=num_frames, clips=clips, seed=seed, set_c=set_c, undertrained=undertrained
+    )
     values = {
         name: measure(batch)
         for name, (_, batch) in tqdm(inputs.items(), desc="sanity inputs", disable=not progress)

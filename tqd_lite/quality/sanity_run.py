@@ -25,6 +25,7 @@ from tqd_lite.quality.sanity import (
 )
 from tqd_lite.quality.scores import visual_score
 from tqd_lite.quality.suite import MetricSuite, golden_reference
+from tqd_lite.quality.undertrained import load_undertrained_samples
 
 TABLE_CLIPS = 128  # clips per input, as in the issue that measured the old metrics
 
@@ -64,7 +65,14 @@ def sanity_table(
     legacy = legacy_measure(size, reference)
     measure = lambda batch: {**suite.measure(batch), **legacy(batch)}  # noqa: E731
     table = build_table(
-        measure, size=size, num_frames=frames, clips=clips, seed=seed, set_c=set_c, progress=progress
+        measure,
+        size=size,
+        num_frames=frames,
+        clips=clips,
+        seed=seed,
+        set_c=set_c,
+        undertrained=load_undertrained_samples(size),
+        progress=progress,
     )
     for name, batch in (generated or {}).items():
         table.values[name], table.families[name] = measure(batch), "generated"
@@ -134,6 +142,7 @@ REFERENCE_INPUTS = (
     "speckled colour fields",
     "static + flicker",
     "hard cuts",
+    "undertrained samples",
 )
 LEGACY_COLUMNS = ("old_dynamic_degree", "old_vq_raw", "old_fd")
 SUITE_COLUMNS = ("judge_visual", "judge_motion", "judge_world", "dynamic_degree", "flicker", "fd")
