@@ -17,6 +17,7 @@ from tqd_lite.quality.sanity import (
 )
 from tqd_lite.quality.sanity_run import legacy_measure
 from tqd_lite.quality.suite import MetricSuite, golden_reference
+from tqd_lite.quality.undertrained import load_undertrained_samples
 from tqd_lite.world.clips import luminance
 
 SIZE, FRAMES = 16, 8
@@ -46,6 +47,7 @@ def table(suite, reference) -> SanityTable:
         num_frames=FRAMES,
         clips=96,
         seed=1,
+        undertrained=load_undertrained_samples(SIZE)[:96],
         golden_draws=8,
         progress=False,
     )
@@ -103,6 +105,10 @@ def test_the_held_out_family_still_ranks_below_golden(table):
     shuffled, low = table.values["shuffled frames"], table.golden
     assert shuffled["judge_world"] < low["judge_world"][1]
     assert shuffled["judge_motion"] < low["judge_motion"][1]
+    # nor did any model's samples: the judge learns mud from synthetic muddy fields only
+    undertrained = table.values["undertrained samples"]
+    assert undertrained["judge_world"] < low["judge_world"][1]
+    assert undertrained["judge_visual"] < table.values["blur 0.25"]["judge_visual"]
 
 
 def test_hue_shift_keeps_grey_grey_and_cuts_take_each_frame_from_another_clip():
@@ -130,3 +136,34 @@ def test_evaluate_reports_distances_with_intervals_beside_the_real_vs_real_floor
     noise = suite.evaluate(failures.uniform_noise(tuple(golden.shape), torch.Generator().manual_seed(0)))
     assert noise["fd_low"] > 100 * good["fd_high"] and noise["precision"] == 0.0
     assert noise["judge_world"] < 0.05 < 0.9 < good["judge_world"]
+
+
+def test_muddy_fields_scramble_detail_fade_colour_and_drift():
+    from tqd_lite.world import failures
+
+    golden = render_specs(golden_specs(4, size=SIZE, num_frames=FRAMES, seed=2))
+    still = failures.muddy_fields(golden, torch.Generator().manual_seed(0), drift=0.0)
+    # without drift, a flat clip stays flat: mud adds no colour of its own
+    flat = torch.full((2, 3, FRAMES, SIZE, SIZE), 0.3)
+    assert torch.allclose(failures.muddy_fields(flat, torch.Generator().manual_seed(0), drift=0.0), flat)
+    # colour contrast fades: the spread of the smoothed colours about grey halves (fade 0.5)
+    assert still.std(dim=(1, 3, 4)).mean() < golden.std(dim=(1, 3, 4)).mean()
+    # the drift is a colour offset per frame: frame means move, a still clip's detail does not
+    drifted = failures.muddy_fields(golden, torch.Generator().manual_seed(0))
+    offsets = (drifted - still).mean(dim=(3, 4))  # (B, C, F)
+    assert offsets.std(dim=2).mean() > 0.01 and offsets.mean(dim=2).abs().max() < 0.02
+    # the same generator gives the same mud
+    again = failures.muddy_fields(golden, torch.Generator().manual_seed(0))
+    assert torch.equal(drifted, again)
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_the_frozen_undertrained_samples_are_committed_with_provenance(size):
+    from tqd_lite.quality.undertrained import UNDERTRAINED_CLIPS, undertrained_provenance
+
+    clips = load_undertrained_samples(size)
+    assert clips is not None, f"`python -m tqd_lite.quality.undertrained --size {size}` was not run"
+    assert clips.shape == (UNDERTRAINED_CLIPS, 3, FRAMES, size, size)
+    assert 0 <= clips.min() and clips.max() <= 1
+    block = undertrained_provenance(size)
+    assert "dirty" not in block["git_commit"] and block["model"].startswith("data/models/golden_")
