@@ -44,8 +44,13 @@ def _git_commit() -> str:
 def current_command() -> str:
     """The command line of this process, as a user would type it."""
     argv = list(sys.argv)
-    if argv and argv[0].endswith("__main__.py"):
-        argv[0:1] = ["python", "-m", "tqd_lite"]
+    package = Path(__file__).resolve().parent
+    script = Path(argv[0]).resolve() if argv else None
+    if script is not None and script.suffix == ".py" and script.is_relative_to(package):
+        # `python -m tqd_lite[.module]`: sys.argv[0] is the module's file; name the module instead
+        parts = script.relative_to(package.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__main__" else parts)
+        argv[0:1] = ["python", "-m", module]
     return shlex.join(argv)
 
 

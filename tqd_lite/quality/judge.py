@@ -17,14 +17,17 @@ still scene with flicker          q                      0                   0
 hard cuts                         mean q                 0                   0
 noise, speckled fields, grey      0                      0                   0
 muddy fields                      0                      0                   0
+photo, panned at speed v, s       1 - s                  v / MAX_PAN_SPEED   0
 ================================  =====================  ==================  =====
 
-``s0 = NOISE_VISUAL_SCALE``. **Shuffled frames are held out** of training: the sanity table shows
-whether the judge still ranks them below golden clips. Nor does it see any model's samples: muddy
-fields imitate them, and the table's "generated" rows show whether that carries over. The judge's
-penultimate features (mean and std pooled, like the FVD encoder's) are the feature space of the
-distribution distances (:mod:`tqd_lite.quality.distances`); an auxiliary thumbnail head keeps
-layout and colour in them.
+``s0 = NOISE_VISUAL_SCALE``; ``s`` the strength of a visual degradation of a photograph (two of
+matplotlib's three sample photos, :mod:`tqd_lite.world.footage`: rendered textures alone did not
+teach it that a blurred photograph is less sharp). **Shuffled frames are held out** of training:
+the sanity table shows whether the judge still ranks them below golden clips. Nor does it see any
+model's samples: muddy fields imitate them, and the table's "undertrained samples" and "generated"
+rows show whether that carries over. The judge's penultimate features (mean and std pooled, like
+the FVD encoder's) are the feature space of the distribution distances
+(:mod:`tqd_lite.quality.distances`); an auxiliary thumbnail head keeps layout and colour in them.
 
 One judge per frame size, a ``save_pretrained`` folder ``data/metrics/judge_{size}/``.
 """
@@ -44,7 +47,8 @@ from tqdm.auto import tqdm
 from tqd_lite.quality.fitting import fit
 from tqd_lite.world import failures
 from tqd_lite.world.clips import check_clip
-from tqd_lite.world.degrade import MOTION_DEGRADATIONS
+from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
+from tqd_lite.world.footage import MAX_PAN_SPEED, TRAINING_PHOTOS, random_pan, sample_photo
 from tqd_lite.world.render import random_spec, render_clip, render_clip_with_truth
 
 THUMBNAIL = (2, 4, 4)  # (F, H, W) of the auxiliary reconstruction target
@@ -162,10 +166,25 @@ def _negative_example(rng: np.random.Generator, generator: torch.Generator, size
     return make(shape, generator)[0], (0.0, 0.0, 0.0)
 
 
+def _photo_example(rng: np.random.Generator, generator: torch.Generator, size: int, num_frames: int):
+    """A photograph panned into a clip (two of the three sample photos; the third is held out), with
+    one visual degradation at strength ``s``: visual ``1 - s``, motion the pan speed, not the world."""
+    photo = sample_photo(TRAINING_PHOTOS[int(rng.integers(len(TRAINING_PHOTOS)))])
+    motion = float(rng.uniform(0, 1)) if rng.random() < 0.8 else 0.0
+    window = float(rng.uniform(0.2, 0.6))
+    clip = random_pan(
+        rng, photo, size=size, num_frames=num_frames, speed=motion * MAX_PAN_SPEED, window=window
+    )
+    kind, strength = str(rng.choice(sorted(VISUAL_DEGRADATIONS))), float(rng.uniform(0, 1))
+    return VISUAL_DEGRADATIONS[kind](clip, strength), (1 - strength, motion, 0.0)
+
+
 def judge_example(rng: np.random.Generator, size: int, num_frames: int) -> tuple[torch.Tensor, np.ndarray]:
-    """One training clip ``(3, F, H, W)`` and its targets ``(visual, motion, world)``: 60% world clips."""
+    """One training clip ``(3, F, H, W)`` and its targets ``(visual, motion, world)``: 50% world clips,
+    30% negatives, 20% photographs."""
     generator = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
-    make = _world_example if rng.random() < 0.6 else _negative_example
+    draw = rng.random()
+    make = _world_example if draw < 0.5 else _negative_example if draw < 0.8 else _photo_example
     clip, targets = make(rng, generator, size, num_frames)
     return clip, np.array(targets, dtype=np.float32)
 

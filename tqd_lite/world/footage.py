@@ -8,6 +8,8 @@ twin (the same motion, less detail) and a still twin (the same frames' detail, n
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,10 +17,14 @@ import torch.nn.functional as F
 from tqd_lite.world.degrade import blur
 
 SAMPLE_PHOTOS = ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png", "logo2.png")
+TRAINING_PHOTOS = SAMPLE_PHOTOS[:2]  # the judge learns photographs' visual quality from these two
+HELD_OUT_PHOTO = SAMPLE_PHOTOS[2]  # ... and is tested on this one
+MAX_PAN_SPEED = 0.04  # shorter sides per frame
 
 
+@functools.cache
 def sample_photo(name: str = "grace_hopper.jpg") -> torch.Tensor:
-    """One of matplotlib's sample images as ``(3, H, W)`` floats in [0, 1]."""
+    """One of matplotlib's sample images as ``(3, H, W)`` floats in [0, 1] (read once, then cached)."""
     import matplotlib.cbook
     import matplotlib.image
 
@@ -60,27 +66,44 @@ def pan_and_zoom(
     return torch.stack(frames, dim=1).clamp(0, 1)
 
 
+def random_pan(
+    rng: np.random.Generator,
+    photo: torch.Tensor,
+    *,
+    size: int,
+    num_frames: int,
+    speed: float,
+    window: float = 0.35,
+) -> torch.Tensor:
+    """A :func:`pan_and_zoom` clip from a random start near the centre, in a random direction."""
+    angle = rng.uniform(0, 2 * np.pi)
+    return pan_and_zoom(
+        photo,
+        size=size,
+        num_frames=num_frames,
+        start=(rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65)),
+        velocity=(speed * np.cos(angle), speed * np.sin(angle)),
+        window=window,
+    )
+
+
 def footage_triplets(
-    *, size: int, num_frames: int, clips_per_photo: int = 4, seed: int = 0
+    *,
+    size: int,
+    num_frames: int,
+    clips_per_photo: int = 4,
+    seed: int = 0,
+    photos: tuple[str, ...] = SAMPLE_PHOTOS,
 ) -> dict[str, torch.Tensor]:
     """``{"moving", "blurred", "still"}``, each ``(N, 3, F, size, size)``: panned clips of the sample photos,
     their blurred twins (blur at strength 1) and still twins (the first frame held)."""
     rng = np.random.default_rng(seed)
     moving = []
-    for name in SAMPLE_PHOTOS:
+    for name in photos:
         photo = sample_photo(name)
         for _ in range(clips_per_photo):
-            angle = rng.uniform(0, 2 * np.pi)
-            speed = rng.uniform(0.02, 0.04)  # shorter sides per frame
-            moving.append(
-                pan_and_zoom(
-                    photo,
-                    size=size,
-                    num_frames=num_frames,
-                    start=(rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65)),
-                    velocity=(speed * np.cos(angle), speed * np.sin(angle)),
-                )
-            )
+            speed = rng.uniform(MAX_PAN_SPEED / 2, MAX_PAN_SPEED)
+            moving.append(random_pan(rng, photo, size=size, num_frames=num_frames, speed=speed))
     moving = torch.stack(moving)
     still = moving[:, :, :1].expand_as(moving).contiguous()
     return {"moving": moving, "blurred": blur(moving, 1.0), "still": still}
