@@ -247,6 +247,11 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
     erased = "the sprites are erased to faint blobs: what cannot be seen cannot be tracked"
     tracker_erased = {n: erased for n in ("quantise 0.25", "quantise 0.5", "quantise 1.0", "downsample 1.0")}
     noise_is_not_flicker = "per-frame noise moves region means: temporal noise, not flicker"
+    # Seen in the 16-px table after the judge learned muddy fields with motion target 0
+    garbled_still = (
+        "quantised sprites are erased to blobs, like mud, which the judge learned as not moving: "
+        "its motion read falls with the visual damage"
+    )
 
     return {
         "judge_visual": Declaration(
@@ -255,7 +260,8 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         ),
         "judge_motion": Declaration(
             kind="motion", higher_is_better=+1, same_tolerance=0.05, zero_tolerance=0.1, rules=motion,
-            series=(*motion_series, "speeds"), blind={"quantise 1.0": erased},
+            series=(*motion_series, "speeds"),
+            blind={n: garbled_still for n in ("quantise 0.25", "quantise 0.5", "quantise 1.0")},
         ),
         "judge_world": Declaration(
             kind="realism", higher_is_better=+1, same_tolerance=0.05, zero_tolerance=0.0, rules=realism
@@ -283,7 +289,12 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
             # the tracker finds 0.16 spurious sprites per frame on held-out renders (its calibration),
             # most of them in the background's wave: the background alone reads fewer sprites, not none
             rules={**content, "background alone": "worse"},
-            blind={"contrast x1.5": "a 1.5x stretch saturates sprite colours; the tracker misses one in six"},
+            blind={
+                "contrast x1.5": "a 1.5x stretch saturates sprite colours; the tracker misses one in six",
+                "undertrained samples": "it counts the smeared blobs of mud as sprites (more per frame "
+                "than golden clips have); whether they are the world's sprites is for judge_world, FD "
+                "and precision",
+            },
         ),
         "flicker": Declaration(
             kind="flicker", higher_is_better=-1, same_tolerance=0.005, zero_tolerance=0.0, rules=flicker,
@@ -299,9 +310,10 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
             kind="distance", higher_is_better=-1, same_tolerance=0.0, zero_tolerance=0.0, rules=distance,
             series=(*visual_series, *motion_series),
         ),
-        # precision falls under a contrast stretch (0.84 against 0.91-0.96 at 16x16): it may fall, not rise
+        # precision falls under a contrast stretch (0.84 against 0.91-0.96 at 16x16): it may fall, not rise.
+        # It counts clips: at 128 clips a step is 0.008, so "the same" allows two clips (0.02) beyond.
         "precision": Declaration(
-            kind="realism", higher_is_better=+1, same_tolerance=0.0, zero_tolerance=0.0,
+            kind="realism", higher_is_better=+1, same_tolerance=0.02, zero_tolerance=0.0,
             rules={**realism, **{n: "not_better" for n, f in fam.items() if f == "mild"}},
         ),
         # the old metrics, kept as columns to document what fooled them
