@@ -448,6 +448,23 @@ def _sanity(profile, seed: int, progress: bool) -> None:
     path = save_table(table, block, sanity_dir(profile.name))
     fooled = {m: len(v) for m, v in verdicts(table, include_legacy=True).items()}
     print(f"sanity table: {path}; inputs that fool each metric: {fooled}")
+    _refresh_summaries()
+
+
+def _refresh_summaries() -> None:
+    """Rewrite the committed TQD and MCM summaries' Markdown, whose reference rows come from the
+    sanity tables, from their ``summary.json`` (nothing is rerun)."""
+    import json
+
+    from tqd_lite.mcm import experiments as mcm_experiments
+    from tqd_lite.paths import results_dir
+    from tqd_lite.profiles import get_profile
+    from tqd_lite.tqd import experiments as tqd_experiments
+
+    for name, experiments in (("tqd", tqd_experiments), ("mcm", mcm_experiments)):
+        for summary in sorted(results_dir().glob(f"*/{name}/summary.json")):
+            profile, record = get_profile(summary.parent.parent.name), json.loads(summary.read_text())
+            print(f"rewrote {experiments.write_summary_markdown(summary.parent, record, profile)}")
 
 
 def _committed_samples(profile, steps: int = 25, seed: int = 0) -> dict:

@@ -360,12 +360,20 @@ def run_experiments(
     summary["guidance_sweep"] = sweep["by_w"]
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
-    # the students are measured with the old metrics until "MCM that works" reruns them
-    note = old_metrics_note(get_profile(profile.mcm_pool).frame_size)
-    (out_dir / "summary.md").write_text(markdown_table(summary) + note + "\n")
+    write_summary_markdown(out_dir, summary, profile)
     figures = {"mcm_results.png": results_figure(summary), "samples.png": samples_figure(out_dir)}
     save_figures(out_dir, figures, block)
     return summary
+
+
+def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile) -> Path:
+    """``summary.md``: the summary's table, then the note that these runs were measured with the old
+    metrics (until "MCM that works" reruns them), with the sanity table's reference rows;
+    ``reproduce sanity`` rewrites it when the table changes."""
+    note = old_metrics_note(get_profile(profile.mcm_pool).frame_size)
+    path = Path(out_dir) / "summary.md"
+    path.write_text(markdown_table(summary) + note + "\n")
+    return path
 
 
 def reference_metrics(pool: Profile, data: EvalData, bank=None, progress: bool = False) -> dict:

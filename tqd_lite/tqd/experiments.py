@@ -172,9 +172,7 @@ def run_experiments(
     summary["reference"] = reference_metrics(get_profile(profile.tqd_pool), data, progress)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
-    # the runs are measured with the old metrics until "TQD on trustworthy ground" reruns them
-    note = old_metrics_note(get_profile(profile.tqd_pool).frame_size)
-    (out_dir / "summary.md").write_text(markdown_table(summary) + note + "\n")
+    write_summary_markdown(out_dir, summary, profile)
     main_arms = [a for a in arms if a.group == "main"]
     figures = {
         "tqd_results.png": results_figure(summary),
@@ -182,6 +180,16 @@ def run_experiments(
     }
     save_figures(out_dir, figures, block)
     return summary
+
+
+def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile) -> Path:
+    """``summary.md``: the summary's table, then the note that these runs were measured with the old
+    metrics (until "TQD on trustworthy ground" reruns them), with the sanity table's reference rows;
+    ``reproduce sanity`` rewrites it when the table changes."""
+    note = old_metrics_note(get_profile(profile.tqd_pool).frame_size)
+    path = Path(out_dir) / "summary.md"
+    path.write_text(markdown_table(summary) + note + "\n")
+    return path
 
 
 def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None, per_arm: int = 2):
