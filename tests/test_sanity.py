@@ -162,7 +162,7 @@ def test_the_frozen_undertrained_samples_are_committed_with_provenance(size):
     from tqd_lite.quality.undertrained import UNDERTRAINED_CLIPS, undertrained_provenance
 
     clips = load_undertrained_samples(size)
-    assert clips is not None, f"`python -m tqd_lite.quality.undertrained --size {size}` was not run"
+    assert clips is not None, f"no frozen samples at {size} px: `python -m tqd_lite freeze-samples MODEL`"
     assert clips.shape == (UNDERTRAINED_CLIPS, 3, FRAMES, size, size)
     assert 0 <= clips.min() and clips.max() <= 1
     block = undertrained_provenance(size)

@@ -7,6 +7,7 @@ Commands
   train-encoder   train the (legacy) Fréchet-distance encoder for one frame size
   train-metrics   train the sprite tracker and the quality judge for one frame size
   judge FOLDER    the quality judge and the sprite tracker on a folder of your own videos
+  freeze-samples MODEL  store an undertrained model's samples as a sanity-table input
   train-teacher   train MCM's teacher on the pool's motion-rich clips (resumable; data/models/)
   train           train a video denoiser on a split of the pool (resumable), with evaluations
   distill         distil MCM's teacher into a few-step student, LCM or MCM (resumable)
@@ -149,6 +150,27 @@ def cmd_train_metrics(args) -> None:
         path = train_and_save(kind, configs[kind], block, device=device, progress=not args.no_progress)
         calibration = json.loads((path / "provenance.json").read_text())["calibration"]
         print(f"{kind}: {path} (calibration: {calibration})")
+
+
+def cmd_freeze_samples(args) -> None:
+    from tqd_lite.diffusion.checkpoints import load_pipeline
+    from tqd_lite.provenance import provenance
+    from tqd_lite.quality.undertrained import (
+        SAMPLE_SEED,
+        SAMPLER_STEPS,
+        UNDERTRAINED_CLIPS,
+        save_undertrained_samples,
+    )
+
+    pipe = load_pipeline(args.model)
+    samples = pipe(
+        num_clips=UNDERTRAINED_CLIPS,
+        num_inference_steps=SAMPLER_STEPS,
+        seed=SAMPLE_SEED,
+        progress=not args.no_progress,
+    ).clips
+    block = provenance("-", SAMPLE_SEED, "cpu", model=str(args.model), sampler=f"DDIM {SAMPLER_STEPS}")
+    print(f"undertrained samples: {save_undertrained_samples(samples, block)}")
 
 
 def cmd_train_teacher(args) -> None:
@@ -586,6 +608,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's)")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: by size)")
     p.set_defaults(func=cmd_train_encoder)
+
+    p = sub.add_parser(
+        "freeze-samples",
+        help="store samples of an undertrained model as a held-out sanity-table input (data/failures/)",
+    )
+    p.add_argument("model", type=Path, help="an unconditional model folder, such as data/models/golden_quick")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars (for logs)")
+    p.set_defaults(func=cmd_freeze_samples)
 
     p = sub.add_parser(
         "train-metrics",

@@ -247,10 +247,10 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
     erased = "the sprites are erased to faint blobs: what cannot be seen cannot be tracked"
     tracker_erased = {n: erased for n in ("quantise 0.25", "quantise 0.5", "quantise 1.0", "downsample 1.0")}
     noise_is_not_flicker = "per-frame noise moves region means: temporal noise, not flicker"
-    # Seen in the 16-px table after the judge learned muddy fields with motion target 0
+    # Seen in the 16-px tables after the judge learned muddy fields with motion target 0
     garbled_still = (
-        "quantised sprites are erased to blobs, like mud, which the judge learned as not moving: "
-        "its motion read falls with the visual damage"
+        "strongly quantised or downsampled sprites are erased to blobs, like mud, which the judge "
+        "learned as not moving: its motion read falls with the visual damage"
     )
 
     return {
@@ -261,7 +261,7 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         "judge_motion": Declaration(
             kind="motion", higher_is_better=+1, same_tolerance=0.05, zero_tolerance=0.1, rules=motion,
             series=(*motion_series, "speeds"),
-            blind={n: garbled_still for n in ("quantise 0.25", "quantise 0.5", "quantise 1.0")},
+            blind=dict.fromkeys(tracker_erased, garbled_still),
         ),
         "judge_world": Declaration(
             kind="realism", higher_is_better=+1, same_tolerance=0.05, zero_tolerance=0.0, rules=realism
@@ -306,8 +306,9 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
             kind="distance", higher_is_better=-1, same_tolerance=0.5, zero_tolerance=0.0, rules=distance,
             series=(*visual_series, *motion_series),
         ),
+        # KID has FD's heavy upper tail: a 96-clip golden set read 0.063 against an interval ending at 0.051
         "kid": Declaration(
-            kind="distance", higher_is_better=-1, same_tolerance=0.0, zero_tolerance=0.0, rules=distance,
+            kind="distance", higher_is_better=-1, same_tolerance=0.05, zero_tolerance=0.0, rules=distance,
             series=(*visual_series, *motion_series),
         ),
         # precision falls under a contrast stretch (0.84 against 0.91-0.96 at 16x16): it may fall, not rise.
@@ -315,6 +316,10 @@ def declarations(input_families: dict[str, str]) -> dict[str, Declaration]:
         "precision": Declaration(
             kind="realism", higher_is_better=+1, same_tolerance=0.02, zero_tolerance=0.0,
             rules={**realism, **{n: "not_better" for n, f in fam.items() if f == "mild"}},
+            blind={
+                "undertrained samples": "smeared blobs on plausible backgrounds fall inside golden k-NN "
+                "balls (0.82-0.88 at 16 px, 0.91 at 32 px); judge_world and FD reject them"
+            },
         ),
         # the old metrics, kept as columns to document what fooled them
         "old_dynamic_degree": Declaration(

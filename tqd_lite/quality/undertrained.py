@@ -12,12 +12,15 @@ train on synthetic :func:`~tqd_lite.world.failures.muddy_fields` instead).
 Stored as ``data/failures/undertrained_{size}.safetensors``: the clips as uint8 and the
 provenance (model, sampler, seed, commit) in the file's metadata. Remake with::
 
-    python -m tqd_lite.quality.undertrained --model data/models/golden_quick --size 16
+    python -m tqd_lite freeze-samples data/models/golden_quick
+
+(the committed files were made at 78f701f, when this module ran as ``python -m
+tqd_lite.quality.undertrained``; sampling moved to the command line because quality/ imports
+nothing from diffusion/).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -25,7 +28,6 @@ import torch
 from safetensors.torch import load_file, safe_open, save_file
 
 from tqd_lite.paths import data_dir
-from tqd_lite.provenance import provenance
 
 UNDERTRAINED_CLIPS = 128  # as many as every other input of the table
 SAMPLER_STEPS = 25
@@ -36,19 +38,12 @@ def undertrained_path(size: int) -> Path:
     return data_dir() / "failures" / f"undertrained_{size}.safetensors"
 
 
-def freeze_undertrained_samples(model: Path, *, size: int, clips: int = UNDERTRAINED_CLIPS) -> Path:
-    """Sample ``clips`` clips of the model folder (DDIM, ``SAMPLER_STEPS`` steps) and store them."""
-    from tqd_lite.diffusion.checkpoints import load_pipeline
-
-    pipe = load_pipeline(model)
-    samples = pipe(num_clips=clips, num_inference_steps=SAMPLER_STEPS, seed=SAMPLE_SEED, progress=True).clips
-    if samples.shape[-1] != size:
-        raise ValueError(f"{model} samples {samples.shape[-1]}x{samples.shape[-1]} frames, not {size}x{size}")
-    block = provenance("-", SAMPLE_SEED, "cpu", model=str(model), sampler=f"DDIM {SAMPLER_STEPS}")
-    path = undertrained_path(size)
+def save_undertrained_samples(samples: torch.Tensor, provenance_block: dict) -> Path:
+    """Store samples ``(B, 3, F, H, W)`` in [0, 1] of an undertrained model as this frame size's snapshot."""
+    path = undertrained_path(samples.shape[-1])
     path.parent.mkdir(parents=True, exist_ok=True)
-    as_bytes = (samples * 255).round().to(torch.uint8).contiguous()  # (B, 3, F, H, W)
-    save_file({"clips": as_bytes}, path, metadata={"provenance": json.dumps(block)})
+    as_bytes = (samples * 255).round().to(torch.uint8).contiguous()
+    save_file({"clips": as_bytes}, path, metadata={"provenance": json.dumps(provenance_block)})
     return path
 
 
@@ -63,15 +58,3 @@ def load_undertrained_samples(size: int) -> torch.Tensor | None:
 def undertrained_provenance(size: int) -> dict:
     with safe_open(undertrained_path(size), framework="pt") as f:
         return json.loads(f.metadata()["provenance"])
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", type=Path, required=True, help="an unconditional model folder")
-    parser.add_argument("--size", type=int, required=True, help="its frame size")
-    args = parser.parse_args()
-    print(freeze_undertrained_samples(args.model, size=args.size))
-
-
-if __name__ == "__main__":
-    main()
