@@ -21,7 +21,7 @@ import torch
 
 from tqd_lite.diffusion.noise import guess_x0
 from tqd_lite.world.clips import check_clip
-from tqd_lite.world.degrade import gaussian_blur_images
+from tqd_lite.world.degrade import blur_frames
 
 PARTS = ("layout", "motion", "detail")
 
@@ -29,9 +29,7 @@ PARTS = ("layout", "motion", "detail")
 def decompose(clips: torch.Tensor) -> dict[str, torch.Tensor]:
     """``{"layout", "motion", "detail"}`` of clips ``(B, 3, F, H, W)`` (see the module doc)."""
     check_clip(clips, batched=True, name="clips")
-    b, c, f, h, w = clips.shape
-    frames = clips.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w)  # (B*F, 3, H, W)
-    blurred = gaussian_blur_images(frames, sigma=w / 8).reshape(b, f, c, h, w).permute(0, 2, 1, 3, 4)
+    blurred = blur_frames(clips, sigma=clips.shape[-1] / 8)  # (B, 3, F, H, W)
     return {
         "layout": blurred,
         "motion": blurred[:, :, 1:] - blurred[:, :, :-1],  # (B, 3, F-1, H, W)

@@ -70,13 +70,17 @@ def gaussian_blur_images(images: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(out, kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
+def blur_frames(clips: torch.Tensor, sigma: float) -> torch.Tensor:
+    """:func:`gaussian_blur_images` applied to every frame of clips ``(B, C, F, H, W)``."""
+    images, shape = _per_frame(clips)
+    return _from_frames(gaussian_blur_images(images, sigma), shape)
+
+
 # ----------------------------------------------------------------------------- visual
 @batchwise
 def blur(clips: torch.Tensor, strength: float) -> torch.Tensor:
     """Gaussian blur of every frame, sigma = strength * MAX_BLUR_SIGMA pixels."""
-    strength = _check_strength(strength)
-    images, shape = _per_frame(clips)
-    return _from_frames(gaussian_blur_images(images, strength * MAX_BLUR_SIGMA), shape)
+    return blur_frames(clips, _check_strength(strength) * MAX_BLUR_SIGMA)
 
 
 @batchwise

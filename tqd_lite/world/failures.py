@@ -133,6 +133,8 @@ def muddy_fields(
     check_clip(clips, batched=True, name="clips")
     b, c, f, h, w = clips.shape
     scale = h / 16
+    # not degrade.blur_frames: its contiguous result changes the grey mean's summation order, and
+    # with it the committed tables' mud by one float ulp
     frames = clips.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w)
     smooth = gaussian_blur_images(frames, blur * scale).reshape(b, f, c, h, w).permute(0, 2, 1, 3, 4)
     detail = _scramble_patches(clips - smooth, max(2, round(MUD_PATCH * scale)), generator)
