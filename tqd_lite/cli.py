@@ -476,11 +476,8 @@ def _sanity(profile, seed: int, progress: bool) -> None:
 def _refresh_summaries() -> None:
     """Rewrite the committed TQD and MCM summaries' Markdown, whose reference rows come from the
     sanity tables, from their ``summary.json`` (nothing is rerun)."""
-    import json
-
     from tqd_lite.mcm import experiments as mcm_experiments
     from tqd_lite.paths import results_dir
-    from tqd_lite.profiles import get_profile
     from tqd_lite.tqd import experiments as tqd_experiments
 
     for name, experiments in (("tqd", tqd_experiments), ("mcm", mcm_experiments)):
@@ -492,8 +489,6 @@ def _refresh_summaries() -> None:
 def _committed_samples(profile, steps: int = 25, seed: int = 0) -> dict:
     """Samples (DDIM, ``steps`` steps) of every committed unconditional model of the profile's clip
     shape, as the sanity table's "generated" rows: the clips its metrics are for."""
-    import json
-
     from tqd_lite.diffusion.checkpoints import is_model_folder, load_pipeline
     from tqd_lite.paths import data_dir
     from tqd_lite.quality.sanity_run import TABLE_CLIPS

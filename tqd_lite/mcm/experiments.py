@@ -53,7 +53,7 @@ from tqd_lite.paths import REPO_ROOT, data_dir, results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.metrics import evaluate_clips
-from tqd_lite.quality.sanity_run import old_metrics_note
+from tqd_lite.quality.sanity_run import write_old_metrics_summary
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
 from tqd_lite.runs import (
@@ -370,10 +370,9 @@ def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile)
     """``summary.md``: the summary's table, then the note that these runs were measured with the old
     metrics (until "MCM that works" reruns them), with the sanity table's reference rows;
     ``reproduce sanity`` rewrites it when the table changes."""
-    note = old_metrics_note(get_profile(profile.mcm_pool).frame_size)
-    path = Path(out_dir) / "summary.md"
-    path.write_text(markdown_table(summary) + note + "\n")
-    return path
+    return write_old_metrics_summary(
+        out_dir, markdown_table(summary), get_profile(profile.mcm_pool).frame_size
+    )
 
 
 def reference_metrics(pool: Profile, data: EvalData, bank=None, progress: bool = False) -> dict:

@@ -156,6 +156,14 @@ def table_for_size(size: int) -> Path | None:
     return None
 
 
+def write_old_metrics_summary(out_dir: str | Path, table: str, size: int) -> Path:
+    """``out_dir/summary.md``: an experiment's Markdown ``table``, then :func:`old_metrics_note` for
+    clips of ``size`` x ``size``."""
+    path = Path(out_dir) / "summary.md"
+    path.write_text(table + old_metrics_note(size) + "\n")
+    return path
+
+
 def old_metrics_note(size: int) -> str:
     """The paragraph and reference rows that label a table made with the legacy metrics."""
     lines = [

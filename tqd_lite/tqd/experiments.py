@@ -44,7 +44,7 @@ from tqd_lite.paths import results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.metrics import evaluate_clips
-from tqd_lite.quality.sanity_run import old_metrics_note
+from tqd_lite.quality.sanity_run import write_old_metrics_summary
 from tqd_lite.runs import SAMPLES_FILE, kept_samples, samples_strip, save_figures, select_groups
 from tqd_lite.tqd.report import METRICS, SPLIT_LABELS, SUMMARY_FILE, markdown_table, results_figure, summarise
 from tqd_lite.tqd.sampler import TimestepPolicy
@@ -186,10 +186,9 @@ def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile)
     """``summary.md``: the summary's table, then the note that these runs were measured with the old
     metrics (until "TQD on trustworthy ground" reruns them), with the sanity table's reference rows;
     ``reproduce sanity`` rewrites it when the table changes."""
-    note = old_metrics_note(get_profile(profile.tqd_pool).frame_size)
-    path = Path(out_dir) / "summary.md"
-    path.write_text(markdown_table(summary) + note + "\n")
-    return path
+    return write_old_metrics_summary(
+        out_dir, markdown_table(summary), get_profile(profile.tqd_pool).frame_size
+    )
 
 
 def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None, per_arm: int = 2):
