@@ -86,7 +86,7 @@ def test_speed_is_monotone_in_the_true_speed(table):
 def test_the_check_fails_on_a_fooled_metric(table):
     """A metric that rewards noise as detail is caught: give the judge's visual column the legacy
     visual score's values and interval, and declare it as the judge's visual metric."""
-    d = declarations(table.families)["judge_visual"]
+    d = declarations(table.families, size=table.settings["size"])["judge_visual"]
     fooled = SanityTable(
         {n: {**row, "judge_visual": row["old_vq_raw"]} for n, row in table.values.items()},
         table.families,
@@ -167,3 +167,20 @@ def test_the_frozen_undertrained_samples_are_committed_with_provenance(size):
     assert 0 <= clips.min() and clips.max() <= 1
     block = undertrained_provenance(size)
     assert "dirty" not in block["git_commit"] and block["model"].startswith("data/models/golden_")
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_the_committed_sanity_tables_pass_and_store_the_codes_verdicts(profile):
+    """The committed table of each size passes today's declarations, and the verdicts its file
+    stores are the ones the code computes from its values (so its markdown is not stale)."""
+    import json
+
+    from tqd_lite.paths import REPO_ROOT
+    from tqd_lite.quality.sanity_run import load_table
+
+    path = REPO_ROOT / "results" / profile / "sanity" / "sanity.json"
+    table = load_table(path)
+    computed = verdicts(table, include_legacy=True)
+    trusted = {m: r for m, r in computed.items() if r and not m.startswith("old_")}
+    assert not trusted, f"{path}: {trusted}"
+    assert json.loads(path.read_text())["verdicts"] == computed, f"{path} is stale: rerun reproduce sanity"

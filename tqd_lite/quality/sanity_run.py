@@ -82,7 +82,7 @@ def sanity_table(
 def table_markdown(table: SanityTable, *, metrics: list[str] | None = None) -> str:
     """Rows = inputs, columns = metrics; a cell the metric's declaration flags is marked ``!``,
     a cell it is declared blind to ``~``."""
-    decl = declarations(table.families)
+    decl = declarations(table.families, size=table.settings["size"])
     metrics = metrics or list(table.golden)
     fooled = verdicts(table, include_legacy=True)
     flagged = {m: {f.split(":")[0] for f in fooled.get(m, [])} for m in metrics}
