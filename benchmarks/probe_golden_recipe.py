@@ -42,6 +42,7 @@ ARMS = {
     "renders": {"data": "renders"},
     "renders-cosine": {"data": "renders", **COSINE},
     "renders-cosine-nosnr": {"data": "renders", **COSINE, "snr_gamma": None},
+    "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
 }
 
 

@@ -38,7 +38,7 @@ def test_unknown_preset_lists_the_known_ones():
         build_model("huge")
 
 
-@pytest.mark.parametrize("preset", ["tiny", "unet3d-tiny"])
+@pytest.mark.parametrize("preset", ["tiny", "tiny-attn", "unet3d-tiny"])
 def test_parameter_groups_partition_the_parameters(preset):
     model = build_model(preset)
     groups = parameter_groups(model)
@@ -51,11 +51,12 @@ def test_parameter_groups_partition_the_parameters(preset):
     )
 
 
-def test_temporal_parameters_are_what_mixes_frames():
-    """Zeroing the temporal blocks' output makes frames independent: a change to frame 0 leaves
-    frame 5's prediction unchanged. With them, it does not."""
+@pytest.mark.parametrize("preset", ["tiny", "tiny-attn"])
+def test_temporal_parameters_are_what_mixes_frames(preset):
+    """Zeroing the temporal blocks' output (and the temporal attention's) makes frames independent:
+    a change to frame 0 leaves frame 5's prediction unchanged. With them, it does not."""
     torch.manual_seed(0)
-    model = build_model("tiny").eval()
+    model = build_model(preset).eval()
     x = torch.randn(1, 3, 8, 16, 16)
     bumped = x.clone()
     bumped[:, :, 0] += 1.0
@@ -65,6 +66,8 @@ def test_temporal_parameters_are_what_mixes_frames():
         for name, p in model.named_parameters():
             if name in parameter_groups(model)["temporal"] and "mix_factor" in name:
                 p.fill_(torch.inf)  # sigmoid(inf) = 1: keep only the spatial path
+            if "temporal_attention.proj_out" in name:
+                p.zero_()  # the attention adds nothing to its residual
         assert torch.allclose(model(x, t)[:, :, 5], model(bumped, t)[:, :, 5])
 
 

@@ -81,6 +81,23 @@ def test_resuming_with_another_config_is_refused(bank, tmp_path):
         train(FAST, bank, tmp_path, policy=TimestepPolicy(sampler="tqd"), progress=False)
 
 
+@pytest.mark.parametrize(("schedule", "last_lr"), [("constant", 1e-3), ("cosine", 0.0)])
+def test_the_learning_rate_schedule_after_warm_up(bank, tmp_path, schedule, last_lr):
+    """Cosine decays from the peak to 0 at ``steps`` (diffusers' get_scheduler); constant holds it."""
+    config = dataclasses.replace(FAST, steps=4, warmup_steps=1, learning_rate=1e-3, lr_schedule=schedule)
+    train(config, bank, tmp_path, progress=False)
+    state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
+    assert state["lr_scheduler"]["_last_lr"][0] == pytest.approx(last_lr, abs=1e-12)
+
+
+def test_a_checkpoint_from_before_the_lr_schedule_resumes_as_constant(bank, tmp_path):
+    train(FAST, bank, tmp_path, progress=False, stop_after=2)
+    state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
+    del state["train_config"]["lr_schedule"]
+    torch.save(state, tmp_path / CHECKPOINT_FILE)
+    assert train(FAST, bank, tmp_path, progress=False).history[-1]["step"] == FAST.steps
+
+
 def test_the_timestep_policy_is_pluggable(bank):
     seen = {}
 
@@ -130,7 +147,13 @@ def test_class_labels_and_null_dropout(golden_and_heldout):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("steps", 0), ("learning_rate", -1.0), ("class_dropout", 2.0), ("ema_max_decay", 1.0)],
+    [
+        ("steps", 0),
+        ("learning_rate", -1.0),
+        ("class_dropout", 2.0),
+        ("ema_max_decay", 1.0),
+        ("lr_schedule", "linear-ish"),
+    ],
 )
 def test_out_of_range_settings_name_the_field(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} is out of range"):

@@ -26,11 +26,13 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from diffusers.models.modeling_utils import ModelMixin
 from diffusers.models.resnet import SpatioTemporalResBlock
+from diffusers.models.transformers.transformer_temporal import TransformerTemporalModel
 from diffusers.models.unets.unet_3d_blocks import DownBlockSpatioTemporal, UpBlockSpatioTemporal
 from diffusers.models.unets.unet_3d_condition import UNet3DConditionModel
 from torch import nn
 
 ARCHITECTURES = ("factorized", "unet3d")
+MAX_FRAMES = 64  # the longest clip the temporal attention's sinusoidal frame positions cover
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class ModelPreset:
     layers_per_block: int
     description: str
     patch_size: int = 1
+    temporal_attention: bool = False
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -54,6 +57,13 @@ PRESETS: dict[str, ModelPreset] = {
         1,
         "a 2x2 space-to-depth stem: 3x faster steps, but learned slower per second",
         2,
+    ),
+    "tiny-attn": ModelPreset(
+        "factorized",
+        (32, 64, 128),
+        1,
+        "tiny plus temporal self-attention at the lowest level: a scene held together across frames",
+        temporal_attention=True,
     ),
     "small": ModelPreset(
         "factorized",
@@ -84,7 +94,7 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
     CPU (``benchmarks/bench_learning.py``, ``benchmarks/bench_train.py``) [our choice].
     """
 
-    temporal_markers = ("temporal_res_block", "time_mixer")
+    temporal_markers = ("temporal_res_block", "time_mixer", "temporal_attention")
 
     @register_to_config
     def __init__(
@@ -94,6 +104,7 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         layers_per_block: int = 1,
         num_classes: int = 0,
         patch_size: int = 1,
+        temporal_attention: bool = False,
         sample_size: int | None = None,
         num_frames: int | None = None,
     ):
@@ -121,6 +132,19 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
             )
             channels = out
         self.mid_block = SpatioTemporalResBlock(channels, channels, temb_dim, eps=1e-5)
+        # optional: at the lowest level every position attends over the clip's frames (with
+        # sinusoidal frame positions), the temporal attention of ModelScope/AnimateDiff
+        self.mid_temporal_attention = (
+            TransformerTemporalModel(
+                num_attention_heads=channels // 32,
+                attention_head_dim=32,
+                in_channels=channels,
+                positional_embeddings="sinusoidal",
+                num_positional_embeddings=MAX_FRAMES,
+            )
+            if temporal_attention
+            else None
+        )
 
         # Up path: each level takes the previous level's output plus skip connections.
         self.up_blocks = nn.ModuleList()
@@ -165,6 +189,8 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
             x, states = block(x, temb, image_only_indicator=video)
             skips += states
         x = self.mid_block(x, temb, image_only_indicator=video)
+        if self.mid_temporal_attention is not None:
+            x = self.mid_temporal_attention(x, num_frames=frames).sample  # (B*F, C, h, w)
         for block in self.up_blocks:
             n = len(block.resnets)
             x, skips = block(x, skips[-n:], temb, image_only_indicator=video), skips[:-n]
@@ -229,7 +255,11 @@ def build_model(preset: str, num_classes: int = 0) -> nn.Module:
         block_out_channels=spec.block_out_channels,
         layers_per_block=spec.layers_per_block,
         num_classes=num_classes,
-        **({"patch_size": spec.patch_size} if spec.architecture == "factorized" else {}),
+        **(
+            {"patch_size": spec.patch_size, "temporal_attention": spec.temporal_attention}
+            if spec.architecture == "factorized"
+            else {}
+        ),
     )
 
 

@@ -67,6 +67,9 @@ class UniformTimesteps:
 UNIFORM = UniformTimesteps()
 
 
+LR_SCHEDULES = ("constant", "cosine")  # diffusers' get_scheduler names, each after a linear warm-up
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a training run's result (a checkpoint refuses another config)."""
@@ -79,6 +82,7 @@ class TrainConfig:
     batch_size: int = 16
     learning_rate: float = 2e-3
     warmup_steps: int = 50
+    lr_schedule: str = "constant"  # after warm-up: "constant" or "cosine" (decays to 0 at ``steps``)
     ema_max_decay: float = 0.999  # EMA warm-up: decay = min(max, 1 - (1 + step)^(-2/3))
     class_dropout: float = 0.1  # share of labels replaced by the null class (for CFG)
     snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
@@ -95,6 +99,7 @@ class TrainConfig:
             "class_dropout": 0 <= self.class_dropout <= 1,
             "num_classes": self.num_classes >= 0,
             "snr_gamma": self.snr_gamma is None or self.snr_gamma > 0,
+            "lr_schedule": self.lr_schedule in LR_SCHEDULES,
         }
         for name, ok in checks.items():
             if not ok:
@@ -266,8 +271,12 @@ def policy_record(policy: Policy) -> dict | None:
 def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) -> None:
     """Refuse to resume a checkpoint made by another configuration or timestep policy."""
     now = {**config.to_dict(), "timestep_policy": policy_record(policy)}
-    # checkpoints from before the policy was recorded were all uniform
-    saved = {**state["train_config"], "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict())}
+    # checkpoints from before the policy and the lr schedule were recorded: uniform, constant
+    saved = {
+        "lr_schedule": "constant",
+        **state["train_config"],
+        "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict()),
+    }
     differing = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
     if differing:
         details = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in differing.items())
@@ -310,7 +319,12 @@ def train(
     model = build_model(config.preset, config.num_classes)
     noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
-    lr_scheduler = get_scheduler("constant_with_warmup", optimizer, num_warmup_steps=config.warmup_steps)
+    lr_scheduler = get_scheduler(
+        "constant_with_warmup" if config.lr_schedule == "constant" else config.lr_schedule,
+        optimizer,
+        num_warmup_steps=config.warmup_steps,
+        num_training_steps=config.steps,
+    )
     ema = EMAModel(model.parameters(), decay=config.ema_max_decay, use_ema_warmup=True, power=2 / 3)
     history: list[dict] = []
     start, seconds_before = 0, 0.0
