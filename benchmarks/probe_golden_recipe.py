@@ -29,10 +29,11 @@ from tqd_lite.diffusion.train import ClipBank, train
 from tqd_lite.diffusion.training_run import default_config, load_run_data, save_strip
 from tqd_lite.profiles import get_profile
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.quality.sanity import golden_specs, render_specs
+from tqd_lite.quality.sanity import golden_specs
 from tqd_lite.quality.suite import MetricSuite
 from tqd_lite.quality.tracker import tracker_measures
 from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
+from tqd_lite.world.render import WORLD_STYLES, render_clip
 
 RENDERS = 4096  # fresh golden-distribution clips for the "renders" arms
 COSINE = {"learning_rate": 5e-4, "lr_schedule": "cosine"}
@@ -43,7 +44,10 @@ ARMS = {
     "renders-cosine": {"data": "renders", **COSINE},
     "renders-cosine-nosnr": {"data": "renders", **COSINE, "snr_gamma": None},
     "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
+    # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
+    "simple-cosine-attn": {"data": "renders", "world": "simple", **COSINE, "preset": "tiny-attn"},
 }
+RECIPE_KEYS = ("data", "world")  # the rest of an arm are TrainConfig fields
 
 
 def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
@@ -52,16 +56,39 @@ def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
     return {**suite.measure(clips), "sprite_share": float((tracked["sprite_count"] >= 0.5).mean())}
 
 
+def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str) -> torch.Tensor:
+    """``n`` golden-distribution clips of the named world style."""
+    specs = golden_specs(n, size=size, num_frames=num_frames, seed=seed)
+    return torch.stack([render_clip(spec, WORLD_STYLES[world]) for spec in specs])
+
+
 def training_bank(arm: dict, profile, size: int) -> ClipBank:
     if arm["data"] == "set_c":
         return load_run_data(profile, "set_c", progress=False).bank
-    specs = golden_specs(RENDERS, size=size, num_frames=profile.num_frames, seed=7)
-    return ClipBank.from_float(render_specs(specs))
+    clips = golden_renders(RENDERS, size=size, num_frames=profile.num_frames, seed=7, world=world_of(arm))
+    return ClipBank.from_float(clips)
+
+
+def world_of(arm: dict) -> str:
+    return arm.get("world", "classic")
+
+
+def targets(suite: MetricSuite, args, num_frames: int, world: str) -> dict[str, dict[str, float]]:
+    """The targets' rows in ``world``: golden renders, and the same blurred at 0.5 and 0.25."""
+    golden = golden_renders(args.clips, size=args.size, num_frames=num_frames, seed=11, world=world)
+    rows = {"golden renders": measure(suite, golden)}
+    for strength in (0.5, 0.25):
+        rows[f"blur {strength}"] = measure(suite, VISUAL_DEGRADATIONS["blur"](golden, strength))
+    for name, row in rows.items():
+        print(world, name, json.dumps({k: round(v, 4) for k, v in row.items()}))
+    return rows
 
 
 def run_arm(name: str, args, profile, suite: MetricSuite) -> list[dict]:
     arm = ARMS[name]
-    config = default_config(profile, steps=args.steps, **{k: v for k, v in arm.items() if k != "data"})
+    config = default_config(
+        profile, steps=args.steps, **{k: v for k, v in arm.items() if k not in RECIPE_KEYS}
+    )
     bank = training_bank(arm, profile, args.size)
     out = Path(args.runs) / f"{name}_{args.size}"
     rows = []
@@ -95,17 +122,11 @@ def main() -> None:
     profile = get_profile("quick" if args.size == 16 else "full")
     block = provenance(profile.name, 0, "cpu", steps=args.steps, clips=args.clips)
     suite = MetricSuite.load(args.size, profile.num_frames)
-    golden = render_specs(golden_specs(args.clips, size=args.size, num_frames=profile.num_frames, seed=11))
-    targets = {
-        "golden renders": measure(suite, golden),
-        "blur 0.5": measure(suite, VISUAL_DEGRADATIONS["blur"](golden, 0.5)),
-        "blur 0.25": measure(suite, VISUAL_DEGRADATIONS["blur"](golden, 0.25)),
-    }
-    for name, row in targets.items():
-        print(name, json.dumps({k: round(v, 4) for k, v in row.items()}))
+    worlds = sorted({world_of(ARMS[name]) for name in args.arms})
+    rows = {world: targets(suite, args, profile.num_frames, world) for world in worlds}
     arms = {name: run_arm(name, args, profile, suite) for name in args.arms}
     if args.out:
-        summary = {"size": args.size, "targets": targets, "arms": arms, "recipes": {a: ARMS[a] for a in arms}}
+        summary = {"size": args.size, "targets": rows, "arms": arms, "recipes": {a: ARMS[a] for a in arms}}
         write_result(args.out, json.loads(json.dumps(summary, default=float)), block)
 
 

@@ -118,3 +118,22 @@ def test_quantise_only_removes_detail():
     before = (d @ frame[0, :, 0] @ d.T).abs()
     after = (d @ degrade(frame, "quantise", 0.7)[0, :, 0] @ d.T).abs()
     assert torch.all(after <= before + 1e-4)
+
+
+def test_the_simple_world_style_keeps_the_scene_and_snaps_colours_to_a_palette():
+    """SIMPLE (issue 17's probe) draws the same layout and motion as CLASSIC from the same spec,
+    with colour channels snapped to a palette and other pixels."""
+    import numpy as np
+
+    from tqd_lite.world.render import SIMPLE, _two_contrasting_colours, render_scene
+
+    specs = [ClipSpec(seed=seed, size=16) for seed in range(8)]
+    for spec in specs:
+        classic_truth, simple_truth = render_scene(spec)[1], render_scene(spec, style=SIMPLE)[1]
+        assert torch.equal(classic_truth.centres, simple_truth.centres)
+        assert not torch.equal(render_scene(spec)[0], render_scene(spec, style=SIMPLE)[0])
+    for seed in range(4):
+        pair = np.stack(_two_contrasting_colours(np.random.default_rng(seed), levels=2))  # (2, 3)
+        dark, light = pair[pair.mean(axis=1).argsort()]
+        assert np.isclose(dark[:, None], [0.05, 0.45]).any(axis=1).all()
+        assert np.isclose(light[:, None], [0.55, 0.95]).any(axis=1).all()

@@ -36,6 +36,39 @@ BACKGROUND_TEXTURE_AMPLITUDE = 0.08  # contrast of the fine background checker
 
 
 @dataclass(frozen=True)
+class WorldStyle:
+    """What a scene's textures and colours may be: the world's variety, which a small model must cover.
+
+    ``texture_angles``: ``"any"`` (a random angle per sprite) or ``"axis"`` (stripes and checkers
+    aligned with the frame); ``stripe_period`` and ``checker_cell``: ranges in pixels;
+    ``colour_levels``: ``None`` for free colours, or the number of values each colour channel is
+    snapped to within its range (a palette of ``levels**3`` colours). Every style makes the same
+    random draws in the same order, so a spec shows the same scene layout and motion in each.
+    """
+
+    name: str
+    texture_angles: str
+    stripe_period: tuple[float, float]
+    checker_cell: tuple[float, float]
+    colour_levels: int | None
+
+
+CLASSIC = WorldStyle("classic", "any", (2.0, 3.5), (1.0, 1.75), None)
+# a probe of issue 17 (benchmarks/probe_golden_recipe.py): textures twice as coarse, axis-aligned,
+# and eight colours per range, to measure whether the world's variety is what a small model misses
+SIMPLE = WorldStyle("simple", "axis", (4.0, 5.0), (2.0, 2.5), 2)
+WORLD_STYLES = {style.name: style for style in (CLASSIC, SIMPLE)}
+
+
+def _snap(colour: np.ndarray, low: float, high: float, levels: int | None) -> np.ndarray:
+    """Snap each channel of ``colour`` (drawn uniform in [low, high]) to ``levels`` values in that range."""
+    if levels is None:
+        return colour
+    steps = np.round((colour - low) / (high - low) * (levels - 1))
+    return low + steps * (high - low) / (levels - 1)
+
+
+@dataclass(frozen=True)
 class ClipSpec:
     """Everything that determines one clip. Rendering is a pure function of it."""
 
@@ -87,8 +120,11 @@ def _bounce(position: torch.Tensor, low: float, high: float) -> torch.Tensor:
     return low + torch.where(phase < span, phase, 2 * span - phase)
 
 
-def _two_contrasting_colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    dark, light = rng.uniform(0.05, 0.45, 3), rng.uniform(0.55, 0.95, 3)
+def _two_contrasting_colours(
+    rng: np.random.Generator, levels: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    dark = _snap(rng.uniform(0.05, 0.45, 3), 0.05, 0.45, levels)
+    light = _snap(rng.uniform(0.55, 0.95, 3), 0.55, 0.95, levels)
     return (dark, light) if rng.random() < 0.5 else (light, dark)
 
 
@@ -117,11 +153,14 @@ class SceneTruth:
         return int(self.centres.shape[0])
 
 
-def render_scene(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor, SceneTruth]:
+def render_scene(
+    spec: ClipSpec, *, sprites: bool = True, style: WorldStyle = CLASSIC
+) -> tuple[torch.Tensor, SceneTruth]:
     """Render the undegraded clip of ``spec`` and its :class:`SceneTruth`.
 
     ``sprites=False`` draws the same background with no sprite (the sanity table's content
     negative): the background's random draws come first, so its pixels do not change.
+    ``style``: the world's textures and colours (:class:`WorldStyle`).
     """
     rng = np.random.default_rng(spec.seed)
     size, frames, k = spec.size, spec.num_frames, SUPERSAMPLE
@@ -140,7 +179,8 @@ def render_scene(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor,
         + rng.uniform(0, 2 * math.pi)
     )
     colour_a, colour_b = (
-        torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in rng.uniform(0.15, 0.85, (2, 3))
+        torch.tensor(_snap(c, 0.15, 0.85, style.colour_levels), dtype=torch.float32).view(3, 1, 1, 1)
+        for c in rng.uniform(0.15, 0.85, (2, 3))
     )
     image = colour_a * (1 - wave) + colour_b * wave  # (3, F, Hk, Wk)
     fine = _texture("checkers", bx, by, rng.uniform(1.0, 2.0)).float() * 2 - 1
@@ -161,13 +201,16 @@ def render_scene(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor,
         else:
             inside = dx**2 + dy**2 < radius**2
         angle = rng.uniform(0, math.pi)
+        if style.texture_angles == "axis":
+            angle = math.pi / 2 * round(angle / (math.pi / 2))
         a = math.cos(angle) * dx + math.sin(angle) * dy
         b = -math.sin(angle) * dx + math.cos(angle) * dy
         kind = "stripes" if rng.random() < 0.5 else "checkers"
-        period = rng.uniform(2.0, 3.5) if kind == "stripes" else rng.uniform(1.0, 1.75)
+        period = rng.uniform(*style.stripe_period) if kind == "stripes" else rng.uniform(*style.checker_cell)
         pattern = _texture(kind, a, b, period)
         colour_1, colour_2 = (
-            torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1) for c in _two_contrasting_colours(rng)
+            torch.tensor(c, dtype=torch.float32).view(3, 1, 1, 1)
+            for c in _two_contrasting_colours(rng, style.colour_levels)
         )
         sprite = torch.where(pattern, colour_1, colour_2)
         image = torch.where(inside, sprite, image)
@@ -242,9 +285,11 @@ def degrade_to_quality(clip: torch.Tensor, spec: ClipSpec) -> torch.Tensor:
     return VISUAL_DEGRADATIONS[spec.visual_degradation](clip, strength)
 
 
-def render_clip(spec: ClipSpec) -> torch.Tensor:
-    """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
-    return degrade_to_quality(render_sharp(spec), spec)
+def render_clip(spec: ClipSpec, style: WorldStyle = CLASSIC) -> torch.Tensor:
+    """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1].
+
+    The visual knob is calibrated on the classic world's scenes, whatever the ``style``."""
+    return degrade_to_quality(render_scene(spec, style=style)[0], spec)
 
 
 def render_clip_with_truth(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor, SceneTruth]:
