@@ -124,10 +124,17 @@ def main() -> None:
     suite = MetricSuite.load(args.size, profile.num_frames)
     worlds = sorted({world_of(ARMS[name]) for name in args.arms})
     rows = {world: targets(suite, args, profile.num_frames, world) for world in worlds}
-    arms = {name: run_arm(name, args, profile, suite) for name in args.arms}
-    if args.out:
-        summary = {"size": args.size, "targets": rows, "arms": arms, "recipes": {a: ARMS[a] for a in arms}}
-        write_result(args.out, json.loads(json.dumps(summary, default=float)), block)
+    arms = {}
+    for name in args.arms:  # the file is rewritten after each arm: an interrupted probe keeps its arms
+        arms[name] = run_arm(name, args, profile, suite)
+        if args.out:
+            summary = {
+                "size": args.size,
+                "targets": rows,
+                "arms": arms,
+                "recipes": {a: ARMS[a] for a in arms},
+            }
+            write_result(args.out, json.loads(json.dumps(summary, default=float)), block)
 
 
 if __name__ == "__main__":
