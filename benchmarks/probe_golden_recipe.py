@@ -46,6 +46,13 @@ ARMS = {
     "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
     "simple-cosine-attn": {"data": "renders", "world": "simple", **COSINE, "preset": "tiny-attn"},
+    # correlated frame noise (PYoCo mixed prior, noise.mixed_noise), in training and sampling
+    "renders-cosine-attn-mixed": {
+        "data": "renders",
+        **COSINE,
+        "preset": "tiny-attn",
+        "noise_correlation": 0.5,
+    },
 }
 RECIPE_KEYS = ("data", "world")  # the rest of an arm are TrainConfig fields
 
@@ -97,7 +104,7 @@ def run_arm(name: str, args, profile, suite: MetricSuite) -> list[dict]:
         start = time.perf_counter()
         clips = ddim_pipeline(result.model, config)(
             num_clips=args.clips, num_frames=profile.num_frames, size=args.size,
-            num_inference_steps=25, seed=0, progress=False,
+            num_inference_steps=25, seed=0, noise_correlation=config.noise_correlation, progress=False,
         ).clips  # fmt: skip
         row = {"step": stop, "train_seconds": round(result.total_seconds, 1), **measure(suite, clips)}
         row["sample_seconds"] = round(time.perf_counter() - start, 1)

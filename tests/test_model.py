@@ -108,3 +108,18 @@ def test_unknown_prediction_type_is_an_error():
 
 def test_presets_table_names_architectures():
     assert {p.architecture for p in PRESETS.values()} == {"factorized", "unet3d"}
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.9])
+def test_mixed_noise_is_standard_normal_with_the_frame_correlation_asked_for(rho):
+    """PYoCo's mixed prior (docs/papers.md section 5): unit variance per element, Corr = rho between
+    two frames of a clip, none between two pixels of a frame; rho = 0 is plain torch.randn."""
+    from tqd_lite.diffusion.noise import mixed_noise
+
+    noise = mixed_noise((4000, 1, 3, 2, 2), torch.Generator().manual_seed(0), rho)  # (B, C, F, H, W)
+    frames = noise[:, 0, :, 0, 0]  # (B, F)
+    assert frames.var(dim=0) == pytest.approx([1.0] * 3, abs=0.08)
+    assert torch.corrcoef(frames.T)[0, 1:] == pytest.approx([rho] * 2, abs=0.05)
+    assert torch.corrcoef(noise[:, 0, 0, 0, :].T)[0, 1].abs() < 0.05  # pixels (0, 0) and (0, 1)
+    if rho == 0:
+        assert torch.equal(noise, torch.randn(noise.shape, generator=torch.Generator().manual_seed(0)))

@@ -115,3 +115,23 @@ def guided(
     both = model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null]))
     conditional, unconditional = both.chunk(2)
     return unconditional + guidance_scale * (conditional - unconditional)
+
+
+def mixed_noise(
+    shape: tuple[int, ...], generator: torch.Generator | None, correlation: float
+) -> torch.Tensor:
+    """Gaussian noise ``(B, C, F, H, W)`` whose frames are correlated: PYoCo's mixed noise prior
+    (Ge et al., ICCV 2023; docs/papers.md section 5), a noise draw shared by all frames of a
+    clip plus one per frame::
+
+        eps_f = sqrt(rho) eps_shared + sqrt(1 - rho) eps_ind_f,   Corr(eps_f, eps_g) = rho (f != g)
+
+    Each element stays standard normal, so the noise schedule is unchanged; ``rho = 0`` draws
+    exactly ``torch.randn(shape, generator)``.
+    """
+    independent = torch.randn(shape, generator=generator)
+    if correlation == 0:
+        return independent
+    batch, channels, _, height, width = shape
+    shared = torch.randn((batch, channels, 1, height, width), generator=generator)  # (B, C, 1, H, W)
+    return correlation**0.5 * shared + (1 - correlation) ** 0.5 * independent

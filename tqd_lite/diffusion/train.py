@@ -37,6 +37,7 @@ from tqd_lite.diffusion.noise import (
     guess_x0,
     make_noise_scheduler,
     min_snr_weights,
+    mixed_noise,
     to_model_range,
     training_target,
 )
@@ -86,6 +87,7 @@ class TrainConfig:
     ema_max_decay: float = 0.999  # EMA warm-up: decay = min(max, 1 - (1 + step)^(-2/3))
     class_dropout: float = 0.1  # share of labels replaced by the null class (for CFG)
     snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
+    noise_correlation: float = 0.0  # between frames of the noise (PYoCo's mixed prior; noise.mixed_noise)
     seed: int = 0
 
     def __post_init__(self):
@@ -100,6 +102,7 @@ class TrainConfig:
             "num_classes": self.num_classes >= 0,
             "snr_gamma": self.snr_gamma is None or self.snr_gamma > 0,
             "lr_schedule": self.lr_schedule in LR_SCHEDULES,
+            "noise_correlation": 0 <= self.noise_correlation < 1,
         }
         for name, ok in checks.items():
             if not ok:
@@ -195,7 +198,7 @@ def make_batch(
     g = step_generator(config.seed, step)
     index = torch.randint(0, len(bank), (config.batch_size,), generator=g)
     x0 = to_model_range(bank.float_clips(index))  # (B, 3, F, H, W)
-    noise = torch.randn(x0.shape, generator=g)
+    noise = mixed_noise(x0.shape, g, config.noise_correlation)
     mq, vq = bank.mq[index], bank.vq[index]
     timesteps, weights = policy(mq, vq, g)
     timesteps, weights = timesteps.long(), weights.float()
@@ -271,9 +274,10 @@ def policy_record(policy: Policy) -> dict | None:
 def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) -> None:
     """Refuse to resume a checkpoint made by another configuration or timestep policy."""
     now = {**config.to_dict(), "timestep_policy": policy_record(policy)}
-    # checkpoints from before the policy and the lr schedule were recorded: uniform, constant
+    # checkpoints from before the policy, lr schedule and noise prior were recorded
     saved = {
         "lr_schedule": "constant",
+        "noise_correlation": 0.0,
         **state["train_config"],
         "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict()),
     }
