@@ -271,14 +271,22 @@ def policy_record(policy: Policy) -> dict | None:
     return policy.to_dict() if hasattr(policy, "to_dict") else None
 
 
+# fields added to TrainConfig after models were committed, with the value those models used
+LATER_FIELDS = {"lr_schedule": "constant", "noise_correlation": 0.0}
+
+
+def recorded_train_config(record: dict) -> dict:
+    """A checkpoint's or model's recorded ``TrainConfig`` dict, with the fields it predates
+    filled in as the code then behaved, so that it compares equal to ``TrainConfig.to_dict()``."""
+    return {**LATER_FIELDS, **record}
+
+
 def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) -> None:
     """Refuse to resume a checkpoint made by another configuration or timestep policy."""
     now = {**config.to_dict(), "timestep_policy": policy_record(policy)}
-    # checkpoints from before the policy, lr schedule and noise prior were recorded
+    # checkpoints from before the policy was recorded were all uniform
     saved = {
-        "lr_schedule": "constant",
-        "noise_correlation": 0.0,
-        **state["train_config"],
+        **recorded_train_config(state["train_config"]),
         "timestep_policy": state.get("timestep_policy", UNIFORM.to_dict()),
     }
     differing = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from tqd_lite.diffusion.checkpoints import export_weights, is_model_folder, load_denoiser, model_provenance
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.pipeline import ddim_pipeline
-from tqd_lite.diffusion.train import TrainConfig, train
+from tqd_lite.diffusion.train import TrainConfig, recorded_train_config, train
 from tqd_lite.mcm.data import (
     NUM_SCENE_CLASSES,
     frame_frechet_distance,
@@ -146,7 +146,7 @@ def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True)
     settings, trained (resumable, in ``runs/mcm_teacher_POOL/``) and exported there."""
     path = teacher_path(pool)
     expected = teacher_config().to_dict()
-    if is_model_folder(path) and model_provenance(path)["train_config"] == expected:
+    if is_model_folder(path) and recorded_train_config(model_provenance(path)["train_config"]) == expected:
         return load_denoiser(path)
     bank = load_teacher_bank(pool, progress=progress)
     out = REPO_ROOT / "runs" / f"mcm_teacher_{pool.name}"

@@ -251,7 +251,6 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
     erased = "the sprites are erased to faint blobs: what cannot be seen cannot be tracked"
     tracker_erased = {n: erased for n in ("quantise 0.25", "quantise 0.5", "quantise 1.0", "downsample 1.0")}
     noise_is_not_flicker = "per-frame noise moves region means: temporal noise, not flicker"
-    # Seen in the 16-px tables after the judge learned muddy fields with motion target 0
     smeared_blobs = (
         "it counts the smeared blobs of mud as sprites (more per frame than golden clips have); whether "
         "they are the world's sprites is for judge_world and FD"
@@ -260,12 +259,13 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
         "undertrained samples": "smeared blobs on plausible backgrounds fall inside golden k-NN balls "
         "(0.82-0.88 at 16 px, 0.91 at 32 px); judge_world and FD reject them"
     }
-    if size >= 32:  # results/full/sanity/precision_probe.json (benchmarks/probe_precision.py)
+    if size == 32:  # results/full/sanity/precision_probe.json (benchmarks/probe_precision.py)
         precision_blind["background alone"] = (
             "at 32x32 the judge's features put backgrounds without sprites inside the golden k-NN balls "
             "(1.0 at k=3 against 128 references, 0.93 against 1024); judge_world, FD and the sprite "
             "count reject them"
         )
+    # Seen in the 16-px tables after the judge learned muddy fields with motion target 0
     garbled_still = (
         "strongly quantised or downsampled sprites are erased to blobs, like mud, which the judge "
         "learned as not moving: its motion read falls with the visual damage"
