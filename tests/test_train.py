@@ -237,3 +237,16 @@ def test_a_crafted_or_broken_checkpoint_is_refused_without_running_code(tmp_path
     broken.write_bytes(b"\x00" * 64)
     with pytest.raises(ValueError, match=f"{broken} is not a readable tqd-lite checkpoint"):
         training_config_of(broken)
+
+
+def test_the_committed_teacher_is_recognised_as_made_by_the_teacher_config():
+    """Fields added to TrainConfig later (lr_schedule, noise_correlation) must not make
+    ensure_teacher retrain the committed teacher: its record compares equal once filled in."""
+    from tqd_lite.diffusion.checkpoints import model_provenance
+    from tqd_lite.diffusion.train import recorded_train_config
+    from tqd_lite.mcm.experiments import teacher_config, teacher_path
+    from tqd_lite.profiles import get_profile
+
+    record = model_provenance(teacher_path(get_profile("quick")))["train_config"]
+    assert record != teacher_config().to_dict()  # it predates the new fields
+    assert recorded_train_config(record) == teacher_config().to_dict()
