@@ -43,6 +43,13 @@ ARMS = {
     "renders": {"data": "renders"},
     "renders-cosine": {"data": "renders", **COSINE},
     "renders-cosine-nosnr": {"data": "renders", **COSINE, "snr_gamma": None},
+    # the output norm over the whole clip (model.FactorizedVideoUNet, clip_norm_out)
+    "renders-cosine-nosnr-clipnorm": {
+        "data": "renders",
+        **COSINE,
+        "snr_gamma": None,
+        "preset": "tiny-clipnorm",
+    },
     "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
     "simple-cosine-attn": {"data": "renders", "world": "simple", **COSINE, "preset": "tiny-attn"},

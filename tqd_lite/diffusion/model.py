@@ -45,6 +45,7 @@ class ModelPreset:
     description: str
     patch_size: int = 1
     temporal_attention: bool = False
+    clip_norm_out: bool = False  # the output norm over the whole clip (see FactorizedVideoUNet)
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -64,6 +65,13 @@ PRESETS: dict[str, ModelPreset] = {
         1,
         "tiny plus temporal self-attention at the lowest level: a scene held together across frames",
         temporal_attention=True,
+    ),
+    "tiny-clipnorm": ModelPreset(
+        "factorized",
+        (32, 64, 128),
+        1,
+        "tiny with its output norm over the whole clip, so frames can differ in mean colour",
+        clip_norm_out=True,
     ),
     "small": ModelPreset(
         "factorized",
@@ -95,6 +103,14 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
     ``temporal_attention=True`` (preset ``tiny-attn``) adds one temporal self-attention layer
     after the mid block; in 600-step probes it changed neither the samples nor their flicker
     (``results/benchmarks/golden_recipe_16*.json``).
+
+    **The output norm.** diffusers' blocks normalise each frame on its own (32 groups; at the first
+    level, 32 channels, each channel is its own group), so after ``norm_out`` every channel of
+    every frame has mean 0 and the final convolution can hardly give one frame another mean colour
+    than the next. The noise's per-frame means (std 1/16 per channel at 16x16) then survive the
+    whole DDIM trajectory as flicker. ``clip_norm_out=True`` normalises each group over the whole
+    clip ``(C/G, F, H, W)`` instead, as diffusers' temporal blocks do, so frame-to-frame
+    differences of the mean pass to the output [our choice].
     """
 
     temporal_markers = ("temporal_res_block", "time_mixer", "temporal_attention")
@@ -108,6 +124,7 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         num_classes: int = 0,
         patch_size: int = 1,
         temporal_attention: bool = False,
+        clip_norm_out: bool = False,
         sample_size: int | None = None,
         num_frames: int | None = None,
     ):
@@ -197,8 +214,16 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         for block in self.up_blocks:
             n = len(block.resnets)
             x, skips = block(x, skips[-n:], temb, image_only_indicator=video), skips[:-n]
-        x = self.unpatchify(self.conv_out(nn.functional.silu(self.norm_out(x))))
+        x = self.unpatchify(self.conv_out(nn.functional.silu(self.output_norm(x, batch, frames))))
         return x.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
+
+    def output_norm(self, x: torch.Tensor, batch: int, frames: int) -> torch.Tensor:
+        """``norm_out`` per frame, or with ``clip_norm_out`` over each clip's frames together."""
+        if not self.config.clip_norm_out:
+            return self.norm_out(x)
+        c, h, w = x.shape[1:]
+        clip = x.reshape(batch, frames, c, h, w).transpose(1, 2)  # (B, C, F, h, w)
+        return self.norm_out(clip).transpose(1, 2).reshape(batch * frames, c, h, w)
 
 
 class UNet3DDenoiser(ModelMixin, ConfigMixin):
@@ -259,7 +284,11 @@ def build_model(preset: str, num_classes: int = 0) -> nn.Module:
         layers_per_block=spec.layers_per_block,
         num_classes=num_classes,
         **(
-            {"patch_size": spec.patch_size, "temporal_attention": spec.temporal_attention}
+            {
+                "patch_size": spec.patch_size,
+                "temporal_attention": spec.temporal_attention,
+                "clip_norm_out": spec.clip_norm_out,
+            }
             if spec.architecture == "factorized"
             else {}
         ),
