@@ -123,3 +123,20 @@ def test_mixed_noise_is_standard_normal_with_the_frame_correlation_asked_for(rho
     assert torch.corrcoef(noise[:, 0, 0, 0, :].T)[0, 1].abs() < 0.05  # pixels (0, 0) and (0, 1)
     if rho == 0:
         assert torch.equal(noise, torch.randn(noise.shape, generator=torch.Generator().manual_seed(0)))
+
+
+@pytest.mark.parametrize("clip_norm_out", [False, True])
+def test_only_the_clip_wide_output_norm_keeps_frames_different_in_mean(clip_norm_out):
+    """Per frame, ``norm_out`` gives every channel of every frame mean 0, so the last convolution
+    cannot tell frames of another mean colour apart; over the clip, the frames' offsets survive."""
+    model = build_model("tiny-clipnorm" if clip_norm_out else "tiny")
+    batch, frames, channels = 2, 8, model.config.block_out_channels[0]
+    offsets = torch.arange(frames, dtype=torch.float32).view(1, frames, 1, 1, 1)  # frame f: + f
+    x = (torch.randn(batch, frames, channels, 4, 4) + offsets).reshape(batch * frames, channels, 4, 4)
+    with torch.no_grad():
+        normed = model.output_norm(x, batch, frames).reshape(batch, frames, channels, 4, 4)
+    frame_means = normed.mean(dim=(2, 3, 4))  # (B, F)
+    if clip_norm_out:
+        assert (frame_means.diff(dim=1) > 0.3).all()  # offsets of 1 over a clip std of about 2.5
+    else:
+        assert frame_means.abs().max() < 1e-5
