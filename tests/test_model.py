@@ -125,18 +125,34 @@ def test_mixed_noise_is_standard_normal_with_the_frame_correlation_asked_for(rho
         assert torch.equal(noise, torch.randn(noise.shape, generator=torch.Generator().manual_seed(0)))
 
 
-@pytest.mark.parametrize("clip_norm_out", [False, True])
-def test_only_the_clip_wide_output_norm_keeps_frames_different_in_mean(clip_norm_out):
+@pytest.mark.parametrize("clip_norms", [False, True])
+def test_only_the_clip_wide_output_norm_keeps_frames_different_in_mean(clip_norms):
     """Per frame, ``norm_out`` gives every channel of every frame mean 0, so the last convolution
     cannot tell frames of another mean colour apart; over the clip, the frames' offsets survive."""
-    model = build_model("tiny-clipnorm" if clip_norm_out else "tiny")
+    model = build_model("tiny-clipnorm" if clip_norms else "tiny")
     batch, frames, channels = 2, 8, model.config.block_out_channels[0]
     offsets = torch.arange(frames, dtype=torch.float32).view(1, frames, 1, 1, 1)  # frame f: + f
     x = (torch.randn(batch, frames, channels, 4, 4) + offsets).reshape(batch * frames, channels, 4, 4)
+    model.norm_out.frames = frames  # read by a ClipGroupNorm only
     with torch.no_grad():
-        normed = model.output_norm(x, batch, frames).reshape(batch, frames, channels, 4, 4)
+        normed = model.norm_out(x).reshape(batch, frames, channels, 4, 4)
     frame_means = normed.mean(dim=(2, 3, 4))  # (B, F)
-    if clip_norm_out:
+    if clip_norms:
         assert (frame_means.diff(dim=1) > 0.3).all()  # offsets of 1 over a clip std of about 2.5
     else:
         assert frame_means.abs().max() < 1e-5
+
+
+def test_clip_norms_are_group_norms_of_the_clip_and_of_one_frame_alike():
+    """With one frame a clip-wide norm is diffusers' per-frame norm, so tiny's weights give the same
+    output in tiny-clipnorm-all; with eight frames they do not."""
+    torch.manual_seed(0)
+    per_frame, per_clip = build_model("tiny"), build_model("tiny-clipnorm-all")
+    per_clip.load_state_dict(per_frame.state_dict())  # the same parameters, only the norms differ
+    assert len(per_clip.clip_group_norms) == 1 + 2 * (3 + 1 + 3 * 2)  # norm_out, 2 per spatial block
+    t = torch.tensor([500])
+    with torch.no_grad():
+        one = torch.randn(1, 3, 1, 16, 16)
+        assert torch.allclose(per_frame(one, t), per_clip(one, t), atol=1e-5)
+        eight = torch.randn(1, 3, 8, 16, 16)
+        assert not torch.allclose(per_frame(eight, t), per_clip(eight, t), atol=1e-3)

@@ -32,6 +32,7 @@ from diffusers.models.unets.unet_3d_condition import UNet3DConditionModel
 from torch import nn
 
 ARCHITECTURES = ("factorized", "unet3d")
+CLIP_NORMS = ("none", "out", "all")
 MAX_FRAMES = 64  # the longest clip the temporal attention's sinusoidal frame positions cover
 
 
@@ -45,7 +46,9 @@ class ModelPreset:
     description: str
     patch_size: int = 1
     temporal_attention: bool = False
-    clip_norm_out: bool = False  # the output norm over the whole clip (see FactorizedVideoUNet)
+    clip_norms: str = (
+        "none"  # which GroupNorms see the whole clip: "none", "out" or "all" (see FactorizedVideoUNet)
+    )
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -71,7 +74,14 @@ PRESETS: dict[str, ModelPreset] = {
         (32, 64, 128),
         1,
         "tiny with its output norm over the whole clip, so frames can differ in mean colour",
-        clip_norm_out=True,
+        clip_norms="out",
+    ),
+    "tiny-clipnorm-all": ModelPreset(
+        "factorized",
+        (32, 64, 128),
+        1,
+        "tiny with every per-frame norm (output and spatial ResNet blocks) over the whole clip",
+        clip_norms="all",
     ),
     "small": ModelPreset(
         "factorized",
@@ -92,6 +102,23 @@ def get_preset(name: str) -> ModelPreset:
     return PRESETS[name]
 
 
+class ClipGroupNorm(nn.GroupNorm):
+    """``GroupNorm`` over each clip's frames together: it takes frames as a batch ``(B*F, C, h, w)``,
+    as diffusers' 2-D layers do, and normalises each group over ``(C/G, F, h, w)``. The model sets
+    ``frames`` at the start of every forward pass. Same parameters as ``nn.GroupNorm``."""
+
+    frames: int = 1
+
+    @classmethod
+    def like(cls, norm: nn.GroupNorm) -> ClipGroupNorm:
+        return cls(norm.num_groups, norm.num_channels, eps=norm.eps, affine=norm.affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch_frames, c, h, w = x.shape
+        clip = x.reshape(batch_frames // self.frames, self.frames, c, h, w).transpose(1, 2)  # (B, C, F, h, w)
+        return super().forward(clip).transpose(1, 2).reshape(batch_frames, c, h, w)
+
+
 class FactorizedVideoUNet(ModelMixin, ConfigMixin):
     """A UNet whose every block is a diffusers ``SpatioTemporalResBlock``: a 2-D ResNet block
     applied to each frame, then a temporal ResNet block (kernel 3 x 1 x 1) across frames,
@@ -104,13 +131,14 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
     after the mid block; in 600-step probes it changed neither the samples nor their flicker
     (``results/benchmarks/golden_recipe_16*.json``).
 
-    **The output norm.** diffusers' blocks normalise each frame on its own (32 groups; at the first
-    level, 32 channels, each channel is its own group), so after ``norm_out`` every channel of
-    every frame has mean 0 and the final convolution can hardly give one frame another mean colour
-    than the next. The noise's per-frame means (std 1/16 per channel at 16x16) then survive the
-    whole DDIM trajectory as flicker. ``clip_norm_out=True`` normalises each group over the whole
-    clip ``(C/G, F, H, W)`` instead, as diffusers' temporal blocks do, so frame-to-frame
-    differences of the mean pass to the output [our choice].
+    **Norms over the clip.** diffusers' 2-D blocks normalise each frame on its own (32 groups; at
+    the first level, 32 channels, each channel is its own group), so after ``norm_out`` every
+    channel of every frame has mean 0 and the final convolution can hardly give one frame another
+    mean colour than the next. The noise's per-frame means (std 1/16 per channel at 16x16) then
+    survive the whole DDIM trajectory as flicker (``benchmarks/probe_frame_means.py``).
+    ``clip_norms="out"`` normalises ``norm_out``'s groups over the whole clip ``(C/G, F, H, W)``
+    instead, as diffusers' temporal blocks do; ``"all"`` also the two norms of every spatial
+    ResNet block (:class:`ClipGroupNorm`) [our choice].
     """
 
     temporal_markers = ("temporal_res_block", "time_mixer", "temporal_attention")
@@ -124,13 +152,15 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         num_classes: int = 0,
         patch_size: int = 1,
         temporal_attention: bool = False,
-        clip_norm_out: bool = False,
+        clip_norms: str = "none",
         sample_size: int | None = None,
         num_frames: int | None = None,
     ):
         # sample_size, num_frames: the clip shape it was trained on, recorded in its config when
         # its weights are exported (the pipeline's default shape); they change no layer
         super().__init__()
+        if clip_norms not in CLIP_NORMS:
+            raise ValueError(f"clip_norms must be one of {CLIP_NORMS}, got {clip_norms!r}")
         if any(c % 32 for c in block_out_channels):
             # the temporal ResNet block of diffusers normalises in 32 groups
             raise ValueError(f"block_out_channels must be multiples of 32, got {block_out_channels}")
@@ -184,7 +214,16 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
                 )
             )
             channels = out
-        self.norm_out = nn.GroupNorm(32, width, eps=1e-5)
+        self.norm_out = (ClipGroupNorm if clip_norms != "none" else nn.GroupNorm)(32, width, eps=1e-5)
+        if clip_norms == "all":
+            for block in self.modules():
+                if isinstance(block, SpatioTemporalResBlock):
+                    spatial = block.spatial_res_block
+                    spatial.norm1, spatial.norm2 = (
+                        ClipGroupNorm.like(spatial.norm1),
+                        ClipGroupNorm.like(spatial.norm2),
+                    )
+        self.clip_group_norms = [m for m in self.modules() if isinstance(m, ClipGroupNorm)]
         self.conv_out = nn.Conv2d(width, in_channels * patch_size**2, kernel_size=3, padding=1)
 
     def embed(self, timestep: torch.Tensor, class_labels: torch.Tensor | None, batch: int) -> torch.Tensor:
@@ -198,6 +237,8 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         self, sample: torch.Tensor, timestep: torch.Tensor, class_labels: torch.Tensor | None = None
     ) -> torch.Tensor:
         batch, channels, frames, height, width = sample.shape
+        for norm in self.clip_group_norms:  # they see (B*F, C, h, w) and need F to find the clips
+            norm.frames = frames
         temb = self.embed(timestep, class_labels, batch).repeat_interleave(frames, dim=0)  # (B*F, D)
         # every frame of a video block is treated as videos, not still images
         video = torch.zeros(batch, frames, device=sample.device, dtype=sample.dtype)  # (B, F)
@@ -214,16 +255,8 @@ class FactorizedVideoUNet(ModelMixin, ConfigMixin):
         for block in self.up_blocks:
             n = len(block.resnets)
             x, skips = block(x, skips[-n:], temb, image_only_indicator=video), skips[:-n]
-        x = self.unpatchify(self.conv_out(nn.functional.silu(self.output_norm(x, batch, frames))))
+        x = self.unpatchify(self.conv_out(nn.functional.silu(self.norm_out(x))))
         return x.reshape(batch, frames, channels, height, width).permute(0, 2, 1, 3, 4)
-
-    def output_norm(self, x: torch.Tensor, batch: int, frames: int) -> torch.Tensor:
-        """``norm_out`` per frame, or with ``clip_norm_out`` over each clip's frames together."""
-        if not self.config.clip_norm_out:
-            return self.norm_out(x)
-        c, h, w = x.shape[1:]
-        clip = x.reshape(batch, frames, c, h, w).transpose(1, 2)  # (B, C, F, h, w)
-        return self.norm_out(clip).transpose(1, 2).reshape(batch * frames, c, h, w)
 
 
 class UNet3DDenoiser(ModelMixin, ConfigMixin):
@@ -287,7 +320,7 @@ def build_model(preset: str, num_classes: int = 0) -> nn.Module:
             {
                 "patch_size": spec.patch_size,
                 "temporal_attention": spec.temporal_attention,
-                "clip_norm_out": spec.clip_norm_out,
+                "clip_norms": spec.clip_norms,
             }
             if spec.architecture == "factorized"
             else {}
