@@ -43,12 +43,19 @@ ARMS = {
     "renders": {"data": "renders"},
     "renders-cosine": {"data": "renders", **COSINE},
     "renders-cosine-nosnr": {"data": "renders", **COSINE, "snr_gamma": None},
-    # the output norm over the whole clip (model.FactorizedVideoUNet, clip_norm_out)
+    # the output norm, or every spatial norm, over the whole clip (model.FactorizedVideoUNet, clip_norms)
     "renders-cosine-nosnr-clipnorm": {
         "data": "renders",
         **COSINE,
         "snr_gamma": None,
         "preset": "tiny-clipnorm",
+    },
+    "renders-cosine-clipnorm": {"data": "renders", **COSINE, "preset": "tiny-clipnorm"},
+    "renders-cosine-nosnr-clipnorm-all": {
+        "data": "renders",
+        **COSINE,
+        "snr_gamma": None,
+        "preset": "tiny-clipnorm-all",
     },
     "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
