@@ -51,6 +51,13 @@ ARMS = {
         "preset": "tiny-clipnorm",
     },
     "renders-cosine-clipnorm": {"data": "renders", **COSINE, "preset": "tiny-clipnorm"},
+    "renders-cosine-2x-nosnr-clipnorm": {
+        "data": "renders",
+        **COSINE,
+        "learning_rate": 1e-3,
+        "snr_gamma": None,
+        "preset": "tiny-clipnorm",
+    },
     "renders-cosine-nosnr-clipnorm-all": {
         "data": "renders",
         **COSINE,
