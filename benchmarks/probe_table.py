@@ -30,9 +30,10 @@ def table(files: list[str]) -> str:
         data = json.load(open(path))
         for world, rows in data["targets"].items():
             targets.setdefault(world, rows)
+        run = f"{data['provenance']['steps']}-step run"  # the cosine decay ends there
         for name, rows in data["arms"].items():
             world = data["recipes"][name].get("world", "classic")
-            arms += [(name, world, row) for row in rows]
+            arms += [(f"{name} ({run})", world, row) for row in rows]
         made.append(f"{path}: {data['provenance']['git_commit']}")
     for world, rows in targets.items():
         lines += [f"| {name} | {world} | | | {cells(row)} |" for name, row in rows.items()]
