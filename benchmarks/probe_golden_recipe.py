@@ -11,7 +11,9 @@ and measures them with the committed metric suite (``tqd_lite.quality.suite``) a
 of "Models that generate the toy world": the share of samples in which the tracker finds a
 sprite (against golden renders'), flicker, coherent-motion dynamic degree, judge_world, and the
 Fréchet distance (against golden clips blurred at strength 0.5). Golden renders and their blurred
-twins are measured the same way, as the targets' rows. Saves a frame strip per evaluation.
+twins are measured the same way, as the targets' rows. Saves a frame strip per evaluation, and
+one of golden renders: look at them side by side before believing a number (FD, judge_world and
+precision rate the 1,500-step clip-norm probe's mud near golden; README).
 A script, not a test: each arm takes minutes.
 """
 
@@ -105,6 +107,7 @@ def targets(suite: MetricSuite, args, num_frames: int, world: str) -> dict[str, 
     """The targets' rows in ``world``: golden renders, and the same blurred at 0.5 and 0.25."""
     golden = golden_renders(args.clips, size=args.size, num_frames=num_frames, seed=11, world=world)
     rows = {"golden renders": measure(suite, golden)}
+    save_strip(golden[:8], Path(args.runs) / f"golden_{world}_{args.size}.png")  # to look at beside the arms'
     for strength in (0.5, 0.25):
         rows[f"blur {strength}"] = measure(suite, VISUAL_DEGRADATIONS["blur"](golden, strength))
     for name, row in rows.items():
