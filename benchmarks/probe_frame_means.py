@@ -22,8 +22,7 @@ from tqd_lite.diffusion.checkpoints import load_denoiser, training_config_of
 from tqd_lite.diffusion.noise import make_noise_scheduler, predicted_x0, to_model_range
 from tqd_lite.diffusion.pipeline import ddim_scheduler
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.quality.sanity import golden_specs
-from tqd_lite.world.render import render_clip
+from tqd_lite.quality.sanity import golden_specs, render_specs
 
 
 def frame_mean_spread(x: torch.Tensor) -> float:
@@ -60,9 +59,7 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     model, config = load_denoiser(args.checkpoint), training_config_of(args.checkpoint)
-    golden = torch.stack(
-        [render_clip(s) for s in golden_specs(64, size=args.size, num_frames=args.frames, seed=11)]
-    )
+    golden = render_specs(golden_specs(64, size=args.size, num_frames=args.frames, seed=11))
     rows = trajectory(
         model, config, clips=args.clips, size=args.size, frames=args.frames, steps=args.steps, seed=0
     )

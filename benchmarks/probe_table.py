@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 COLUMNS = ("judge_world", "judge_visual", "flicker", "dynamic_degree", "sprite_share", "precision", "fd")
 
@@ -27,7 +28,7 @@ def table(files: list[str]) -> str:
     ]
     targets, arms, made = {}, [], []
     for path in files:
-        data = json.load(open(path))
+        data = json.loads(Path(path).read_text())
         for world, rows in data["targets"].items():
             targets.setdefault(world, rows)
         run = f"{data['provenance']['steps']}-step run"  # the cosine decay ends there

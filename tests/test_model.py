@@ -125,11 +125,11 @@ def test_mixed_noise_is_standard_normal_with_the_frame_correlation_asked_for(rho
         assert torch.equal(noise, torch.randn(noise.shape, generator=torch.Generator().manual_seed(0)))
 
 
-@pytest.mark.parametrize("clip_norms", [False, True])
-def test_only_the_clip_wide_output_norm_keeps_frames_different_in_mean(clip_norms):
+@pytest.mark.parametrize("over_clip", [False, True])
+def test_only_the_clip_wide_output_norm_keeps_frames_different_in_mean(over_clip):
     """Per frame, ``norm_out`` gives every channel of every frame mean 0, so the last convolution
     cannot tell frames of another mean colour apart; over the clip, the frames' offsets survive."""
-    model = build_model("tiny-clipnorm" if clip_norms else "tiny")
+    model = build_model("tiny-clipnorm" if over_clip else "tiny")
     batch, frames, channels = 2, 8, model.config.block_out_channels[0]
     offsets = torch.arange(frames, dtype=torch.float32).view(1, frames, 1, 1, 1)  # frame f: + f
     x = (torch.randn(batch, frames, channels, 4, 4) + offsets).reshape(batch * frames, channels, 4, 4)
@@ -137,7 +137,7 @@ def test_only_the_clip_wide_output_norm_keeps_frames_different_in_mean(clip_norm
     with torch.no_grad():
         normed = model.norm_out(x).reshape(batch, frames, channels, 4, 4)
     frame_means = normed.mean(dim=(2, 3, 4))  # (B, F)
-    if clip_norms:
+    if over_clip:
         assert (frame_means.diff(dim=1) > 0.3).all()  # offsets of 1 over a clip std of about 2.5
     else:
         assert frame_means.abs().max() < 1e-5

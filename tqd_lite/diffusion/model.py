@@ -46,9 +46,8 @@ class ModelPreset:
     description: str
     patch_size: int = 1
     temporal_attention: bool = False
-    clip_norms: str = (
-        "none"  # which GroupNorms see the whole clip: "none", "out" or "all" (see FactorizedVideoUNet)
-    )
+    # which GroupNorms see the whole clip: "none", "out" or "all" (see FactorizedVideoUNet)
+    clip_norms: str = "none"
 
 
 PRESETS: dict[str, ModelPreset] = {
