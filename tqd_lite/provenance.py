@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import os
 import platform
 import shlex
 import subprocess
@@ -24,21 +26,48 @@ def describe_device(device: torch.device | str) -> str:
     return f"{device.type} ({platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+SOURCE_MANIFEST = "TQD_SOURCE_MANIFEST"  # env var: a copied tree's manifest (see _manifest_commit)
+
+
 def _git_commit() -> str:
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
         )
-        # "+dirty" when the library differs from the commit; data, tests and notes do not count
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "tqd_lite"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
     except OSError:
-        return "unknown"
+        out = None
+    if out is None or out.returncode != 0:
+        manifest = os.environ.get(SOURCE_MANIFEST)
+        return _manifest_commit(Path(manifest)) if manifest else "unknown"
+    # "+dirty" when the library differs from the commit; data, tests and notes do not count
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "tqd_lite"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return out.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def git_blob_hash(data: bytes) -> str:
+    """The object id git gives a file's bytes: ``sha1(b"blob <size>\\0" + data)`` (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _manifest_commit(manifest: Path) -> str:
+    """The commit a tree copied without its ``.git`` came from, checked file by file.
+
+    A GPU lent for minutes receives the working tree but not the repository. Its manifest, made
+    beside the repository with ``{ git rev-parse --short HEAD; git ls-files -s tqd_lite; }``,
+    gives the commit and each library file's blob hash there; the copy is that commit only if
+    every library file hashes the same and none is missing or added, else it is ``+dirty``.
+    """
+    commit, *lines = manifest.read_text().splitlines()
+    expected = {line.split("\t", 1)[1]: line.split()[1] for line in lines if "\t" in line}
+    package = REPO_ROOT / "tqd_lite"
+    found = {
+        path.relative_to(REPO_ROOT).as_posix(): git_blob_hash(path.read_bytes())
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    return commit.strip() + ("" if found == expected else "+dirty")
 
 
 def current_command() -> str:
