@@ -88,6 +88,13 @@ PRESETS: dict[str, ModelPreset] = {
         1,
         "full profile (32x32): tiny's widths plus a level for the larger frames",
     ),
+    "small-clipnorm-all": ModelPreset(
+        "factorized",
+        (32, 64, 128, 128),
+        1,
+        "small with every per-frame norm over the whole clip (tiny-clipnorm-all at 32x32)",
+        clip_norms="all",
+    ),
     "unet3d-tiny": ModelPreset(
         "unet3d", (32, 64), 1, "diffusers UNet3DConditionModel of similar size, for the speed comparison"
     ),
