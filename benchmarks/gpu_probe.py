@@ -44,6 +44,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
@@ -115,16 +116,22 @@ def cmd_throughput(args) -> None:
     write_result(args.out, {"train_steps": rows, "bf16_matmul_peak_tflops": max(peak.values())}, block)
 
 
-def _render(spec):
+def _render(spec) -> torch.Tensor:
     torch.set_num_threads(1)
     return render_clip(spec, WORLD_STYLES["classic"])
+
+
+def _render_array(spec):
+    # a worker returns numpy: torch tensors travel back as shared-memory file descriptors, and
+    # 24,576 of them broke the pool on the first lease ("received 0 items of ancdata")
+    return _render(spec).numpy()
 
 
 def render_golden(n: int, *, size: int, seed: int, workers: int) -> torch.Tensor:
     """``n`` golden-distribution clips, rendered by ``workers`` processes."""
     specs = golden_specs(n, size=size, num_frames=8, seed=seed)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return torch.stack(pool.map(_render, specs, chunksize=64))
+        return torch.from_numpy(np.stack(pool.map(_render_array, specs, chunksize=64)))
 
 
 def save_strips(rows: list[tuple[str, torch.Tensor]], path: Path) -> None:

@@ -61,3 +61,25 @@ def test_the_book_renders_every_notebook_with_an_index_that_links_them(tmp_path)
     index = (out / "index.html").read_text()
     assert all(f'href="{name}.html"' in index for name in chapters)
     assert "The motion–vision dilemma" in index  # titles come from each notebook's first heading
+
+
+def test_readme_gpu_probe_numbers_come_from_the_result_files():
+    """The README's paragraph on the GPU lease quotes results/benchmarks/gpu_probe/ (no typed numbers)."""
+    folder = ROOT / "results" / "benchmarks" / "gpu_probe"
+    readme = (ROOT / "README.md").read_text()
+    rows = json.loads((folder / "throughput.json").read_text())["train_steps"]
+    step = next(r for r in rows if r["batch_size"] == 256 and r["precision"] == "bf16")
+    small = next(r for r in rows if r["preset"] == "small-clipnorm-all" and r["batch_size"] == 128)
+    quoted = [
+        f"took {step['seconds_per_step'] * 1000:.0f} ms ({step['clips_per_second']:,.0f} clips/s)",
+        f"{step['achieved_tflops']:.1f} TFLOP/s",
+        f"{small['clips_per_second']:,.0f} clips/s",
+    ]
+    for size in (16, 32):
+        probe = json.loads((folder / f"probe_{size}.json").read_text())
+        last, golden = probe["evaluations"][-1], probe["targets"]["golden renders"]
+        clips = last["step"] * probe["train_config"]["batch_size"]
+        quoted += [f"{last['step']:,} steps", f"{clips:,} clips", f"flicker {last['flicker']:.2g}"]
+        quoted += [str(round(last["dynamic_degree"], 4)), str(round(golden["dynamic_degree"], 4))]
+    for text in quoted:
+        assert text in " ".join(readme.split()), text

@@ -30,6 +30,9 @@ SOURCE_MANIFEST = "TQD_SOURCE_MANIFEST"  # env var: a copied tree's manifest (se
 
 
 def _git_commit() -> str:
+    manifest = os.environ.get(SOURCE_MANIFEST)
+    if manifest:  # named on purpose: the copy's own git (if any) may sit at another commit
+        return _manifest_commit(Path(manifest))
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
@@ -37,8 +40,7 @@ def _git_commit() -> str:
     except OSError:
         out = None
     if out is None or out.returncode != 0:
-        manifest = os.environ.get(SOURCE_MANIFEST)
-        return _manifest_commit(Path(manifest)) if manifest else "unknown"
+        return "unknown"
     # "+dirty" when the library differs from the commit; data, tests and notes do not count
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--", "tqd_lite"], cwd=REPO_ROOT, capture_output=True, text=True
@@ -52,12 +54,15 @@ def git_blob_hash(data: bytes) -> str:
 
 
 def _manifest_commit(manifest: Path) -> str:
-    """The commit a tree copied without its ``.git`` came from, checked file by file.
+    """The commit a copied source tree came from, checked file by file.
 
-    A GPU lent for minutes receives the working tree but not the repository. Its manifest, made
-    beside the repository with ``{ git rev-parse --short HEAD; git ls-files -s tqd_lite; }``,
-    gives the commit and each library file's blob hash there; the copy is that commit only if
-    every library file hashes the same and none is missing or added, else it is ``+dirty``.
+    A GPU lent for minutes receives the working tree, but the git it finds there (if any) may sit
+    at another commit with the tree laid over it: the first lease here reported ``6a6159b+dirty``
+    for code committed as a39d94a. The manifest, made beside the repository with
+    ``{ git rev-parse --short HEAD; git ls-files -s tqd_lite; }`` and named by the environment
+    variable ``TQD_SOURCE_MANIFEST``, gives the commit and each library file's blob hash there;
+    the copy is that commit only if every library file hashes the same and none is missing or
+    added, else it is ``+dirty``.
     """
     commit, *lines = manifest.read_text().splitlines()
     expected = {line.split("\t", 1)[1]: line.split()[1] for line in lines if "\t" in line}
