@@ -67,6 +67,15 @@ ARMS = {
         "preset": "tiny-clipnorm-all",
     },
     "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
+    # the GPU lease's recipe (benchmarks/gpu_probe.py) on the simpler world, on the CPU
+    "simple-cosine-2x-nosnr-clipnorm-all": {
+        "data": "renders",
+        "world": "simple",
+        **COSINE,
+        "learning_rate": 1e-3,
+        "snr_gamma": None,
+        "preset": "tiny-clipnorm-all",
+    },
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
     "simple-cosine-attn": {"data": "renders", "world": "simple", **COSINE, "preset": "tiny-attn"},
     # correlated frame noise (PYoCo mixed prior, noise.mixed_noise), in training and sampling
