@@ -97,14 +97,20 @@ def step_flops(preset: str, size: int, batch: int) -> int:
 def cmd_throughput(args) -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     rows = []
-    for preset, size, batch, precision in THROUGHPUT:
+    # torch.compile last: the steps are bound by launching small kernels, which fusing may cut,
+    # but compiling takes a minute or more per shape (opt-in, so a short lease keeps the rest)
+    plan = [(*row, False) for row in THROUGHPUT]
+    if args.compile:
+        plan += [(*row, True) for row in THROUGHPUT if row[3] == "bf16" and row[2] in (256, 128)]
+    for preset, size, batch, precision, compile_ in plan:
         spec = SimpleNamespace(
-            preset=preset, size=size, batch=batch, precision=precision, compile=False, warmup=5, steps=20
+            preset=preset, size=size, batch=batch, precision=precision, compile=compile_, warmup=5, steps=20
         )
         row = measure_train_step(spec, device)
         row["achieved_tflops"] = step_flops(preset, size, batch) / row["seconds_per_step"] / 1e12
         print(
-            f"{preset} {size}px batch {batch} {precision}: {row['seconds_per_step'] * 1000:.1f} ms/step, "
+            f"{preset} {size}px batch {batch} {precision}{' compiled' * compile_}: "
+            f"{row['seconds_per_step'] * 1000:.1f} ms/step, "
             f"{row['clips_per_second']:.0f} clips/s, {row['achieved_tflops']:.2f} TFLOP/s, "
             f"data {row['share']['data']:.0%}",
             flush=True,
@@ -214,6 +220,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("throughput")
     p.add_argument("--out", required=True)
+    p.add_argument("--compile", action="store_true", help="also time torch.compile'd steps (slow to start)")
     p.set_defaults(func=cmd_throughput)
     p = commands.add_parser("train")
     p.add_argument("--size", type=int, choices=sorted(ARMS), required=True)
