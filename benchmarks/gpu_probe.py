@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import multiprocessing
 import os
@@ -122,22 +123,23 @@ def cmd_throughput(args) -> None:
     write_result(args.out, {"train_steps": rows, "bf16_matmul_peak_tflops": max(peak.values())}, block)
 
 
-def _render(spec) -> torch.Tensor:
+def _render(spec, world: str) -> torch.Tensor:
     torch.set_num_threads(1)
-    return render_clip(spec, WORLD_STYLES["classic"])
+    return render_clip(spec, WORLD_STYLES[world])
 
 
-def _render_array(spec):
+def _render_array(spec, world: str):
     # a worker returns numpy: torch tensors travel back as shared-memory file descriptors, and
     # 24,576 of them broke the pool on the first lease ("received 0 items of ancdata")
-    return _render(spec).numpy()
+    return _render(spec, world).numpy()
 
 
-def render_golden(n: int, *, size: int, seed: int, workers: int) -> torch.Tensor:
-    """``n`` golden-distribution clips, rendered by ``workers`` processes."""
+def render_golden(n: int, *, size: int, seed: int, workers: int, world: str) -> torch.Tensor:
+    """``n`` golden-distribution clips of the ``world`` style, rendered by ``workers`` processes."""
     specs = golden_specs(n, size=size, num_frames=8, seed=seed)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return torch.from_numpy(np.stack(pool.map(_render_array, specs, chunksize=64)))
+        arrays = pool.map(functools.partial(_render_array, world=world), specs, chunksize=64)
+    return torch.from_numpy(np.stack(arrays))
 
 
 def save_strips(rows: list[tuple[str, torch.Tensor]], path: Path) -> None:
@@ -164,10 +166,10 @@ def cmd_train(args) -> None:
     deadline = begun + args.budget
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    bank = ClipBank.from_float(render_golden(args.renders, size=args.size, seed=7, workers=args.workers))
-    golden = torch.stack(
-        [_render(s) for s in golden_specs(args.clips, size=args.size, num_frames=8, seed=11)]
+    bank = ClipBank.from_float(
+        render_golden(args.renders, size=args.size, seed=7, workers=args.workers, world=args.world)
     )
+    golden = render_golden(args.clips, size=args.size, seed=11, workers=args.workers, world=args.world)
     print(f"{args.size}px: {args.renders} renders in {time.perf_counter() - begun:.0f} s", flush=True)
     torch.set_num_threads(max(1, args.workers))
     profile = get_profile("quick" if args.size == 16 else "full")
@@ -181,7 +183,9 @@ def cmd_train(args) -> None:
     print(
         f"{args.size}px: {seconds_per_step * 1000:.0f} ms/step measured, training {steps} steps", flush=True
     )
-    block = provenance(profile.name, 0, device, renders=args.renders, clips=args.clips, budget=args.budget)
+    block = provenance(
+        profile.name, 0, device, world=args.world, renders=args.renders, clips=args.clips, budget=args.budget
+    )
     result = {
         "size": args.size,
         "train_config": config.to_dict(),
@@ -229,6 +233,7 @@ def main() -> None:
         "--renders", type=int, default=None, help="fresh golden clips (default 32768 at 16px, 8192 at 32)"
     )
     p.add_argument("--clips", type=int, default=64, help="samples per evaluation")
+    p.add_argument("--world", default="classic", choices=sorted(WORLD_STYLES), help="world.render style")
     p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     p.add_argument("--timed-steps", type=int, default=30, help="steps timed to size the run")
     p.add_argument("--work", default="/tmp", help="where the resumable run lives")
