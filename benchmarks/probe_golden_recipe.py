@@ -67,6 +67,15 @@ ARMS = {
         "preset": "tiny-clipnorm-all",
     },
     "renders-cosine-attn": {"data": "renders", **COSINE, "preset": "tiny-attn"},
+    # the GPU lease's recipe (benchmarks/gpu_probe.py) at 32 px on the CPU's batch: does the full
+    # profile learn the world in its CPU budget? (run with --size 32; resumable across sessions)
+    "renders-cosine-2x-nosnr-clipnorm-all-small": {
+        "data": "renders",
+        **COSINE,
+        "learning_rate": 1e-3,
+        "snr_gamma": None,
+        "preset": "small-clipnorm-all",
+    },
     # the GPU lease's recipe (benchmarks/gpu_probe.py) on the simpler world, on the CPU
     "simple-cosine-2x-nosnr-clipnorm-all": {
         "data": "renders",
