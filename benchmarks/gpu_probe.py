@@ -1,17 +1,23 @@
 """One short GPU lease: how fast the denoisers train there, and does compute alone make them draw the world?
 
-Beside the repository, name the commit that the copied tree comes from (the device receives the
-working tree without ``.git``; ``tqd_lite.provenance`` checks every library file against it)::
+Beside the repository, name the commit that the copied tree comes from (the device's copy may
+carry a git at another commit; ``tqd_lite.provenance`` checks every library file against this
+manifest instead), and fetch diffusers' wheel (the device has torch and accelerate, not diffusers)::
 
     mkdir -p .device && { git rev-parse --short HEAD; git ls-files -s tqd_lite; } > .device/source.txt
+    pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+        --platform manylinux_2_28_x86_64 -d .whl diffusers==0.42.1
 
-On the GPU (the device tool, carrying ``.whl`` with diffusers' wheel and ``.device``)::
+On the GPU (the device tool, carrying ``.whl`` and ``.device``; one command, about 9 minutes)::
 
-    export TQD_SOURCE_MANIFEST=.device/source.txt
-    python benchmarks/gpu_probe.py throughput --out $OUT/throughput.json
-    python benchmarks/gpu_probe.py train --size 16 --budget 450 --out $OUT/p16 &
-    python benchmarks/gpu_probe.py train --size 32 --budget 450 --out $OUT/p32 &
+    python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl
+    export PYTHONPATH=/tmp/site:$PWD TQD_SOURCE_MANIFEST=.device/source.txt
+    python3 benchmarks/gpu_probe.py throughput --out $OUT/throughput.json
+    python3 benchmarks/gpu_probe.py train --size 16 --renders 16384 --budget 420 --out $OUT/p16 &
+    python3 benchmarks/gpu_probe.py train --size 32 --renders 8192 --budget 420 --out $OUT/p32 &
     wait
+
+At most 8 files come back from a lease: each ``train`` writes three.
 
 ``throughput``: clips per second and achieved TFLOP/s of a training step (``bench_train.measure``:
 the library's batch, loss, AdamW and EMA) per preset, frame size, batch and precision, next to a
