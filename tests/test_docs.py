@@ -70,7 +70,12 @@ def test_readme_gpu_probe_numbers_come_from_the_result_files():
     rows = json.loads((folder / "throughput.json").read_text())["train_steps"]
     step = next(r for r in rows if r["batch_size"] == 256 and r["precision"] == "bf16")
     small = next(r for r in rows if r["preset"] == "small-clipnorm-all" and r["batch_size"] == 128)
+    one, many = (
+        next(r for r in rows if r["batch_size"] == n and r["precision"] == "fp32") for n in (16, 256)
+    )
     quoted = [
+        f"costs only {many['seconds_per_step'] / one['seconds_per_step']:.1f} times the time",
+        f"a batch of 16 takes {one['seconds_per_step'] * 1000:.0f} ms",
         f"took {step['seconds_per_step'] * 1000:.0f} ms ({step['clips_per_second']:,.0f} clips/s)",
         f"{step['achieved_tflops']:.1f} TFLOP/s",
         f"{small['clips_per_second']:,.0f} clips/s",
