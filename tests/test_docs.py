@@ -67,7 +67,8 @@ def test_readme_gpu_probe_numbers_come_from_the_result_files():
     """The README's paragraph on the GPU lease quotes results/benchmarks/gpu_probe/ (no typed numbers)."""
     folder = ROOT / "results" / "benchmarks" / "gpu_probe"
     readme = (ROOT / "README.md").read_text()
-    rows = json.loads((folder / "throughput.json").read_text())["train_steps"]
+    throughput = json.loads((folder / "throughput.json").read_text())
+    rows = throughput["train_steps"]
     step = next(r for r in rows if r["batch_size"] == 256 and r["precision"] == "bf16")
     small = next(r for r in rows if r["preset"] == "small-clipnorm-all" and r["batch_size"] == 128)
     one, many = (
@@ -79,6 +80,7 @@ def test_readme_gpu_probe_numbers_come_from_the_result_files():
         f"took {step['seconds_per_step'] * 1000:.0f} ms ({step['clips_per_second']:,.0f} clips/s)",
         f"{step['achieved_tflops']:.1f} TFLOP/s",
         f"{small['clips_per_second']:,.0f} clips/s",
+        f"matrix-product rate of {throughput['bf16_matmul_peak_tflops']:.0f}",
     ]
     for size in (16, 32):
         probe = json.loads((folder / f"probe_{size}.json").read_text())
