@@ -59,6 +59,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark scripts
 from bench_peak import matmul_gflops  # noqa: E402
 from bench_train import measure as measure_train_step  # noqa: E402
+from probe_golden_recipe import COSINE_2X_NOSNR  # noqa: E402
 from probe_golden_recipe import measure as measure_samples  # noqa: E402
 
 from tqd_lite.diffusion.model import build_model  # noqa: E402
@@ -78,7 +79,7 @@ ARMS = {
     16: {"preset": "tiny-clipnorm-all", "batch_size": 256},
     32: {"preset": "small-clipnorm-all", "batch_size": 128},
 }
-RECIPE = {"learning_rate": 1e-3, "lr_schedule": "cosine", "snr_gamma": None, "warmup_steps": 200}
+RECIPE = {**COSINE_2X_NOSNR, "warmup_steps": 200}
 THROUGHPUT = [  # (preset, size, batch, precision)
     ("tiny-clipnorm-all", 16, 16, "fp32"),
     ("tiny-clipnorm-all", 16, 16, "bf16"),
@@ -129,15 +130,11 @@ def cmd_throughput(args) -> None:
     write_result(args.out, {"train_steps": rows, "bf16_matmul_peak_tflops": max(peak.values())}, block)
 
 
-def _render(spec, world: str) -> torch.Tensor:
-    torch.set_num_threads(1)
-    return render_clip(spec, WORLD_STYLES[world])
-
-
 def _render_array(spec, world: str):
+    torch.set_num_threads(1)
     # a worker returns numpy: torch tensors travel back as shared-memory file descriptors, and
     # 24,576 of them broke the pool on the first lease ("received 0 items of ancdata")
-    return _render(spec, world).numpy()
+    return render_clip(spec, WORLD_STYLES[world]).numpy()
 
 
 def render_golden(n: int, *, size: int, seed: int, workers: int, world: str) -> torch.Tensor:
@@ -172,6 +169,8 @@ def cmd_train(args) -> None:
     deadline = begun + args.budget
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.renders is None:
+        args.renders = 32768 if args.size == 16 else 8192
     bank = ClipBank.from_float(
         render_golden(args.renders, size=args.size, seed=7, workers=args.workers, world=args.world)
     )
@@ -185,7 +184,7 @@ def cmd_train(args) -> None:
     seconds_per_step = timed_steps(probe_config, bank, work, args.timed_steps)
     left = deadline - time.perf_counter() - RESERVE_SECONDS
     steps = max(4, int(SAFETY * left / seconds_per_step) // 4 * 4)
-    config = default_config(profile, steps=steps, **ARMS[args.size], **RECIPE)
+    config = dataclasses.replace(probe_config, steps=steps)
     print(
         f"{args.size}px: {seconds_per_step * 1000:.0f} ms/step measured, training {steps} steps", flush=True
     )
@@ -246,8 +245,6 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_train)
     args = parser.parse_args()
-    if getattr(args, "renders", 0) is None:
-        args.renders = 32768 if args.size == 16 else 8192
     args.func(args)
 
 

@@ -39,6 +39,8 @@ from tqd_lite.world.render import WORLD_STYLES, render_clip
 
 RENDERS = 4096  # fresh golden-distribution clips for the "renders" arms
 COSINE = {"learning_rate": 5e-4, "lr_schedule": "cosine"}
+# twice the rate, plain v loss: the best 600-step recipe, which gpu_probe.py also trains
+COSINE_2X_NOSNR = {**COSINE, "learning_rate": 1e-3, "snr_gamma": None}
 ARMS = {
     # the committed golden models' recipe: Set-C, AdamW at 2e-3 held constant, Min-SNR 5
     "committed": {"data": "set_c"},
@@ -55,9 +57,7 @@ ARMS = {
     "renders-cosine-clipnorm": {"data": "renders", **COSINE, "preset": "tiny-clipnorm"},
     "renders-cosine-2x-nosnr-clipnorm": {
         "data": "renders",
-        **COSINE,
-        "learning_rate": 1e-3,
-        "snr_gamma": None,
+        **COSINE_2X_NOSNR,
         "preset": "tiny-clipnorm",
     },
     "renders-cosine-nosnr-clipnorm-all": {
@@ -71,18 +71,14 @@ ARMS = {
     # profile learn the world in its CPU budget? (run with --size 32; resumable across sessions)
     "renders-cosine-2x-nosnr-clipnorm-all-small": {
         "data": "renders",
-        **COSINE,
-        "learning_rate": 1e-3,
-        "snr_gamma": None,
+        **COSINE_2X_NOSNR,
         "preset": "small-clipnorm-all",
     },
     # the GPU lease's recipe (benchmarks/gpu_probe.py) on the simpler world, on the CPU
     "simple-cosine-2x-nosnr-clipnorm-all": {
         "data": "renders",
         "world": "simple",
-        **COSINE,
-        "learning_rate": 1e-3,
-        "snr_gamma": None,
+        **COSINE_2X_NOSNR,
         "preset": "tiny-clipnorm-all",
     },
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
