@@ -1,4 +1,5 @@
-"""MCM's experiment runner end to end on a miniature: a 3-step teacher, 2-step distillations."""
+"""MCM's experiment runner end to end on a miniature: a 3-step teacher, 2-step distillations,
+four clips per sampler and a two-point guidance sweep (sampling is most of its time)."""
 
 import json
 
@@ -10,7 +11,7 @@ from tqd_lite.mcm import report as mcm_report
 from tqd_lite.profiles import get_profile
 
 MINIATURE = get_profile("quick").with_overrides(
-    mcm_steps=2, mcm_batch_size=2, mcm_images=8, mcm_eval_clips=8, mcm_seeds=(0, 1), mcm_variant_seeds=(0,)
+    mcm_steps=2, mcm_batch_size=2, mcm_images=8, mcm_eval_clips=4, mcm_seeds=(0, 1), mcm_variant_seeds=(0,)
 )
 
 
@@ -19,6 +20,7 @@ def miniature_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mcm")
     patch = pytest.MonkeyPatch()
     patch.setattr(mcm, "TEACHER_STEPS", 3)
+    patch.setattr(mcm, "GUIDANCE_SWEEP", (0.0, 4.0))  # every test of this module sees this sweep
     patch.setattr(mcm, "teacher_path", lambda pool: folder / "teacher")
     patch.setattr(mcm, "REPO_ROOT", folder)
     summary = mcm.run_experiments(MINIATURE, folder / "out", groups=("main",), progress=False)
@@ -40,7 +42,7 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     assert report["provenance"]["seed"] == 1 and report["provenance"]["arm"] == "mcm"
     assert not (folder / "out" / "runs" / "mcm-seed1" / "distill_checkpoint.pt").exists()
     samples = torch.load(folder / "out" / "runs" / "mcm-seed1" / "samples8.pt", weights_only=True)
-    assert samples["4"].dtype == torch.uint8 and samples["4"].shape == (8, 3, 8, 16, 16)
+    assert samples["4"].dtype == torch.uint8 and samples["4"].shape == (4, 3, 8, 16, 16)
     table = (folder / "out" / "summary.md").read_text()
     assert "| mcm (n=2) | 1 |" in table and "| real clips: teacher_clips |" in table
     assert "| MCM vs LCM, 8 step(s) |" in table

@@ -37,6 +37,31 @@ def frame_strip(clips: torch.Tensor, labels: list[str] | None = None, scale: flo
     return axes
 
 
+def clip_mosaic(clips: torch.Tensor, gap: int = 1) -> np.ndarray:
+    """The frames of ``clips`` ``(B, 3, F, H, W)`` in [0, 1] tiled into one ``(B*(H+gap)-gap,
+    F*(W+gap)-gap, 3)`` image (row: clip, column: frame), white between tiles."""
+    check_clip(clips, batched=True, name="clips")
+    b, _, f, h, w = clips.shape
+    canvas = torch.ones(b, h + gap, f, w + gap, 3)
+    # (B, 3, F, H, W) -> (B, H, F, W, 3): rows of pixels, then frames side by side
+    canvas[:, :h, :, :w] = clips.clamp(0, 1).permute(0, 3, 2, 4, 1)
+    return canvas.reshape(b * (h + gap), f * (w + gap), 3)[: -gap or None, : -gap or None].numpy()
+
+
+def mosaic_figure(clips: torch.Tensor, scale: float = 0.9):
+    """:func:`frame_strip`'s picture on a single axes, for files: drawing one image instead of
+    ``B * F`` axes takes a fraction of the time (matplotlib spends ~50 ms on each axes)."""
+    b, _, f, _, w = clips.shape
+    figure, ax = plt.subplots(figsize=(f * scale, b * scale))
+    ax.imshow(clip_mosaic(clips), interpolation="nearest")
+    ax.set_xticks(
+        [(w + 1) * col + (w - 1) / 2 for col in range(f)], [f"t={col}" for col in range(f)], fontsize=7
+    )
+    ax.xaxis.tick_top()
+    ax.set_yticks([])
+    return figure
+
+
 def dilemma_scatter(table: dict, ax=None):
     """VQ against MQ for every clip, coloured by category, with r and the golden share."""
     ax = ax if ax is not None else plt.gca()
