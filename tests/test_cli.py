@@ -148,6 +148,37 @@ def test_train_on_a_folder_without_scores_is_a_clear_error(tmp_path, capsys):
     assert f"no scores.csv in {tmp_path}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("mq", "nan", "mq is 'nan'; every clip needs finite scores"),
+        ("vq", "1.5", "vq must be a percentile score in [0, 1], got 1.5"),
+        ("motion_raw", "fast", "motion_raw must be a number, got 'fast'"),
+        ("set_a", "yes", "set_a must be 0 or 1, got 'yes'"),
+    ],
+)
+def test_a_bad_score_in_a_data_folder_names_its_line_and_clip_before_any_work(
+    column, value, expected, tmp_path, capsys
+):
+    lines = (DATA / "sample" / "scores.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[5].split(",")  # line 6 of the file
+    row[header.index(column)] = value
+    lines[5] = ",".join(row)
+    (tmp_path / "scores.csv").write_text("\n".join(lines) + "\n")  # no clips/: none is read first
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    message = capsys.readouterr().err
+    assert f"{tmp_path / 'scores.csv'}, line 6 ({row[0]!r}): {expected}" in message
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_scores_file_without_a_column_says_which(tmp_path):
+    path = tmp_path / "scores.csv"
+    path.write_text("file,motion_raw,visual_raw,mq,category,set_a,set_b,set_c,heldout_golden\n")
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['vq'\]"):
+        read_scores(path)
+
+
 @pytest.mark.parametrize("command", ["train", "distill", "analyze-gradients"])
 def test_every_config_command_takes_the_same_overrides_and_shows_examples(command, capsys):
     with pytest.raises(SystemExit):
@@ -182,3 +213,39 @@ def test_distill_writes_a_student_that_from_pretrained_samples_in_few_steps(tmp_
     assert json.loads((out / "samples.json").read_text())["steps"] == 4
     assert main(["distill", "--set", "representation=optical_flow", "--no-progress"]) == 2
     assert "unknown motion representation 'optical_flow'" in capsys.readouterr().err
+
+
+def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_path, capsys):
+    from tqd_lite.diffusion.checkpoints import load_pipeline
+    from tqd_lite.diffusion.train import ClipBank, TrainConfig, train
+    from tqd_lite.world.render import ClipSpec, render_clips
+    from tqd_lite.world.video_io import read_frames
+
+    clips = render_clips([ClipSpec(seed=s, size=8, num_frames=4) for s in range(2)])  # not quick's 16x16x8
+    train(TrainConfig(steps=1, batch_size=2), ClipBank.from_float(clips), tmp_path / "run", progress=False)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    pipe = load_pipeline(checkpoint)
+    assert (pipe.unet.config.num_frames, pipe.unet.config.sample_size) == (4, 8)
+    with pytest.raises(ValueError, match="trained on 4 frames of 8x8, not the 8 frames of 16x16 asked for"):
+        pipe(num_frames=8, size=16, num_inference_steps=1, progress=False)
+    other = pipe(num_frames=8, size=16, num_inference_steps=1, other_shape=True, progress=False).clips
+    assert other.shape[2:] == (8, 16, 16)
+    out = tmp_path / "samples"
+    args = ["sample", str(checkpoint), "--num-clips", "1", "--steps", "1", "--out", str(out), "--no-progress"]
+    assert main(args) == 0  # the quick profile's shape is not forced on it
+    assert read_frames(out / "sample_000.mp4").shape == (4, 8, 8, 3)  # (F, H, W, C)
+    assert main([*args, "--size", "16"]) == 0  # asked for explicitly
+    assert read_frames(out / "sample_000.mp4").shape == (4, 16, 16, 3)
+    argv = [
+        "analyze-gradients",
+        "--checkpoint",
+        str(checkpoint),
+        "--out",
+        str(tmp_path / "g"),
+        "--no-progress",
+    ]
+    assert main(argv) == 2
+    assert f"{checkpoint} was trained on 4 frames of 8x8; the 'quick' profile analyses 8 frames of 16x16" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "g").exists()

@@ -30,9 +30,26 @@ import sys
 import time
 from pathlib import Path
 
+from tqd_lite.files import load_json
 from tqd_lite.profiles import PROFILE_ENV_VAR, PROFILES, get_profile
 
 SAMPLE_CLIPS = 48
+
+
+def at_least(low: int):
+    """An argparse type: an integer ``>= low``, refused by the parser (exit code 2) before any work."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"  # what argparse calls the type in its messages
+    return parse
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +59,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"experiment sizes (default: ${PROFILE_ENV_VAR} or 'quick')",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=at_least(0), default=0, help="random seed (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars (for logs)")
 
 
@@ -199,14 +216,7 @@ def settings_overrides(config_file: str | None, settings: list[str], flag: str =
     overrides: dict = {}
     if config_file:
         path = Path(config_file)
-        if not path.is_file():
-            raise FileNotFoundError(f"--config file not found: {path}")
-        if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            loaded = yaml.safe_load(path.read_text())
-        else:
-            loaded = json.loads(path.read_text())
+        loaded = load_json(path, "--config file (JSON, or YAML by its suffix)")
         if not isinstance(loaded, dict):
             raise ValueError(f"--config {path} must hold a mapping of field: value pairs")
         overrides.update(loaded)
@@ -290,11 +300,13 @@ def cmd_sample(args) -> None:
     steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else 50)
     profile = get_profile(args.profile)
     block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint))
-    recorded = pipe.unet.config.get("sample_size") is not None  # model folders know their clip shape
+    recorded = pipe.unet.config.get("sample_size") is not None  # models record their clip shape
+    explicit = args.num_frames is not None or args.size is not None
     clips = pipe(
         num_clips=args.num_clips,
-        num_frames=None if recorded else profile.num_frames,
-        size=None if recorded else profile.frame_size,
+        num_frames=args.num_frames or (None if recorded else profile.num_frames),
+        size=args.size or (None if recorded else profile.frame_size),
+        other_shape=explicit,
         num_inference_steps=steps,
         class_labels=labels,
         guidance_scale=args.guidance,
@@ -319,7 +331,14 @@ def cmd_distill(args) -> None:
     from tqd_lite.diffusion.checkpoints import load_denoiser
     from tqd_lite.diffusion.noise import make_noise_scheduler
     from tqd_lite.mcm.data import high_quality_images, load_teacher_bank
-    from tqd_lite.mcm.distill import DistillConfig, distill, export_student, student_pipeline
+    from tqd_lite.mcm.distill import (
+        CHECKPOINT_FILE,
+        DistillConfig,
+        distill,
+        export_student,
+        read_distill_checkpoint,
+        student_pipeline,
+    )
     from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher
     from tqd_lite.profiles import override_fields
     from tqd_lite.provenance import provenance
@@ -330,6 +349,13 @@ def cmd_distill(args) -> None:
     pool = get_profile(profile.mcm_pool)
     base = DistillConfig(steps=profile.mcm_steps, batch_size=profile.mcm_batch_size, seed=args.seed)
     config = override_fields(base, settings_overrides(args.config, args.set), "distillation")
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs") / profile.name / f"distill_{config.representation}_seed{config.seed}"
+    )
+    if (out / CHECKPOINT_FILE).exists():  # a broken resume checkpoint is refused before any work
+        read_distill_checkpoint(out / CHECKPOINT_FILE)
     device = _device()
     block = provenance(profile.name, config.seed, device, distill_config=config.to_dict())  # --set seed wins
     progress = not args.no_progress
@@ -339,11 +365,6 @@ def cmd_distill(args) -> None:
         profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]
     )
     noise_scheduler = make_noise_scheduler()
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("runs") / profile.name / f"distill_{config.representation}_seed{config.seed}"
-    )
     result = distill(teacher.to(device), noise_scheduler, bank, images, config, out, progress=progress)
     result.student.register_to_config(num_frames=pool.num_frames, sample_size=pool.frame_size)
     folder = export_student(
@@ -520,8 +541,10 @@ def _add_video_folder(parser: argparse.ArgumentParser, size_help: str, out_file:
     """The arguments of a command that reads a folder of videos: ``score`` and ``judge``."""
     _add_common(parser)
     parser.add_argument("folder", help="folder of video files (.mp4, .mkv, .avi, .mov, .webm)")
-    parser.add_argument("--num-frames", type=int, default=8, help="frames read from the start of each video")
-    parser.add_argument("--size", type=int, default=None, help=size_help)
+    parser.add_argument(
+        "--num-frames", type=at_least(1), default=8, help="frames read from the start of each video"
+    )
+    parser.add_argument("--size", type=at_least(1), default=None, help=size_help)
     parser.add_argument(
         "--backend", choices=["decord", "pyav"], default=None, help="decoder (default: decord)"
     )
@@ -564,7 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("make-data", help="render and score the web-like pool of a profile")
     _add_common(p)
-    p.add_argument("--num-clips", type=int, default=None, help="pool size (default: the profile's)")
+    p.add_argument("--num-clips", type=at_least(1), default=None, help="pool size (default: the profile's)")
     p.add_argument("--out", default=None, help="pool folder (default: data/pools/PROFILE)")
     p.set_defaults(func=cmd_make_data)
 
@@ -600,8 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-encoder", help="train the Fréchet-distance encoder for one frame size")
     _add_common(p)
-    p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's)")
-    p.add_argument("--steps", type=int, default=None, help="training steps (default: by size)")
+    p.add_argument("--size", type=at_least(1), default=None, help="frame size (default: the profile's)")
+    p.add_argument("--steps", type=at_least(1), default=None, help="training steps (default: by size)")
     p.set_defaults(func=cmd_train_encoder)
 
     p = sub.add_parser(
@@ -617,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train the sprite tracker and the quality judge for one frame size (data/metrics/)",
     )
     _add_common(p)
-    p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's)")
+    p.add_argument("--size", type=at_least(1), default=None, help="frame size (default: the profile's)")
     p.add_argument("--only", nargs="+", choices=["tracker", "judge"], default=None, help="train only these")
     p.set_defaults(func=cmd_train_metrics)
 
@@ -666,14 +689,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--eval-every",
-        type=int,
+        type=at_least(1),
         default=None,
         metavar="STEPS",
         help="steps between sample-quality evaluations (default: the profile's)",
     )
     p.add_argument(
         "--eval-clips",
-        type=int,
+        type=at_least(1),
         default=None,
         metavar="N",
         help="clips sampled per evaluation (default: the profile's metric_clips)",
@@ -692,18 +715,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument(
         "checkpoint",
-        help="a model folder (data/models/golden_quick, a distilled student) or a run's checkpoint.pt "
-        "(a checkpoint records no clip shape: --profile gives it)",
+        help="a model folder (data/models/golden_quick, a distilled student) or a run's checkpoint.pt; "
+        "sampled at the clip shape it was trained on (--profile's for checkpoints that record none)",
     )
-    p.add_argument("--num-clips", type=int, default=16)
+    p.add_argument(
+        "--num-frames", type=at_least(1), default=None, help="frames per clip, if not the model's own"
+    )
+    p.add_argument("--size", type=at_least(1), default=None, help="frame size, if not the model's own")
+    p.add_argument("--num-clips", type=at_least(1), default=16)
     p.add_argument(
         "--steps",
-        type=int,
+        type=at_least(1),
         default=None,
         help="sampling steps (default: 50 with DDIM, 4 for a distilled student's LCMScheduler)",
     )
     p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
-    p.add_argument("--label", type=int, default=None, help="class label (class-conditional models)")
+    p.add_argument("--label", type=at_least(0), default=None, help="class label (class-conditional models)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.set_defaults(func=cmd_sample)
 

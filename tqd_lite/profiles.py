@@ -14,6 +14,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, replace
 
+from tqd_lite.fields import check_field_types, check_ranges
+
 PROFILE_ENV_VAR = "TQD_PROFILE"
 
 
@@ -60,6 +62,15 @@ class Profile:
     mcm_seeds: tuple[int, ...]  # seeds of the main rows (teacher, LCM, MCM)
     mcm_variant_seeds: tuple[int, ...]  # seeds of the other arms
 
+    def __post_init__(self):
+        check_field_types(self)
+        sizes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.type == "int"}
+        check_ranges(self, {name: value >= 1 for name, value in sizes.items()})
+        seeds = ("tqd_seeds", "tqd_variant_seeds", "mcm_seeds", "mcm_variant_seeds")
+        check_ranges(
+            self, {name: len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 0 for name in seeds}
+        )
+
     def with_overrides(self, **changes) -> Profile:
         """A copy with some sizes changed (for experiments and tests)."""
         return replace(self, **changes)
@@ -86,7 +97,7 @@ PROFILES: dict[str, Profile] = {
         tqd_pool="quick",
         tqd_steps=8,
         tqd_batch_size=8,
-        tqd_eval_clips=16,
+        tqd_eval_clips=8,  # quick: 8-step runs, their numbers only show the table works
         tqd_seeds=(0,),
         tqd_variant_seeds=(0,),
         mcm_pool="quick",

@@ -29,6 +29,7 @@ from diffusers import DDIMScheduler, LCMScheduler
 from tqd_lite.diffusion.model import MODEL_CLASSES, build_model
 from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, read_checkpoint
+from tqd_lite.files import load_json
 
 PROVENANCE_FILE = "provenance.json"
 MODEL_INDEX = "model_index.json"
@@ -44,17 +45,28 @@ def model_provenance(folder: str | Path) -> dict:
     path = Path(folder) / PROVENANCE_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{folder} has no {PROVENANCE_FILE}: not a model folder that tqd-lite wrote")
-    return json.loads(path.read_text())
+    return load_json(path, "model provenance file")
 
 
 def _load_unet(folder: Path) -> torch.nn.Module:
     """The folder's unet through ``from_pretrained``; only tqd-lite's own denoiser classes are
     accepted, so a folder cannot make us import anything else."""
-    entry = json.loads((folder / MODEL_INDEX).read_text()).get("unet", [None, None])
+    entry = _index_entry(folder, "unet")
     classes = {cls.__name__: cls for cls in MODEL_CLASSES.values()}
-    if entry[1] not in classes:
-        raise ValueError(f"{folder / MODEL_INDEX}: unet is {entry[1]!r}, expected one of {sorted(classes)}")
-    return classes[entry[1]].from_pretrained(folder, subfolder="unet").float()
+    if entry not in classes:
+        raise ValueError(f"{folder / MODEL_INDEX}: unet is {entry!r}, expected one of {sorted(classes)}")
+    try:
+        return classes[entry].from_pretrained(folder, subfolder="unet").float()
+    except Exception as error:  # a missing, truncated or foreign config.json or safetensors file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{folder / 'unet'} is not a readable model ({first})") from None
+
+
+def _index_entry(folder: Path, part: str) -> str | None:
+    """The class name ``model_index.json`` gives ``part`` (``"unet"``, ``"scheduler"``)."""
+    index = load_json(folder / MODEL_INDEX, "diffusers model index")
+    entry = index.get(part) if isinstance(index, dict) else None
+    return entry[1] if isinstance(entry, list) and len(entry) == 2 else None
 
 
 def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = True) -> torch.nn.Module:
@@ -80,6 +92,8 @@ def load_denoiser(path: str | Path, preset: str | None = None, use_ema: bool = T
     if preset is not None and saved["preset"] != preset:
         raise ValueError(f"{path} holds a {saved['preset']!r} model, not the {preset!r} preset asked for")
     model = build_model(saved["preset"], saved["num_classes"])
+    if "clip_shape" in state:  # checkpoints before it recorded none: the caller gives the shape
+        model.register_to_config(num_frames=state["clip_shape"][0], sample_size=state["clip_shape"][1])
     weights = state["ema"] if use_ema and "ema" in state else state["model"]
     try:
         model.load_state_dict(weights)
@@ -111,14 +125,12 @@ def load_pipeline(path: str | Path) -> VideoPipeline:
     unet = load_denoiser(path)
     if not is_model_folder(path):
         return ddim_pipeline(unet, training_config_of(path))
-    entry = json.loads((path / MODEL_INDEX).read_text()).get("scheduler", [None, None])
-    if entry[1] not in SCHEDULERS:
+    entry = _index_entry(path, "scheduler")
+    if entry not in SCHEDULERS:
         raise ValueError(
-            f"{path / MODEL_INDEX}: scheduler is {entry[1]!r}, expected one of {sorted(SCHEDULERS)}"
+            f"{path / MODEL_INDEX}: scheduler is {entry!r}, expected one of {sorted(SCHEDULERS)}"
         )
-    return VideoPipeline(
-        unet=unet, scheduler=SCHEDULERS[entry[1]].from_pretrained(path, subfolder="scheduler")
-    )
+    return VideoPipeline(unet=unet, scheduler=SCHEDULERS[entry].from_pretrained(path, subfolder="scheduler"))
 
 
 def export_weights(
@@ -133,9 +145,10 @@ def export_weights(
 
     ``extra``: more to record in ``provenance.json`` (e.g. the run's evaluations).
     ``clip_shape``: ``(num_frames, size)`` of the training clips, recorded in the unet's config so
-    the pipeline samples that shape by default.
+    the pipeline samples that shape by default (default: what the checkpoint recorded).
     """
     state = read_checkpoint(checkpoint)
+    clip_shape = clip_shape or state.get("clip_shape")
     config = TrainConfig(**state["train_config"])
     model = build_model(config.preset, config.num_classes)
     model.load_state_dict(state["ema"])

@@ -82,6 +82,7 @@ class VideoPipeline(DiffusionPipeline):
         batch_size: int = 32,
         noise_correlation: float = 0.0,
         progress: bool = True,
+        other_shape: bool = False,
     ) -> VideoPipelineOutput:
         """Sample ``num_clips`` clips.
 
@@ -96,8 +97,10 @@ class VideoPipeline(DiffusionPipeline):
             32 clips at a time ran 2.4x faster per clip than 256).
         ``noise_correlation``: the starting noise's correlation between frames; a model trained
             with ``TrainConfig.noise_correlation`` samples from the same prior (``noise.mixed_noise``).
+        ``other_shape``: allow a clip shape other than the one the unet records (the convolutions
+            run at any size, but the model never saw it); without it that is an error.
         """
-        num_frames, size = self._clip_shape(num_frames, size)
+        num_frames, size = self._clip_shape(num_frames, size, other_shape)
         generators = generator if generator is not None else clip_generators(seed, num_clips)
         if len(generators) != num_clips:
             raise ValueError(f"generator: one per clip expected ({num_clips}), got {len(generators)}")
@@ -124,10 +127,17 @@ class VideoPipeline(DiffusionPipeline):
             x = self.scheduler.step(output, t, x, generator=generators).prev_sample
         return from_model_range(x).cpu()
 
-    def _clip_shape(self, num_frames: int | None, size: int | None) -> tuple[int, int]:
+    def _clip_shape(self, num_frames: int | None, size: int | None, other_shape: bool) -> tuple[int, int]:
         config = self.unet.config
-        num_frames = num_frames or config.get("num_frames")
-        size = size or config.get("sample_size")
+        recorded = (config.get("num_frames"), config.get("sample_size"))
+        asked = (num_frames or recorded[0], size or recorded[1])
+        if None not in recorded and asked != recorded and not other_shape:
+            raise ValueError(
+                f"this unet was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}, not the "
+                f"{asked[0]} frames of {asked[1]}x{asked[1]} asked for (other_shape=True, or --num-frames "
+                "and --size on the command line, samples another shape anyway)"
+            )
+        num_frames, size = asked
         if num_frames is None or size is None:
             raise ValueError(
                 "this unet does not record the clip shape it was trained on: pass num_frames and size"

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from tqd_lite.diffusion.model import build_model, get_preset, model_config
 from tqd_lite.diffusion.noise import (
     NUM_TRAIN_TIMESTEPS,
+    PREDICTION_TYPES,
     guess_x0,
     make_noise_scheduler,
     min_snr_weights,
@@ -41,6 +42,8 @@ from tqd_lite.diffusion.noise import (
     to_model_range,
     training_target,
 )
+from tqd_lite.fields import check_field_types, check_ranges
+from tqd_lite.files import load_tensors
 from tqd_lite.quality.dataset import VideoClipDataset
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -91,22 +94,25 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
+        check_field_types(self)
         get_preset(self.preset)
-        checks = {
-            "steps": self.steps >= 1,
-            "batch_size": self.batch_size >= 1,
-            "learning_rate": self.learning_rate > 0,
-            "warmup_steps": self.warmup_steps >= 0,
-            "ema_max_decay": 0 <= self.ema_max_decay < 1,
-            "class_dropout": 0 <= self.class_dropout <= 1,
-            "num_classes": self.num_classes >= 0,
-            "snr_gamma": self.snr_gamma is None or self.snr_gamma > 0,
-            "lr_schedule": self.lr_schedule in LR_SCHEDULES,
-            "noise_correlation": 0 <= self.noise_correlation < 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"TrainConfig.{name} is out of range: {getattr(self, name)!r}")
+        check_ranges(
+            self,
+            {
+                "prediction_type": self.prediction_type in PREDICTION_TYPES,
+                "steps": self.steps >= 1,
+                "batch_size": self.batch_size >= 1,
+                "learning_rate": self.learning_rate > 0,
+                "warmup_steps": self.warmup_steps >= 0,
+                "ema_max_decay": 0 <= self.ema_max_decay < 1,
+                "class_dropout": 0 <= self.class_dropout <= 1,
+                "num_classes": self.num_classes >= 0,
+                "snr_gamma": self.snr_gamma is None or self.snr_gamma > 0,
+                "lr_schedule": self.lr_schedule in LR_SCHEDULES,
+                "noise_correlation": 0 <= self.noise_correlation < 1,
+                "seed": self.seed >= 0,
+            },
+        )
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -248,11 +254,7 @@ def read_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path} (train one with `python -m tqd_lite train`)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # truncated, random bytes, or objects other than plain data
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path} is not a readable tqd-lite checkpoint ({first})") from None
+    state = load_tensors(path, "tqd-lite checkpoint")
     if not isinstance(state, dict) or "model_config" not in state:
         raise ValueError(f"{path} is not a tqd-lite checkpoint (no model_config)")
     return state
@@ -371,6 +373,7 @@ def train(
                 "train_config": config.to_dict(),
                 "timestep_policy": policy_record(policy),
                 "model_config": model_config(config.preset, config.num_classes),
+                "clip_shape": list(bank.clip_shape[:2]),  # (F, H): what sampling defaults to
                 "model": unwrapped.state_dict(),
                 "ema": ema_weights,
                 "ema_state": ema.state_dict(),

@@ -31,12 +31,13 @@ from tqd_lite.diffusion.train import (
     read_checkpoint,
     train,
 )
+from tqd_lite.files import load_json
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.quality.metrics import evaluate_clips, frechet_video_distance
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
-from tqd_lite.viz.plots import frame_strip, stamp
+from tqd_lite.viz.plots import mosaic_figure, stamp
 
 REPORT_FILE = "train.json"
 EVALUATIONS_FILE = "evaluations.json"
@@ -122,7 +123,7 @@ def finished_report(out_dir: str | Path, key: dict) -> dict | None:
     path = Path(out_dir) / REPORT_FILE
     if not path.is_file():
         return None
-    report = json.loads(path.read_text())
+    report = load_json(path, "training report")
     return report if report.get("run_key") == key else None
 
 
@@ -130,7 +131,7 @@ def _saved_evaluations(out_dir: Path, key: dict) -> list[dict]:
     path = out_dir / EVALUATIONS_FILE
     if not path.is_file():
         return []
-    saved = json.loads(path.read_text())
+    saved = load_json(path, "evaluations file")
     return saved["evaluations"] if saved.get("run_key") == key else []
 
 
@@ -167,10 +168,14 @@ def run_training(
     Resumable: run it again with the same arguments and it continues from ``out_dir``.
     """
     out_dir = Path(out_dir)
-    eval_every = eval_every or profile.eval_every
+    eval_every = profile.eval_every if eval_every is None else eval_every
+    for name, value in (("eval_every", eval_every), ("eval_clips", eval_clips)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     key = run_key(config, policy, split, eval_every, eval_clips, evaluate_start)
     if max_train_seconds is None and (report := finished_report(out_dir, key)) is not None:
         return report
+    trained = _checkpoint_step(out_dir)  # a broken checkpoint is refused before the data is loaded
     if run_data is None:
         run_data = load_run_data(profile, split, config.seed, data, progress)
     elif run_data.split != split:
@@ -190,7 +195,6 @@ def run_training(
         record({"step": 0, "train_seconds": 0.0, **metrics})
     start = time.perf_counter()
     stops = [min(stop, config.steps) for stop in range(eval_every, config.steps + eval_every, eval_every)]
-    trained = _checkpoint_step(out_dir)
     for stop in stops:
         if stop != stops[-1] and stop <= trained:
             # evaluated before an interruption (or, if the process died between checkpoint and
@@ -234,7 +238,7 @@ def run_training(
 def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None) -> None:
     """Save clips as a frame strip (one row per clip), stamped with the provenance if given."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure = frame_strip(clips)[0, 0].figure
+    figure = mosaic_figure(clips)
     if block:
         stamp(figure, block)
     figure.savefig(path, dpi=110, bbox_inches="tight")

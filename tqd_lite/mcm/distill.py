@@ -33,6 +33,8 @@ from tqd_lite.diffusion.checkpoints import write_model_folder
 from tqd_lite.diffusion.noise import to_model_range
 from tqd_lite.diffusion.pipeline import VideoPipeline
 from tqd_lite.diffusion.train import ClipBank, atomic_save, step_generator
+from tqd_lite.fields import check_field_types, check_ranges
+from tqd_lite.files import load_tensors
 from tqd_lite.mcm.consistency import (
     MOTION_REPRESENTATIONS,
     MotionHead,
@@ -83,27 +85,31 @@ class DistillConfig:
     seed: int = 0
 
     def __post_init__(self):
+        check_field_types(self)
         if self.representation not in REPRESENTATIONS:
             raise ValueError(
                 f"unknown motion representation {self.representation!r}; expected one of {REPRESENTATIONS}"
             )
-        checks = {
-            "mixed_share": 0 <= self.mixed_share <= 1,
-            "guidance_min": 0 <= self.guidance_min <= self.guidance_max,
-            "adversarial_weight": self.adversarial_weight >= 0,
-            "steps": self.steps >= 1,
-            "batch_size": self.batch_size >= 1,
-            "learning_rate": self.learning_rate > 0,
-            "discriminator_learning_rate": self.discriminator_learning_rate > 0,
-            "target_decay": 0 <= self.target_decay < 1,
-            "head_decay": 0 <= self.head_decay < 1,
-            "frames_per_clip": self.frames_per_clip >= 1,
-            "huber_c": self.huber_c > 0,
-            "max_grad_norm": self.max_grad_norm > 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"DistillConfig.{name} is out of range: {getattr(self, name)!r}")
+        check_ranges(
+            self,
+            {
+                "mixed_share": 0 <= self.mixed_share <= 1,
+                "guidance_min": 0 <= self.guidance_min <= self.guidance_max,
+                "adversarial_weight": self.adversarial_weight >= 0,
+                "steps": self.steps >= 1,
+                "batch_size": self.batch_size >= 1,
+                "learning_rate": self.learning_rate > 0,
+                "discriminator_learning_rate": self.discriminator_learning_rate > 0,
+                "target_decay": 0 <= self.target_decay < 1,
+                "head_decay": 0 <= self.head_decay < 1,
+                "frames_per_clip": self.frames_per_clip >= 1,
+                "huber_c": self.huber_c > 0,
+                "max_grad_norm": self.max_grad_norm > 0,
+                "timestep_scaling": self.timestep_scaling > 0,
+                "num_solver_steps": self.num_solver_steps >= 1,
+                "seed": self.seed >= 0,
+            },
+        )
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -319,6 +325,16 @@ class Distiller:
             self.disc_optimizer.load_state_dict(state["disc_optimizer"])
 
 
+def read_distill_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    """A distillation checkpoint's contents: tensors and plain data only (no code runs)."""
+    state = load_tensors(path, "distillation checkpoint", map_location=map_location)
+    if not isinstance(state, dict) or not {"config", "student_config", "step"} <= set(state):
+        raise ValueError(
+            f"{path} is not a tqd-lite distillation checkpoint (no config, student_config, step)"
+        )
+    return state
+
+
 @dataclass
 class DistillResult:
     student: torch.nn.Module  # the online student, on the training device, in eval mode
@@ -366,7 +382,7 @@ def distill(
     start, history, seconds_before = 0, [], 0.0
     path = Path(out_dir) / CHECKPOINT_FILE if out_dir is not None else None
     if path is not None and path.exists():
-        state = torch.load(path, map_location=device, weights_only=True)  # plain data only: no code runs
+        state = read_distill_checkpoint(path, map_location=device)
         if state["config"] != config.to_dict():
             raise ValueError(f"{path} was made with another DistillConfig; use a new --out folder")
         try:

@@ -35,6 +35,7 @@ from tqd_lite.diffusion.checkpoints import export_weights, is_model_folder, load
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, recorded_train_config, train
+from tqd_lite.files import load_tensors
 from tqd_lite.mcm.data import (
     NUM_SCENE_CLASSES,
     frame_frechet_distance,
@@ -431,7 +432,7 @@ def samples_figure(
     found = []
     for name, steps in rows:
         path = run_folder(Path(out_dir), name, seed) / SAMPLES_FILE
-        samples = torch.load(path, weights_only=True) if path.is_file() else {}
+        samples = load_tensors(path, "stored samples") if path.is_file() else {}
         if steps in samples:
             found.append((samples[steps], f"{name}, {steps} step{'s' if steps != '1' else ''}"))
     return samples_strip(found, per_row)

@@ -159,7 +159,7 @@ def dilemma_statistics(table: dict[str, np.ndarray]) -> dict[str, float]:
 
 def write_scores(table: dict[str, np.ndarray], path: str | Path) -> Path:
     """Write the scored corpus as CSV: one row per clip, split memberships as 0/1 columns."""
-    columns = ["file", "motion_raw", "visual_raw", "mq", "vq", "category", *SPLITS]
+    columns = SCORE_COLUMNS
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
@@ -179,13 +179,46 @@ def read_scores(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"scores file not found: {path} (make it with `python -m tqd_lite score`)")
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{path} is not a readable scores CSV ({error})") from None
+    missing = [c for c in SCORE_COLUMNS if c not in header]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; expected {list(SCORE_COLUMNS)}")
     if not rows:
         raise ValueError(f"{path}: no rows")
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        _check_score_row(path, line, row)
     table = {c: np.array([r[c] for r in rows]) for c in ("file", "category")}
     for c in ("motion_raw", "visual_raw", "mq", "vq"):
         table[c] = np.array([float(r[c]) for r in rows])
     for c in SPLITS:
         table[c] = np.array([r[c] == "1" for r in rows])
     return table
+
+
+SCORE_COLUMNS = ("file", "motion_raw", "visual_raw", "mq", "vq", "category", *SPLITS)
+
+
+def _check_score_row(path: Path, line: int, row: dict) -> None:
+    """One CSV row: finite raw scores, mq and vq in [0, 1], a known category, 0/1 split flags;
+    the error names the line and the clip file, before any clip is read or any step trained."""
+    where = f"{path}, line {line} ({row['file']!r})"
+    for column in ("motion_raw", "visual_raw", "mq", "vq"):
+        try:
+            value = float(row[column])
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: {column} must be a number, got {row[column]!r}") from None
+        if not np.isfinite(value):
+            raise ValueError(f"{where}: {column} is {row[column]!r}; every clip needs finite scores")
+        if column in ("mq", "vq") and not 0 <= value <= 1:
+            raise ValueError(f"{where}: {column} must be a percentile score in [0, 1], got {value:g}")
+    if row["category"] not in CATEGORIES:
+        raise ValueError(f"{where}: category must be one of {CATEGORIES}, got {row['category']!r}")
+    for split in SPLITS:
+        if row[split] not in ("0", "1"):
+            raise ValueError(f"{where}: {split} must be 0 or 1, got {row[split]!r}")

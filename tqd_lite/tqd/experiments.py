@@ -40,6 +40,7 @@ from tqd_lite.diffusion.training_run import (
     run_key,
     run_training,
 )
+from tqd_lite.files import load_tensors
 from tqd_lite.paths import results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
@@ -117,7 +118,7 @@ def _compact_samples(folder: Path) -> None:
     checkpoint_path(folder).unlink(missing_ok=True)
     samples = folder / "samples.pt"
     if samples.exists():
-        clips = torch.load(samples, weights_only=True)
+        clips = load_tensors(samples, "stored samples")
         torch.save(kept_samples(clips), folder / SAMPLES_FILE)
         samples.unlink()
 
@@ -198,7 +199,7 @@ def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None
     for arm in arms if arms is not None else select_arms(("main",)):
         path = run_folder(Path(out_dir), arm, seed) / SAMPLES_FILE
         if path.is_file():
-            found.append((torch.load(path, weights_only=True), arm.key))
+            found.append((load_tensors(path, "stored samples"), arm.key))
     return samples_strip(found, per_arm)
 
 
@@ -257,7 +258,7 @@ def policy_on_corpus(table: dict, policy: TimestepPolicy, seed: int = 0, draws_p
     generator = torch.Generator().manual_seed(seed)
     mq = torch.as_tensor(table["mq"], dtype=torch.float64).repeat_interleave(draws_per_clip)
     vq = torch.as_tensor(table["vq"], dtype=torch.float64).repeat_interleave(draws_per_clip)
-    levels, weights = policy.draw(mq, vq, generator)
+    levels, weights = policy.draw(mq, vq, generator, dtype=torch.float64)
     category = np.repeat(np.asarray(table["category"]), draws_per_clip)
     result = {}
     for name in ("golden", "motion_rich", "visual_rich", "poor"):

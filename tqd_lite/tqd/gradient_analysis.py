@@ -45,6 +45,8 @@ from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.noise import to_model_range
 from tqd_lite.diffusion.train import atomic_save, step_generator
+from tqd_lite.fields import check_field_types, check_ranges
+from tqd_lite.files import load_tensors
 from tqd_lite.stats import mean_ci
 from tqd_lite.tqd.gradients import (
     GradientSet,
@@ -98,9 +100,17 @@ class GradientAnalysisConfig:
     chunk_size: int | None = None  # clips per vectorised gradient chunk (None: a whole batch)
 
     def __post_init__(self):
+        check_field_types(self)
         check_timesteps(self.timesteps, "timesteps")
-        if self.pairs < 1 or self.batch_size < 1:
-            raise ValueError(f"pairs and batch_size must be >= 1, got {self.pairs} and {self.batch_size}")
+        check_ranges(
+            self,
+            {
+                "pairs": self.pairs >= 1,
+                "batch_size": self.batch_size >= 1,
+                "seed": self.seed >= 0,
+                "chunk_size": self.chunk_size is None or self.chunk_size >= 1,
+            },
+        )
         unknown = [k for k in self.kinds if k not in DEGRADATIONS]
         if unknown:
             raise ValueError(f"unknown degradation(s) {unknown}; expected some of {sorted(DEGRADATIONS)}")
@@ -234,7 +244,7 @@ def analyze(
     key = {"config": config.to_dict(), **(partial_key or {})}
     done, seconds_before = 0, 0.0
     if partial is not None and Path(partial).is_file():
-        state = _as_arrays(torch.load(partial, weights_only=True))  # plain data only: no code runs
+        state = _as_arrays(load_tensors(partial, "partial gradient grid"))  # plain data only: no code runs
         if state["key"] == key:
             done, seconds_before = state["done"], state["seconds"]
             measures, ceiling, mse = state["measures"], state["ceiling"], state["mse"]

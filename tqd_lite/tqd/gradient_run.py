@@ -97,6 +97,18 @@ def _display_path(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
+def check_clip_shape(model, path: str | Path, profile: Profile) -> None:
+    """A model that records its training clip shape is analysed at that shape only."""
+    recorded = (model.config.get("num_frames"), model.config.get("sample_size"))
+    wanted = (profile.num_frames, profile.frame_size)
+    if None not in recorded and recorded != wanted:
+        raise ValueError(
+            f"{path} was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}; "
+            f"the {profile.name!r} "
+            f"profile analyses {wanted[0]} frames of {wanted[1]}x{wanted[1]} (pick the profile of its shape)"
+        )
+
+
 def load_analysis_model(path: str | Path, preset: str | None = None):
     """``(model, noise_scheduler, info)`` of a checkpoint; ``preset`` must match if given.
 
@@ -173,11 +185,13 @@ def run_gradient_analysis(
     Returns ``{prediction type: grid}``. Two checkpoints of the same prediction type are refused.
     """
     out_dir = Path(out_dir) if out_dir is not None else results_dir() / profile.name / "gradients"
+    loaded = [load_analysis_model(checkpoint, preset) for checkpoint in checkpoints]  # refused before work
+    for checkpoint, (model, _, _) in zip(checkpoints, loaded, strict=True):
+        check_clip_shape(model, checkpoint, profile)
     clips = analysis_clips(profile, data, progress)
     clips_hash = clips_fingerprint(clips)
     grids, computed = {}, False
-    for checkpoint in checkpoints:
-        model, scheduler, info = load_analysis_model(checkpoint, preset)
+    for model, scheduler, info in loaded:
         model.to("cuda" if torch.cuda.is_available() else "cpu")
         prediction = info["prediction_type"]
         if prediction in grids:

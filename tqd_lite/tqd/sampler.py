@@ -131,6 +131,19 @@ class TimestepPolicy:
     mu_margin: float = 0.01
 
     def __post_init__(self):
+        # the numbers checked by hand: this file imports nothing from tqd_lite, so it can be copied alone
+        for field in (
+            "kappa_base",
+            "kappa_max",
+            "logit_mean",
+            "logit_std",
+            "gate_level",
+            "rich_threshold",
+            "mu_margin",
+        ):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"TimestepPolicy.{field} must be a finite number, got {value!r}")
         for field, allowed in (
             ("sampler", SAMPLERS),
             ("dropout", DROPOUTS),
@@ -218,21 +231,31 @@ class TimestepPolicy:
         # mean-one: w = max(mq, vq) / mean_batch(max(mq, vq))
         return (keep / keep.mean().clamp(min=1e-12)).float()
 
-    def draw(self, mq, vq, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(levels, weights)``: continuous noise levels in [0, 1) (flow matching) and loss weights."""
+    def draw(
+        self, mq, vq, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(levels, weights)``: continuous noise levels in [0, 1) (flow matching's ``sigma``) in
+        ``dtype`` (the model's; drawn in float64) and float32 loss weights, both on the device of ``mq``."""
+        device = torch.as_tensor(mq).device
         levels = self.noise_levels(mq, vq, generator)
-        return levels, self.loss_weights(mq, vq, generator)
+        weights = self.loss_weights(mq, vq, generator)
+        return levels.to(device, dtype), weights.to(device)
 
     def __call__(
         self, mq, vq, generator: torch.Generator | None = None, num_train_timesteps: int = 1000
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(timesteps, weights)``: DDPM integer timesteps ``(B,)`` in [0, T) and loss weights."""
+        """``(timesteps, weights)``: DDPM integer timesteps ``(B,)`` in [0, T) and float32 loss
+        weights, on the device of ``mq``. Pass ``num_train_timesteps`` from your scheduler's
+        ``config.num_train_timesteps`` when it is not 1000."""
+        device = torch.as_tensor(mq).device
         if self.sampler == "uniform":  # DDPM's own draw: t ~ U{0, ..., T-1}
             mq, vq = self._scores(mq, vq)
             timesteps = torch.randint(0, num_train_timesteps, mq.shape, generator=generator)
-            return timesteps, self.loss_weights(mq, vq, generator)
-        levels, weights = self.draw(mq, vq, generator)
-        return to_ddpm_timesteps(levels, num_train_timesteps), weights
+            weights = self.loss_weights(mq, vq, generator)
+        else:
+            levels, weights = self.draw(mq, vq, generator, dtype=torch.float64)
+            timesteps = to_ddpm_timesteps(levels.cpu(), num_train_timesteps)
+        return timesteps.to(device), weights.to(device)
 
 
 def to_ddpm_timesteps(levels: torch.Tensor, num_train_timesteps: int = 1000) -> torch.Tensor:
