@@ -35,8 +35,9 @@ reproduce-full: $(STAMP)
 test: $(STAMP)
 	TQD_PROFILE=quick MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
 
+# JupyterLab refuses to start as root (as in many ML containers) unless told --allow-root
 lab: $(STAMP)
-	TQD_PROFILE=quick $(BIN)/jupyter lab notebooks
+	TQD_PROFILE=quick $(BIN)/jupyter lab notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 book: $(STAMP)
 	TQD_PROFILE=quick $(BIN)/python docs/build_book.py

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")  # [text](target)
@@ -90,3 +91,93 @@ def test_readme_gpu_probe_numbers_come_from_the_result_files():
         quoted += [str(round(last["dynamic_degree"], 4)), str(round(golden["dynamic_degree"], 4))]
     for text in quoted:
         assert text in " ".join(readme.split()), text
+
+
+def _readme_tqd_snippet() -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```python\nfrom tqd_lite.tqd.sampler import TimestepPolicy") + len("```python\n")
+    return readme[start : readme.index("```", start)]
+
+
+def _image_loop() -> dict:
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    model = UNet2DModel(
+        sample_size=8, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(8, 8),
+        down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"),
+        norm_num_groups=4,
+    )  # fmt: skip
+    x0 = torch.randn(6, 3, 8, 8)
+    return {
+        "model": model,
+        "model_kwargs": {},
+        "x0": x0,
+        "noise_scheduler": DDPMScheduler(num_train_timesteps=100),
+    }
+
+
+def _video_loop() -> dict:
+    from diffusers import DDIMScheduler, UNet3DConditionModel
+
+    model = UNet3DConditionModel(
+        sample_size=8, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(8, 8),
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        norm_num_groups=4, cross_attention_dim=8, attention_head_dim=4,
+    )  # fmt: skip
+    x0 = torch.randn(6, 3, 4, 8, 8)  # (B, C, F, H, W)
+    kwargs = {"encoder_hidden_states": torch.randn(6, 2, 8)}
+    return {
+        "model": model,
+        "model_kwargs": kwargs,
+        "x0": x0,
+        "noise_scheduler": DDIMScheduler(num_train_timesteps=1000),
+    }
+
+
+@pytest.mark.parametrize("loop", [_image_loop, _video_loop], ids=["image UNet, T=100", "video UNet, T=1000"])
+def test_readme_tqd_snippet_runs_in_a_plain_diffusers_loop(loop):
+    namespace = loop()
+    noise = torch.randn_like(namespace["x0"])
+    g = torch.Generator().manual_seed(0)
+    mq, vq = torch.rand(6, generator=g), torch.rand(6, generator=g)
+    namespace |= {"noise": noise, "target": noise, "mq": mq, "vq": vq, "g": g}
+    exec(_readme_tqd_snippet(), namespace)
+    timesteps, T = namespace["timesteps"], namespace["noise_scheduler"].config.num_train_timesteps
+    assert timesteps.dtype == torch.long and 0 <= timesteps.min() <= timesteps.max() < T
+    assert namespace["per_clip"].shape == (6,) and namespace["loss"].ndim == 0
+    namespace["loss"].backward()  # gradients reach the model
+    assert next(namespace["model"].parameters()).grad is not None
+    sigmas = namespace["sigmas"]
+    assert sigmas.dtype == namespace["x0"].dtype and ((0 <= sigmas) & (sigmas < 1)).all()
+
+
+def _readme_export_commands() -> dict[str, list[str]]:
+    """``{model folder: argv}`` of every README line that trains and exports a committed model."""
+    import shlex
+
+    commands = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("python -m tqd_lite train") and "--export data/models/" in line:
+            argv = shlex.split(line.split("#")[0])[3:]
+            commands[argv[argv.index("--export") + 1]] = argv
+    return commands
+
+
+def test_readme_commands_rebuild_the_committed_models_configs():
+    """Run as written, each README command builds the training config its model records."""
+    from tqd_lite.cli import build_parser, settings_overrides
+    from tqd_lite.diffusion.checkpoints import model_provenance
+    from tqd_lite.diffusion.train import recorded_train_config
+    from tqd_lite.diffusion.training_run import default_config
+    from tqd_lite.profiles import get_profile
+
+    commands = _readme_export_commands()
+    assert {"data/models/golden_quick", "data/models/golden_quick_epsilon"} <= set(commands)
+    for folder, argv in commands.items():
+        args = build_parser().parse_args(argv)
+        config = default_config(
+            get_profile(args.profile), args.seed, **settings_overrides(args.config, args.set)
+        )
+        recorded = recorded_train_config(model_provenance(ROOT / folder)["train_config"])
+        assert config.to_dict() == recorded, f"README's command for {folder} builds another model"
