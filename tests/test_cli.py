@@ -249,3 +249,30 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
         capsys.readouterr().err
     )
     assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", "--eval-every", "0"], "argument --eval-every: expected an integer >= 1, got 0"),
+        (["train", "--eval-every", "-5"], "argument --eval-every: expected an integer >= 1, got -5"),
+        (["sample", "m", "--num-clips", "x"], "argument --num-clips: expected an integer >= 1, got 'x'"),
+        (["train", "--set", "steps=abc"], "TrainConfig.steps must be an integer, got 'abc'"),
+        (["train", "--set", "steps=2.5"], "TrainConfig.steps must be an integer, got 2.5"),
+        (
+            ["distill", "--set", "mixed_share=high"],
+            "DistillConfig.mixed_share must be a finite number, got 'high'",
+        ),
+        (["train", "--policy", "kappa_max=NaN"], "TimestepPolicy.kappa_max must be a finite number, got nan"),
+    ],
+)
+def test_bad_numbers_on_the_command_line_are_refused_before_any_work(argv, expected, tmp_path, capsys):
+    """Exit code 2 and the field or flag named; nothing is written (run in an empty folder)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        try:
+            code = main([*argv, "--no-progress"])
+        except SystemExit as exit_:  # argparse's own refusals
+            code = exit_.code
+    assert code == 2 and expected in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

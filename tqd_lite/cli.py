@@ -165,7 +165,7 @@ def cmd_train_metrics(args) -> None:
     for kind in args.only or ("tracker", "judge"):
         block = provenance(profile.name, args.seed, device)  # before training: the code as it was run
         path = train_and_save(kind, configs[kind], block, device=device, progress=not args.no_progress)
-        calibration = json.loads((path / "provenance.json").read_text())["calibration"]
+        calibration = load_json(path / "provenance.json", "provenance file")["calibration"]
         print(f"{kind}: {path} (calibration: {calibration})")
 
 
@@ -503,7 +503,7 @@ def _refresh_summaries() -> None:
 
     for name, experiments in (("tqd", tqd_experiments), ("mcm", mcm_experiments)):
         for summary in sorted(results_dir().glob(f"*/{name}/summary.json")):
-            profile, record = get_profile(summary.parent.parent.name), json.loads(summary.read_text())
+            profile, record = get_profile(summary.parent.parent.name), load_json(summary, "result file")
             print(f"rewrote {experiments.write_summary_markdown(summary.parent, record, profile)}")
 
 
@@ -516,7 +516,7 @@ def _committed_samples(profile, steps: int = 25, seed: int = 0) -> dict:
 
     samples = {}
     for folder in sorted((data_dir() / "models").iterdir()):
-        config = json.loads((folder / "unet" / "config.json").read_text()) if is_model_folder(folder) else {}
+        config = load_json(folder / "unet" / "config.json", "unet config") if is_model_folder(folder) else {}
         shape = (config.get("num_frames"), config.get("sample_size"))
         if shape == (profile.num_frames, profile.frame_size) and not config.get("num_classes"):
             pipe = load_pipeline(folder)

@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
+from tqd_lite.files import load_json
 from tqd_lite.paths import results_dir
 from tqd_lite.viz.plots import frame_strip, stamp
 
@@ -38,7 +39,7 @@ def finished_result(path: Path, key: dict) -> dict | None:
     """The result file at ``path`` if it was made with ``key`` (the settings that decide it)."""
     if not path.is_file():
         return None
-    report = json.loads(path.read_text())
+    report = load_json(path, "run report")
     return report if report.get("key") == json.loads(json.dumps(key)) else None
 
 
@@ -49,7 +50,7 @@ def load_result(profile, experiment: str, file: str, out_dir: str | Path | None 
     """
     name = profile if isinstance(profile, str) else profile.name
     path = (Path(out_dir) if out_dir is not None else results_dir() / name / experiment) / file
-    return json.loads(path.read_text()) if path.is_file() else None
+    return load_json(path, "run report") if path.is_file() else None
 
 
 def samples_strip(rows: list[tuple[torch.Tensor, str]], per_row: int = 2):

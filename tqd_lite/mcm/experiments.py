@@ -23,7 +23,6 @@ file; a finished run is skipped and an interrupted one resumes from its checkpoi
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from tqd_lite.diffusion.checkpoints import export_weights, is_model_folder, load
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, recorded_train_config, train
-from tqd_lite.files import load_tensors
+from tqd_lite.files import load_json, load_tensors
 from tqd_lite.mcm.data import (
     NUM_SCENE_CLASSES,
     frame_frechet_distance,
@@ -271,7 +270,7 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
         "eval_clips": len(labels),
         "seed": seed,
     }
-    done = json.loads(path.read_text()) if path.is_file() else {}
+    done = load_json(path, "result file") if path.is_file() else {}
     same_settings = {k: v for k, v in done.get("key", {}).items() if k != "w"} == key
     measured = done.get("by_w", {}) if same_settings else {}
     if sorted(measured) == sorted(map(str, GUIDANCE_SWEEP)):
@@ -283,7 +282,7 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
             measured[str(w)] = measure(clips, data, seconds)
         by_w[str(w)] = measured[str(w)]
     write_result(path, {"key": {**key, "w": list(GUIDANCE_SWEEP)}, "by_w": by_w}, block)
-    return json.loads(path.read_text())
+    return load_json(path, "result file")
 
 
 # --- running the arms ----------------------------------------------------------------------
@@ -417,7 +416,7 @@ def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[s
         for seed in seeds:
             path = run_folder(Path(out_dir), name, seed) / RESULT_FILE
             if path.is_file():
-                runs.setdefault(name, {})[seed] = json.loads(path.read_text())["by_steps"]
+                runs.setdefault(name, {})[seed] = load_json(path, "result file")["by_steps"]
     return runs
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from tqd_lite.files import load_json
 from tqd_lite.paths import results_dir
 from tqd_lite.profiles import Profile
 from tqd_lite.quality.encoder import load_encoder
@@ -124,7 +125,7 @@ def save_table(table: SanityTable, provenance_block: dict, out: Path) -> Path:
 
 
 def load_table(path: Path) -> SanityTable:
-    record = json.loads(Path(path).read_text())
+    record = load_json(Path(path), "sanity table")
     golden = {m: tuple(v) for m, v in record["golden"].items()}
     return SanityTable(record["values"], record["families"], golden, record["settings"])
 
@@ -151,7 +152,7 @@ SUITE_COLUMNS = ("judge_visual", "judge_motion", "judge_world", "dynamic_degree"
 def table_for_size(size: int) -> Path | None:
     """The committed sanity table measured at ``size`` x ``size`` (any profile), if there is one."""
     for path in sorted(results_dir().glob("*/sanity/sanity.json")):
-        if json.loads(path.read_text())["settings"]["size"] == size:
+        if load_json(path, "sanity table")["settings"]["size"] == size:
             return path
     return None
 

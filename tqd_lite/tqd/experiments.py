@@ -22,7 +22,6 @@ so a comparison is the mean over seeds of the per-seed difference, with its 95% 
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from tqd_lite.diffusion.training_run import (
     run_key,
     run_training,
 )
-from tqd_lite.files import load_tensors
+from tqd_lite.files import load_json, load_tensors
 from tqd_lite.paths import results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
@@ -227,7 +226,7 @@ def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[s
         for seed in arm_seeds(arm, profile):
             path = run_folder(Path(out_dir), arm, seed) / "train.json"
             if path.is_file():
-                report = json.loads(path.read_text())
+                report = load_json(path, "run report")
                 metrics = {m: report["final"][m] for m in METRICS}
                 runs.setdefault(arm.key, {})[seed] = {**metrics, "train_seconds": report["train_seconds"]}
     return runs

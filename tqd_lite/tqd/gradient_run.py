@@ -19,6 +19,7 @@ import torch
 from tqd_lite.diffusion.checkpoints import PROVENANCE_FILE, is_model_folder, load_denoiser, training_config_of
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.training_run import REPORT_FILE, checkpoint_path
+from tqd_lite.files import load_json
 from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
@@ -72,7 +73,7 @@ def model_record(checkpoint: str | Path) -> dict:
     path = Path(checkpoint)
     for record_path in (path / PROVENANCE_FILE, path.parent / REPORT_FILE):
         if record_path.is_file():
-            record = json.loads(record_path.read_text())
+            record = load_json(record_path, "gradient grid")
             steps = record["step"] if "step" in record else record["final"]["step"]
             return {"steps": steps, "command": record["provenance"].get("command", "(not recorded)")}
     raise FileNotFoundError(
@@ -149,7 +150,7 @@ def load_grids(out_dir: str | Path) -> dict[str, dict]:
     for prediction in ("v_prediction", "epsilon"):
         path = grid_path(out_dir, prediction)
         if path.is_file():
-            grids[prediction] = json.loads(path.read_text())
+            grids[prediction] = load_json(path, "gradient grid")
     return grids
 
 
@@ -157,7 +158,7 @@ def _cached(path: Path, config: GradientAnalysisConfig, info: dict, clips_hash: 
     """The grid in ``path`` if the same settings, weights and clips made it."""
     if not path.is_file():
         return None
-    grid = json.loads(path.read_text())
+    grid = load_json(path, "gradient grid")
     same_config = grid.get("config") == json.loads(json.dumps(config.to_dict()))
     saved = grid.get("model", {})
     same_model = all(saved.get(k) == info[k] for k in CACHE_KEYS)  # not the path: weights may move
@@ -205,7 +206,7 @@ def run_gradient_analysis(
             grid = {"model": info, "clips_sha256": clips_hash, "method": method, **result}
             write_result(path, grid, provenance_block or {})
             partial.unlink(missing_ok=True)
-            grid, computed = json.loads(path.read_text()), True
+            grid, computed = load_json(path, "gradient grid"), True
         grids[prediction] = grid
     if computed or not (out_dir / FIGURE_FILE).is_file():
         save_figures(grids, out_dir, provenance_block)

@@ -9,15 +9,17 @@ timestep ``floor(s T)``, where a high timestep is noisier.
 Adding TQD to an ordinary diffusers training loop (docs/papers.md section 1)::
 
     policy = TimestepPolicy(sampler="tqd", dropout="hard")      # kappa_base=2, kappa_max=8
-    timesteps, weights = policy(mq, vq, generator=g)            # (B,) long, (B,) float
+    T = noise_scheduler.config.num_train_timesteps
+    timesteps, weights = policy(mq, vq, generator=g, num_train_timesteps=T)  # (B,) long, (B,) float
     noisy = noise_scheduler.add_noise(x0, noise, timesteps)
-    per_clip = (model(noisy, timesteps) - target).pow(2).mean(dim=(1, 2, 3, 4))
+    per_clip = (model(noisy, timesteps).sample - target).pow(2).flatten(1).mean(1)
     loss = (weights * per_clip).mean()
 
-For flow matching, ``levels, weights = policy.draw(mq, vq, generator=g)`` gives ``sigma`` directly
-(a script that maps its draws through a shifted ``scheduler.sigmas``, as SD3's does, applies
-that shift on top, which moves TQD's windows too). Every random number comes from ``generator``
-(a CPU generator: draws are made on the CPU), so a step's draw is a pure function of its seed.
+For flow matching, ``levels, weights = policy.draw(mq, vq, generator=g, dtype=x0.dtype)`` gives
+``sigma`` directly (a script that maps its draws through a shifted ``scheduler.sigmas``, as SD3's
+does, applies that shift on top, which moves TQD's windows too). Every random number comes from
+``generator`` (a CPU generator: draws are made on the CPU), so a step's draw is a pure function of
+its seed; the results come back on the device of ``mq``.
 """
 
 from __future__ import annotations

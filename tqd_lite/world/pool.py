@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tqd_lite.files import load_json
 from tqd_lite.profiles import Profile
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
 from tqd_lite.world.render import ClipSpec, render_clip
@@ -169,7 +170,7 @@ def build_pool(folder: str | Path, config: PoolConfig, progress: bool = True) ->
     config_file = folder / "pool.json"
     wanted = {**asdict(config), "rendering": rendering_fingerprint(config)}
     if config_file.exists():
-        existing = json.loads(config_file.read_text())
+        existing = load_json(config_file, "pool config")
         if existing != wanted:
             raise ValueError(
                 f"{folder} already holds a pool built with {existing}, not {wanted} (another config or "
