@@ -42,6 +42,7 @@ def bad_bytes(kind: str, marker: Path) -> bytes:
 
 # command -> (the file it reads, relative to tmp_path; the name its message must give; its arguments)
 WEIGHTS = "model/unet/diffusion_pytorch_model.safetensors"
+GOLDEN = str(golden_model_path("quick"))
 COMMANDS = {
     "sample FILE": ("model.pt", "model.pt", ["sample", "model.pt", "--out", "out"]),
     "train --out (its checkpoint)": (
@@ -60,6 +61,16 @@ COMMANDS = {
         "model.pt",
         "model.pt",
         ["analyze-gradients", "--checkpoint", "model.pt", "--out", "out", "--set", "pairs=1"],
+    ),
+    "train --data (its scores.csv)": (
+        "data/scores.csv",
+        "data/scores.csv",
+        ["train", "--data", "data", "--out", "run"],
+    ),
+    "analyze-gradients --out (its partial grid)": (
+        "out/.v_prediction.partial.pt",
+        "out/.v_prediction.partial.pt",
+        ["analyze-gradients", "--checkpoint", GOLDEN, "--out", "out", "--set", "pairs=1"],
     ),
     "sample FOLDER (its weights)": (WEIGHTS, "model/unet", ["sample", "model", "--out", "out"]),
     "freeze-samples FOLDER (its weights)": (WEIGHTS, "model/unet", ["freeze-samples", "model"]),
