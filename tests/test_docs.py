@@ -93,25 +93,26 @@ def test_readme_gpu_probe_numbers_come_from_the_result_files():
         assert text in " ".join(readme.split()), text
 
 
-def _readme_tqd_snippet() -> str:
+def _readme_tqd_blocks() -> list[str]:
+    """The README's TQD blocks: the policy, then the image loop and the video loop."""
     readme = (ROOT / "README.md").read_text()
-    start = readme.index("```python\nfrom tqd_lite.tqd.sampler import TimestepPolicy") + len("```python\n")
-    return readme[start : readme.index("```", start)]
+    start = readme.index("```python\nfrom tqd_lite.tqd.sampler import TimestepPolicy")
+    blocks = re.findall(r"```python\n(.*?)```", readme[start:], flags=re.S)[:3]
+    assert "images" in blocks[1] and "encoder_hidden_states" in blocks[2]
+    return blocks
 
 
 def _image_loop() -> dict:
     from diffusers import DDPMScheduler, UNet2DModel
 
-    model = UNet2DModel(
+    unet = UNet2DModel(
         sample_size=8, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(8, 8),
         down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"),
         norm_num_groups=4,
     )  # fmt: skip
-    x0 = torch.randn(6, 3, 8, 8)
     return {
-        "model": model,
-        "model_kwargs": {},
-        "x0": x0,
+        "unet": unet,
+        "images": torch.randn(6, 3, 8, 8),
         "noise_scheduler": DDPMScheduler(num_train_timesteps=100),
     }
 
@@ -119,37 +120,42 @@ def _image_loop() -> dict:
 def _video_loop() -> dict:
     from diffusers import DDIMScheduler, UNet3DConditionModel
 
-    model = UNet3DConditionModel(
+    unet = UNet3DConditionModel(
         sample_size=8, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(8, 8),
         down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
         up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
         norm_num_groups=4, cross_attention_dim=8, attention_head_dim=4,
     )  # fmt: skip
-    x0 = torch.randn(6, 3, 4, 8, 8)  # (B, C, F, H, W)
-    kwargs = {"encoder_hidden_states": torch.randn(6, 2, 8)}
     return {
-        "model": model,
-        "model_kwargs": kwargs,
-        "x0": x0,
+        "unet": unet,
+        "clips": torch.randn(6, 3, 4, 8, 8),  # (B, C, F, H, W)
+        "text_embeddings": torch.randn(6, 2, 8),
         "noise_scheduler": DDIMScheduler(num_train_timesteps=1000),
     }
 
 
-@pytest.mark.parametrize("loop", [_image_loop, _video_loop], ids=["image UNet, T=100", "video UNet, T=1000"])
-def test_readme_tqd_snippet_runs_in_a_plain_diffusers_loop(loop):
-    namespace = loop()
-    noise = torch.randn_like(namespace["x0"])
+@pytest.mark.parametrize(
+    "variant", [1, 2], ids=["image UNet2DModel, T=100", "video UNet3DConditionModel, T=1000"]
+)
+def test_readme_tqd_snippets_run_as_printed_in_plain_diffusers_loops(variant):
+    namespace = (_image_loop, _video_loop)[variant - 1]()
+    data = namespace.get("images", namespace.get("clips"))
     g = torch.Generator().manual_seed(0)
-    mq, vq = torch.rand(6, generator=g), torch.rand(6, generator=g)
-    namespace |= {"noise": noise, "target": noise, "mq": mq, "vq": vq, "g": g}
-    exec(_readme_tqd_snippet(), namespace)
+    namespace |= {
+        "noise": torch.randn_like(data),
+        "mq": torch.rand(6, generator=g),
+        "vq": torch.rand(6, generator=g),
+    }
+    namespace["g"] = g
+    blocks = _readme_tqd_blocks()
+    exec(blocks[0] + blocks[variant], namespace)
     timesteps, T = namespace["timesteps"], namespace["noise_scheduler"].config.num_train_timesteps
     assert timesteps.dtype == torch.long and 0 <= timesteps.min() <= timesteps.max() < T
-    assert namespace["per_clip"].shape == (6,) and namespace["loss"].ndim == 0
+    assert namespace["loss"].ndim == 0 and namespace["weights"].dtype == torch.float32
     namespace["loss"].backward()  # gradients reach the model
-    assert next(namespace["model"].parameters()).grad is not None
-    sigmas = namespace["sigmas"]
-    assert sigmas.dtype == namespace["x0"].dtype and ((0 <= sigmas) & (sigmas < 1)).all()
+    assert next(namespace["unet"].parameters()).grad is not None
+    sigmas, _ = namespace["policy"].draw(namespace["mq"], namespace["vq"], generator=g, dtype=data.dtype)
+    assert sigmas.dtype == data.dtype and ((0 <= sigmas) & (sigmas < 1)).all()
 
 
 def _readme_export_commands() -> dict[str, list[str]]:
@@ -181,3 +187,44 @@ def test_readme_commands_rebuild_the_committed_models_configs():
         )
         recorded = recorded_train_config(model_provenance(ROOT / folder)["train_config"])
         assert config.to_dict() == recorded, f"README's command for {folder} builds another model"
+
+
+def _readme_cli_commands() -> list[str]:
+    """Every ``python -m tqd_lite ...`` command the README prints, in code blocks or inline."""
+    readme = (ROOT / "README.md").read_text()
+    found = re.findall(r"^python -m tqd_lite [^\n#]*", readme, flags=re.M)
+    found += re.findall(r"`(python -m tqd_lite [^`]*)`", readme)
+    return sorted({c.strip() for c in found})
+
+
+def test_every_readme_command_parses_and_builds_its_config():
+    """The README's commands are long runs, so they are checked as printed without running them:
+    the parser accepts every argument, and every --set / --policy builds its config."""
+    import shlex
+
+    from tqd_lite.cli import build_parser, settings_overrides, timestep_policy
+    from tqd_lite.diffusion.training_run import default_config
+    from tqd_lite.mcm.distill import DistillConfig
+    from tqd_lite.profiles import get_profile, override_fields
+    from tqd_lite.tqd.gradient_run import default_analysis_config
+
+    commands = _readme_cli_commands()
+    assert len(commands) > 25
+    for command in commands:
+        argv = shlex.split(command)[3:]
+        if argv == ["--help"]:
+            continue
+        args = build_parser().parse_args(argv)
+        if getattr(args, "config", None):  # a user's own file, e.g. my_run.yaml
+            continue
+        overrides = settings_overrides(None, getattr(args, "set", None) or [])
+        profile = get_profile(getattr(args, "profile", None))
+        if args.command == "train":
+            default_config(profile, args.seed, **overrides)
+            timestep_policy(args.policy)
+        elif args.command == "distill":
+            override_fields(DistillConfig(), overrides, "distillation")
+        elif args.command == "analyze-gradients":
+            default_analysis_config(profile, args.seed, **overrides)
+    benchmarks = set(re.findall(r"python (benchmarks/\w+\.py)", (ROOT / "README.md").read_text()))
+    assert benchmarks and all((ROOT / script).is_file() for script in benchmarks)
