@@ -290,8 +290,9 @@ def test_two_processes_train_the_weights_one_process_does_and_resume_exactly(tmp
     """The README's multi-process route for real: `accelerate launch --multi_gpu --num_processes 2`
     on CPU (ACCELERATE_USE_CPU=1: gloo), each process taking half of every global batch and
     resuming from the step-2 checkpoint halfway, against one process training straight through.
-    DDP averages the two halves' gradients, so the weights agree to float rounding (measured: 2.5e-5
-    at most after 4 Adam steps, against weights of size ~3), not bit for bit."""
+    DDP averages the two halves' gradients in another order than one process sums the batch, so
+    the weights agree up to rounding that Adam amplifies, not bit for bit: the test bounds their
+    distance by 1% of the distance the weights travel (taking the same half twice fails it)."""
     import os
 
     from tqd_lite.diffusion.model import build_model
