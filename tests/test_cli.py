@@ -245,10 +245,14 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
         "--no-progress",
     ]
     assert main(argv) == 2
-    assert f"{checkpoint} was trained on 4 frames of 8x8; the 'quick' profile analyses 8 frames of 16x16" in (
+    assert f"{checkpoint} was trained on 4 frames of 8x8, not the 8 frames of 16x16 used here" in (
         capsys.readouterr().err
     )
     assert not (tmp_path / "g").exists()
+    assert main(["distill", "--teacher", str(checkpoint), "--out", str(tmp_path / "d"), "--no-progress"]) == 2
+    assert (
+        f"{checkpoint} was trained on 4 frames of 8x8, not the 8 frames of 16x16" in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize(

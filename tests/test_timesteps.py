@@ -209,3 +209,21 @@ def test_bad_scores_are_refused(mq, vq, message):
 def test_bad_policies_are_refused(fields, message):
     with pytest.raises(ValueError, match=message):
         TimestepPolicy(sampler=fields.pop("sampler", "tqd"), **fields)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32, torch.float64])
+def test_flow_matching_levels_stay_below_one_in_the_models_dtype(dtype):
+    """TQD sends motion-rich clips near pure noise: in float32, 1 - 1e-9 would round up to 1.0."""
+    mq, vq = torch.ones(20_000), torch.zeros(20_000)
+    policy = TimestepPolicy(sampler="tqd")
+    levels, weights = policy.draw(mq, vq, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    assert levels.dtype == dtype and weights.dtype == torch.float32
+    assert 0 <= levels.min() and levels.max() < 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_timesteps_and_weights_come_back_on_the_scores_device():
+    mq, vq = torch.rand(8, device="cuda"), torch.rand(8, device="cuda")
+    policy = TimestepPolicy(sampler="tqd", dropout="hard")
+    for result in (*policy(mq, vq, generator=torch.Generator()), *policy.draw(mq, vq)):
+        assert result.device == mq.device

@@ -328,7 +328,7 @@ def cmd_distill(args) -> None:
     """Distil MCM's teacher (or ``--teacher``) into a few-step student: LCM or MCM, by DistillConfig."""
     import torch
 
-    from tqd_lite.diffusion.checkpoints import load_denoiser
+    from tqd_lite.diffusion.checkpoints import check_clip_shape, load_denoiser
     from tqd_lite.diffusion.noise import make_noise_scheduler
     from tqd_lite.mcm.data import high_quality_images, load_teacher_bank
     from tqd_lite.mcm.distill import (
@@ -359,7 +359,11 @@ def cmd_distill(args) -> None:
     device = _device()
     block = provenance(profile.name, config.seed, device, distill_config=config.to_dict())  # --set seed wins
     progress = not args.no_progress
-    teacher = load_denoiser(args.teacher) if args.teacher else ensure_teacher(pool, block, progress)
+    if args.teacher:
+        teacher = load_denoiser(args.teacher)
+        check_clip_shape(teacher, args.teacher, pool.num_frames, pool.frame_size)
+    else:
+        teacher = ensure_teacher(pool, block, progress)
     bank = load_teacher_bank(pool, progress=progress)
     images, _ = high_quality_images(
         profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 from dataclasses import dataclass, replace
 
 from tqd_lite.fields import check_field_types, check_ranges
@@ -64,7 +65,8 @@ class Profile:
 
     def __post_init__(self):
         check_field_types(self)
-        sizes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.type == "int"}
+        hints = typing.get_type_hints(Profile)
+        sizes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if hints[f.name] is int}
         check_ranges(self, {name: value >= 1 for name, value in sizes.items()})
         seeds = ("tqd_seeds", "tqd_variant_seeds", "mcm_seeds", "mcm_variant_seeds")
         check_ranges(

@@ -114,7 +114,25 @@ def training_config_of(path: str | Path) -> TrainConfig:
         raise ValueError(
             f"{path} records no training config (a distilled student records its distill_config)"
         )
-    return TrainConfig(**saved["train_config"])
+    return _train_config(saved["train_config"], path)
+
+
+def _train_config(record: dict, path: str | Path) -> TrainConfig:
+    """The recorded training config, or an error naming the file that holds a bad one."""
+    try:
+        return TrainConfig(**record)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: its recorded training config is not valid here ({error})") from None
+
+
+def check_clip_shape(model, path: str | Path, num_frames: int, size: int) -> None:
+    """A model that records its training clip shape is used at that shape only (analysis, distillation)."""
+    recorded = (model.config.get("num_frames"), model.config.get("sample_size"))
+    if None not in recorded and recorded != (num_frames, size):
+        raise ValueError(
+            f"{path} was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}, not the "
+            f"{num_frames} frames of {size}x{size} used here (pick the profile of its shape)"
+        )
 
 
 def load_pipeline(path: str | Path) -> VideoPipeline:
@@ -130,7 +148,12 @@ def load_pipeline(path: str | Path) -> VideoPipeline:
         raise ValueError(
             f"{path / MODEL_INDEX}: scheduler is {entry!r}, expected one of {sorted(SCHEDULERS)}"
         )
-    return VideoPipeline(unet=unet, scheduler=SCHEDULERS[entry].from_pretrained(path, subfolder="scheduler"))
+    try:
+        scheduler = SCHEDULERS[entry].from_pretrained(path, subfolder="scheduler")
+    except Exception as error:  # a missing or broken scheduler_config.json
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path / 'scheduler'} is not a readable scheduler ({first})") from None
+    return VideoPipeline(unet=unet, scheduler=scheduler)
 
 
 def export_weights(
@@ -149,7 +172,7 @@ def export_weights(
     """
     state = read_checkpoint(checkpoint)
     clip_shape = clip_shape or state.get("clip_shape")
-    config = TrainConfig(**state["train_config"])
+    config = _train_config(state["train_config"], checkpoint)
     model = build_model(config.preset, config.num_classes)
     model.load_state_dict(state["ema"])
     if clip_shape is not None:

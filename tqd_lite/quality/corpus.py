@@ -180,7 +180,7 @@ def read_scores(path: str | Path) -> dict[str, np.ndarray]:
     if not path.exists():
         raise FileNotFoundError(f"scores file not found: {path} (make it with `python -m tqd_lite score`)")
     try:
-        with open(path, newline="") as handle:
+        with open(path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             rows = list(reader)
             header = reader.fieldnames or []

@@ -16,10 +16,16 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from tqd_lite.diffusion.checkpoints import PROVENANCE_FILE, is_model_folder, load_denoiser, training_config_of
+from tqd_lite.diffusion.checkpoints import (
+    PROVENANCE_FILE,
+    check_clip_shape,
+    is_model_folder,
+    load_denoiser,
+    training_config_of,
+)
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.training_run import REPORT_FILE, checkpoint_path
-from tqd_lite.files import load_json
+from tqd_lite.files import load_json, load_tensors
 from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
@@ -73,7 +79,7 @@ def model_record(checkpoint: str | Path) -> dict:
     path = Path(checkpoint)
     for record_path in (path / PROVENANCE_FILE, path.parent / REPORT_FILE):
         if record_path.is_file():
-            record = load_json(record_path, "gradient grid")
+            record = load_json(record_path, "model record")
             steps = record["step"] if "step" in record else record["final"]["step"]
             return {"steps": steps, "command": record["provenance"].get("command", "(not recorded)")}
     raise FileNotFoundError(
@@ -98,16 +104,9 @@ def _display_path(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-def check_clip_shape(model, path: str | Path, profile: Profile) -> None:
-    """A model that records its training clip shape is analysed at that shape only."""
-    recorded = (model.config.get("num_frames"), model.config.get("sample_size"))
-    wanted = (profile.num_frames, profile.frame_size)
-    if None not in recorded and recorded != wanted:
-        raise ValueError(
-            f"{path} was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}; "
-            f"the {profile.name!r} "
-            f"profile analyses {wanted[0]} frames of {wanted[1]}x{wanted[1]} (pick the profile of its shape)"
-        )
+def partial_path(out_dir: Path, prediction: str) -> Path:
+    """Where an interrupted grid keeps its finished pairs."""
+    return out_dir / f".{prediction}.partial.pt"
 
 
 def load_analysis_model(path: str | Path, preset: str | None = None):
@@ -187,8 +186,11 @@ def run_gradient_analysis(
     """
     out_dir = Path(out_dir) if out_dir is not None else results_dir() / profile.name / "gradients"
     loaded = [load_analysis_model(checkpoint, preset) for checkpoint in checkpoints]  # refused before work
-    for checkpoint, (model, _, _) in zip(checkpoints, loaded, strict=True):
-        check_clip_shape(model, checkpoint, profile)
+    for checkpoint, (model, _, info) in zip(checkpoints, loaded, strict=True):
+        check_clip_shape(model, checkpoint, profile.num_frames, profile.frame_size)
+        partial = partial_path(out_dir, info["prediction_type"])
+        if partial.is_file():
+            load_tensors(partial, "partial gradient grid")  # a broken one is refused before work too
     clips = analysis_clips(profile, data, progress)
     clips_hash = clips_fingerprint(clips)
     grids, computed = {}, False
@@ -200,7 +202,7 @@ def run_gradient_analysis(
         path = grid_path(out_dir, prediction)
         grid = None if force else _cached(path, config, info, clips_hash)
         if grid is None:
-            partial = out_dir / f".{prediction}.partial.pt"  # finished pairs, if interrupted
+            partial = partial_path(out_dir, prediction)
             key = {"model": info, "clips_sha256": clips_hash}
             result = analyze(model, scheduler, clips, config, progress, method, partial, key)
             grid = {"model": info, "clips_sha256": clips_hash, "method": method, **result}

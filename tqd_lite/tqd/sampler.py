@@ -241,7 +241,8 @@ class TimestepPolicy:
         device = torch.as_tensor(mq).device
         levels = self.noise_levels(mq, vq, generator)
         weights = self.loss_weights(mq, vq, generator)
-        return levels.to(device, dtype), weights.to(device)
+        # below 1 in ``dtype`` too: float32 rounds 1 - 1e-9 up to 1.0 (an index one past the end)
+        return levels.to(device, dtype).clamp(max=1 - torch.finfo(dtype).eps / 2), weights.to(device)
 
     def __call__(
         self, mq, vq, generator: torch.Generator | None = None, num_train_timesteps: int = 1000
