@@ -93,3 +93,21 @@ def test_a_bad_file_is_refused_by_name_and_nothing_runs(command, kind, tmp_path,
     assert not marker.exists(), "unpickling the file ran code"
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written == [target.split("/")[0]], f"the command wrote {written} before refusing the file"
+
+
+@pytest.mark.parametrize("kind", ["crafted", "truncated", "random"])
+def test_the_csv_and_safetensors_loaders_name_a_bad_file(kind, tmp_path):
+    """The package's own tables and frozen samples (pool manifests, scores, data/failures/) too."""
+    from tqd_lite.files import load_csv, load_safetensors
+    from tqd_lite.world.pool import read_manifest
+
+    data = bad_bytes(kind, tmp_path / "code_ran")
+    (tmp_path / "manifest.csv").write_bytes(data)
+    (tmp_path / "clips.safetensors").write_bytes(data)
+    with pytest.raises(ValueError, match="manifest.csv"):
+        read_manifest(tmp_path)
+    with pytest.raises(ValueError, match=f"{tmp_path / 'clips.safetensors'} is not a readable"):
+        load_safetensors(tmp_path / "clips.safetensors", "frozen-samples file")
+    with pytest.raises(FileNotFoundError, match="scores CSV not found"):
+        load_csv(tmp_path / "scores.csv", "scores CSV")
+    assert not (tmp_path / "code_ran").exists()

@@ -1,7 +1,8 @@
-"""The two loaders of everything tqd-lite reads that it did not render itself: ``.pt`` files
-(resume checkpoints, partial gradient grids, stored samples) and JSON or YAML files (reports,
-provenance, configs). Model folders go through diffusers' ``from_pretrained`` (safetensors: no
-code), videos through :mod:`tqd_lite.world.video_io`.
+"""The loaders of every data file tqd-lite reads: ``.pt`` files (resume checkpoints, partial
+gradient grids, stored samples), JSON or YAML files (reports, provenance, configs), CSV tables
+(scores, pool manifests) and loose safetensors files (frozen failure samples). Model folders go
+through diffusers' ``from_pretrained`` (safetensors: no code), videos through
+:mod:`tqd_lite.world.video_io`.
 
 ``torch.load`` runs with ``weights_only=True``, so a file holding anything but tensors and plain
 data (numbers, strings, lists, dicts) is refused instead of unpickled: a crafted checkpoint cannot
@@ -12,6 +13,7 @@ prints as one line with exit code 2.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -48,4 +50,32 @@ def load_json(path: str | Path, what: str):
             return yaml.safe_load(text)  # safe_load: plain data only, no Python objects
         return json.loads(text)
     except Exception as error:  # not UTF-8, not JSON / YAML
+        raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None
+
+
+def load_csv(path: str | Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
+    """``(header, rows)`` of the UTF-8 CSV file ``path`` (a ``what``), each row a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None
+
+
+def load_safetensors(path: str | Path, what: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """``(tensors, metadata)`` of the safetensors file ``path`` (a ``what``): tensors only, no code."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        with safe_open(path, framework="pt") as handle:
+            return {k: handle.get_tensor(k) for k in handle.keys()}, dict(handle.metadata() or {})
+    except Exception as error:  # truncated, random bytes, not safetensors
         raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None

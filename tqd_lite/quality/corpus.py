@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tqd_lite.files import load_csv
 from tqd_lite.quality.scores import PercentileNormaliser, motion_score, visual_score
 from tqd_lite.world.video_io import VideoReadError, list_videos, read_clip
 
@@ -179,13 +180,7 @@ def read_scores(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"scores file not found: {path} (make it with `python -m tqd_lite score`)")
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            header = reader.fieldnames or []
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise ValueError(f"{path} is not a readable scores CSV ({error})") from None
+    header, rows = load_csv(path, "scores CSV")
     missing = [c for c in SCORE_COLUMNS if c not in header]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}; expected {list(SCORE_COLUMNS)}")

@@ -25,8 +25,9 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import save_file
 
+from tqd_lite.files import load_safetensors
 from tqd_lite.paths import data_dir
 
 UNDERTRAINED_CLIPS = 128  # as many as every other input of the table
@@ -52,9 +53,8 @@ def load_undertrained_samples(size: int) -> torch.Tensor | None:
     path = undertrained_path(size)
     if not path.is_file():
         return None
-    return load_file(path)["clips"].float() / 255
+    return load_safetensors(path, "frozen-samples file")[0]["clips"].float() / 255
 
 
 def undertrained_provenance(size: int) -> dict:
-    with safe_open(undertrained_path(size), framework="pt") as f:
-        return json.loads(f.metadata()["provenance"])
+    return json.loads(load_safetensors(undertrained_path(size), "frozen-samples file")[1]["provenance"])

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tqd_lite.files import load_json
+from tqd_lite.files import load_csv, load_json
 from tqd_lite.profiles import Profile
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
 from tqd_lite.world.render import ClipSpec, render_clip
@@ -150,10 +150,12 @@ def read_manifest(folder: str | Path) -> dict[str, np.ndarray]:
         raise FileNotFoundError(
             f"pool manifest not found: {path} (build the pool with `python -m tqd_lite make-data`)"
         )
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    table = {key: np.array([row[key] for row in rows]) for key in rows[0]}
-    for key in ("visual_quality", "motion_intensity", "motion_strength"):
+    header, rows = load_csv(path, "pool manifest")
+    numbers = ("visual_quality", "motion_intensity", "motion_strength")
+    if not rows or not set(numbers) <= set(header):
+        raise ValueError(f"{path}: expected rows with the columns {list(numbers)} and more, got {header}")
+    table = {key: np.array([row[key] for row in rows]) for key in header}
+    for key in numbers:
         table[key] = table[key].astype(float)
     return table
 
