@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """An exception's first message line (its type's name if it has none), for one-line errors."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -34,7 +35,7 @@ def load_tensors(path: str | Path, what: str, map_location="cpu"):
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # truncated, random bytes, or objects other than plain data
-        raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None
+        raise ValueError(f"{path} is not a readable {what} ({first_line(error)})") from None
 
 
 def load_json(path: str | Path, what: str):
@@ -50,7 +51,7 @@ def load_json(path: str | Path, what: str):
             return yaml.safe_load(text)  # safe_load: plain data only, no Python objects
         return json.loads(text)
     except Exception as error:  # not UTF-8, not JSON / YAML
-        raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None
+        raise ValueError(f"{path} is not a readable {what} ({first_line(error)})") from None
 
 
 def load_csv(path: str | Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -64,7 +65,7 @@ def load_csv(path: str | Path, what: str) -> tuple[list[str], list[dict[str, str
             rows = list(reader)
             return list(reader.fieldnames or []), rows
     except (UnicodeDecodeError, csv.Error) as error:
-        raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None
+        raise ValueError(f"{path} is not a readable {what} ({first_line(error)})") from None
 
 
 def load_safetensors(path: str | Path, what: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -78,4 +79,4 @@ def load_safetensors(path: str | Path, what: str) -> tuple[dict[str, torch.Tenso
         with safe_open(path, framework="pt") as handle:
             return {k: handle.get_tensor(k) for k in handle.keys()}, dict(handle.metadata() or {})
     except Exception as error:  # truncated, random bytes, not safetensors
-        raise ValueError(f"{path} is not a readable {what} ({_first_line(error)})") from None
+        raise ValueError(f"{path} is not a readable {what} ({first_line(error)})") from None

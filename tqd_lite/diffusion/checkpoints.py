@@ -29,7 +29,7 @@ from diffusers import DDIMScheduler, LCMScheduler
 from tqd_lite.diffusion.model import MODEL_CLASSES, build_model
 from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, read_checkpoint
-from tqd_lite.files import load_json
+from tqd_lite.files import first_line, load_json
 
 PROVENANCE_FILE = "provenance.json"
 MODEL_INDEX = "model_index.json"
@@ -58,8 +58,7 @@ def _load_unet(folder: Path) -> torch.nn.Module:
     try:
         return classes[entry].from_pretrained(folder, subfolder="unet").float()
     except Exception as error:  # a missing, truncated or foreign config.json or safetensors file
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"{folder / 'unet'} is not a readable model ({first})") from None
+        raise ValueError(f"{folder / 'unet'} is not a readable model ({first_line(error)})") from None
 
 
 def _index_entry(folder: Path, part: str) -> str | None:
@@ -151,8 +150,7 @@ def load_pipeline(path: str | Path) -> VideoPipeline:
     try:
         scheduler = SCHEDULERS[entry].from_pretrained(path, subfolder="scheduler")
     except Exception as error:  # a missing or broken scheduler_config.json
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"{path / 'scheduler'} is not a readable scheduler ({first})") from None
+        raise ValueError(f"{path / 'scheduler'} is not a readable scheduler ({first_line(error)})") from None
     return VideoPipeline(unet=unet, scheduler=scheduler)
 
 

@@ -255,9 +255,10 @@ class TimestepPolicy:
             mq, vq = self._scores(mq, vq)
             timesteps = torch.randint(0, num_train_timesteps, mq.shape, generator=generator)
             weights = self.loss_weights(mq, vq, generator)
-        else:
-            levels, weights = self.draw(mq, vq, generator, dtype=torch.float64)
-            timesteps = to_ddpm_timesteps(levels.cpu(), num_train_timesteps)
+        else:  # drawn on the CPU, moved once
+            levels = self.noise_levels(mq, vq, generator)
+            timesteps = to_ddpm_timesteps(levels, num_train_timesteps)
+            weights = self.loss_weights(mq, vq, generator)
         return timesteps.to(device), weights.to(device)
 
 
