@@ -5,8 +5,8 @@
 
 Issue 17's probes left every video model's samples as mud. This probe takes the video out: it
 trains on the frames of freshly rendered golden clips (each frame an image), for ``--minutes`` of
-wall time, with the golden probes' recipe (v prediction, cosine schedule, AdamW at 1e-3 with
-cosine decay, plain v loss), and samples ``--images`` images with DDIM 25.
+wall time, with the golden probes' recipe (v prediction, cosine schedule, optionally shifted by
+``--snr-shift``, AdamW at 1e-3 with cosine decay, plain v loss), and samples ``--images`` images with DDIM 25.
 
 * ``unet2d``: diffusers' ``UNet2DModel`` with its usual DDPM layout (ResNet blocks and
   self-attention at the lowest level), as wide as the tiny preset.
@@ -98,12 +98,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=128, help="images per step (16 clips of 8 frames)")
     parser.add_argument("--images", type=int, default=32)
+    parser.add_argument("--snr-shift", type=float, default=1.0, help="noise.shifted_betas (1: no shift)")
     parser.add_argument("--out", default="runs/probe_image_model")
     args = parser.parse_args()
     torch.manual_seed(0)
     frames = frames_of_golden(2048, size=args.size, world=args.world, seed=7)
     model = image_model(args.model)
-    noise_scheduler = make_noise_scheduler("v_prediction")
+    noise_scheduler = make_noise_scheduler("v_prediction", snr_shift=args.snr_shift)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     budget = args.minutes * 60
     # steps are unknown in advance: a cosine decay over a step count estimated after 20 steps
@@ -137,8 +138,10 @@ def main() -> None:
     for axis, image in zip(axes.flat, images, strict=True):
         axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
         axis.set_axis_off()
-    figure.suptitle(f"{args.model}, {args.world} world, {steps} steps of {args.batch} frames")
-    figure.savefig(out / f"{args.model}_{args.world}_{args.size}.png", dpi=80)
+    shift = f", SNR x{args.snr_shift:g}" if args.snr_shift != 1 else ""
+    figure.suptitle(f"{args.model}, {args.world} world, {steps} steps of {args.batch} frames{shift}")
+    name = f"{args.model}_{args.world}_{args.size}_b{args.batch}_shift{args.snr_shift:g}"
+    figure.savefig(out / f"{name}.png", dpi=80)
     row = {
         "model": args.model,
         "parameters": count_parameters(model),
@@ -148,8 +151,8 @@ def main() -> None:
         "final_loss": sum(losses[-100:]) / len(losses[-100:]),
     }
     print(json.dumps(row))
-    block = provenance("quick", 0, "cpu", world=args.world, size=args.size)
-    write_result(out / f"{args.model}_{args.world}_{args.size}.json", row, block)
+    block = provenance("quick", 0, "cpu", world=args.world, size=args.size, snr_shift=args.snr_shift)
+    write_result(out / f"{name}.json", row, block)
 
 
 if __name__ == "__main__":

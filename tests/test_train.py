@@ -9,6 +9,7 @@ import torch
 from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, training_config_of
 from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.noise import make_noise_scheduler, min_snr_weights
+from tqd_lite.diffusion.pipeline import ddim_scheduler
 from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
     UNIFORM,
@@ -120,6 +121,18 @@ def test_a_sampler_outside_the_schedule_is_an_error(bank):
         make_batch(bank, FAST, 0, lambda mq, vq, g: (torch.full(mq.shape, 1000), torch.ones(mq.shape)))
     with pytest.raises(ValueError, match="must return 2 loss weights"):
         make_batch(bank, FAST, 0, lambda mq, vq, g: (torch.zeros(mq.shape), torch.ones(3)))
+
+
+@pytest.mark.parametrize("shift", [0.25, 16.0])
+def test_a_shifted_schedule_multiplies_the_snr_at_every_timestep(shift):
+    base, shifted = make_noise_scheduler(), make_noise_scheduler(snr_shift=shift)
+    snr_base, snr = (s.alphas_cumprod / (1 - s.alphas_cumprod) for s in (base, shifted))
+    # SNR'(t) = s SNR(t); the first ten t are left out, where float32 abar is within 1e-3 of 1
+    assert torch.allclose(snr[10:] / snr_base[10:], torch.tensor(shift), rtol=2e-3)
+    assert shifted.config.trained_betas is not None and base.config.trained_betas is None
+    assert ddim_scheduler(shifted).alphas_cumprod.equal(shifted.alphas_cumprod)  # sampling follows it
+    with pytest.raises(ValueError, match="snr_shift must be > 0"):
+        make_noise_scheduler(snr_shift=0.0)
 
 
 @pytest.mark.parametrize("prediction_type", ["v_prediction", "epsilon"])

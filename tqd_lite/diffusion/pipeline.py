@@ -152,6 +152,6 @@ class VideoPipeline(DiffusionPipeline):
 
 def ddim_pipeline(unet, config) -> VideoPipeline:
     """``unet`` with DDIM over the training schedule that ``config`` (a
-    :class:`~tqd_lite.diffusion.train.TrainConfig`: prediction type, beta schedule) names."""
-    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    :class:`~tqd_lite.diffusion.train.TrainConfig`: prediction type, beta schedule, SNR shift) names."""
+    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule, config.snr_shift)
     return VideoPipeline(unet=unet, scheduler=ddim_scheduler(noise_scheduler))

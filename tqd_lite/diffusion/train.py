@@ -91,6 +91,7 @@ class TrainConfig:
     class_dropout: float = 0.1  # share of labels replaced by the null class (for CFG)
     snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
     noise_correlation: float = 0.0  # between frames of the noise (PYoCo's mixed prior; noise.mixed_noise)
+    snr_shift: float = 1.0  # the schedule's SNR times this at every t (noise.shifted_betas); 1: unchanged
     seed: int = 0
 
     def __post_init__(self):
@@ -110,6 +111,7 @@ class TrainConfig:
                 "snr_gamma": self.snr_gamma is None or self.snr_gamma > 0,
                 "lr_schedule": self.lr_schedule in LR_SCHEDULES,
                 "noise_correlation": 0 <= self.noise_correlation < 1,
+                "snr_shift": self.snr_shift > 0,
                 "seed": self.seed >= 0,
             },
         )
@@ -274,7 +276,7 @@ def policy_record(policy: Policy) -> dict | None:
 
 
 # fields added to TrainConfig after models were committed, with the value those models used
-LATER_FIELDS = {"lr_schedule": "constant", "noise_correlation": 0.0}
+LATER_FIELDS = {"lr_schedule": "constant", "noise_correlation": 0.0, "snr_shift": 1.0}
 
 
 def recorded_train_config(record: dict) -> dict:
@@ -331,7 +333,7 @@ def train(
     accelerator = Accelerator(mixed_precision=mixed_precision)
     torch.manual_seed(config.seed)  # the initial weights
     model = build_model(config.preset, config.num_classes)
-    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule)
+    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule, config.snr_shift)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
     lr_scheduler = get_scheduler(
         "constant_with_warmup" if config.lr_schedule == "constant" else config.lr_schedule,
