@@ -52,7 +52,7 @@ class ModelPreset:
 
 PRESETS: dict[str, ModelPreset] = {
     "tiny": ModelPreset(
-        "factorized", (32, 64, 128), 1, "CPU and quick profile: trains to recognisable clips in minutes"
+        "factorized", (32, 64, 128), 1, "CPU and quick profile (16x16); its samples are still mud (issue 17)"
     ),
     "tiny-p2": ModelPreset(
         "factorized",
