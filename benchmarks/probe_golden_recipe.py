@@ -91,6 +91,19 @@ ARMS = {
         "preset": "tiny-clipnorm-all",
         "batch_size": 4,
     },
+    # the same with the cosine schedule's SNR times 4 or 16 at every t (noise.shifted_betas): the
+    # size shift of Chen 2023 / simple diffusion for frames 2-4 times smaller than the schedule's
+    **{
+        f"simple-cosine-2x-nosnr-clipnorm-all-b4-shift{shift}": {
+            "data": "renders",
+            "world": "simple",
+            **COSINE_2X_NOSNR,
+            "preset": "tiny-clipnorm-all",
+            "batch_size": 4,
+            "snr_shift": float(shift),
+        }
+        for shift in (4, 16)
+    },
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)
     "simple-cosine-attn": {"data": "renders", "world": "simple", **COSINE, "preset": "tiny-attn"},
     # correlated frame noise (PYoCo mixed prior, noise.mixed_noise), in training and sampling
