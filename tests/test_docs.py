@@ -93,6 +93,17 @@ def test_readme_gpu_probe_numbers_come_from_the_result_files():
         assert text in " ".join(readme.split()), text
 
 
+def test_readme_small_batch_probe_numbers_come_from_the_result_files():
+    """The README's paragraph on image models quotes the simple-world probes' step counts and times."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks"
+    for name in ("golden_recipe_16_simple_b4_4000", "golden_recipe_16_simple_1500"):
+        (rows,) = json.loads((folder / f"{name}.json").read_text())["arms"].values()
+        last = rows[-1]
+        assert f"ran {last['step']:,} " in readme and f"{last['train_seconds']:,.0f} s" in readme, name
+    assert "a batch of 4 clips ran 4,000 steps" in readme and "a batch of 16 ran 1,500" in readme
+
+
 def _readme_tqd_blocks() -> list[str]:
     """The README's TQD blocks: the policy, then the image loop and the video loop."""
     readme = (ROOT / "README.md").read_text()
