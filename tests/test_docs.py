@@ -102,6 +102,10 @@ def test_readme_small_batch_probe_numbers_come_from_the_result_files():
         last = rows[-1]
         assert f"ran {last['step']:,} " in readme and f"{last['train_seconds']:,.0f} s" in readme, name
     assert "a batch of 4 clips ran 4,000 steps" in readme and "a batch of 16 ran 1,500" in readme
+    long_run = json.loads((folder / "image_model" / "25min" / "unet2d_simple_16_b32_shift4.json").read_text())
+    assert f"({long_run['steps']:,} steps of {long_run['images_seen'] // long_run['steps']} frames," in readme
+    shift = long_run["provenance"]["snr_shift"]
+    assert f"{long_run['seconds'] / 60:.0f} minutes at shift {shift:g}" in readme
 
 
 def _readme_tqd_blocks() -> list[str]:
