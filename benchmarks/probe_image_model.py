@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--snr-shift", type=float, default=1.0, help="noise.shifted_betas (1: no shift)")
     parser.add_argument("--out", default="runs/probe_image_model")
     args = parser.parse_args()
+    # the commit of the code that runs, taken before it runs (a commit made meanwhile is not it)
+    block = provenance("quick", 0, "cpu", world=args.world, size=args.size, snr_shift=args.snr_shift)
     torch.manual_seed(0)
     frames = frames_of_golden(2048, size=args.size, world=args.world, seed=7)
     model = image_model(args.model)
@@ -151,7 +153,6 @@ def main() -> None:
         "final_loss": sum(losses[-100:]) / len(losses[-100:]),
     }
     print(json.dumps(row))
-    block = provenance("quick", 0, "cpu", world=args.world, size=args.size, snr_shift=args.snr_shift)
     write_result(out / f"{name}.json", row, block)
 
 
