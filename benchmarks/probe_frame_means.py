@@ -33,7 +33,7 @@ def frame_mean_spread(x: torch.Tensor) -> float:
 @torch.no_grad()
 def trajectory(model, config, *, clips: int, size: int, frames: int, steps: int, seed: int) -> list[dict]:
     """The frame-mean spread of x_t and x0_hat at every DDIM step from seeded noise."""
-    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule, config.snr_shift)
+    noise_scheduler = make_noise_scheduler(**config.noise_schedule())
     scheduler = ddim_scheduler(noise_scheduler)
     scheduler.set_timesteps(steps)
     x = torch.randn(clips, 3, frames, size, size, generator=torch.Generator().manual_seed(seed))

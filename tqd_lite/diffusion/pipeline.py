@@ -153,5 +153,5 @@ class VideoPipeline(DiffusionPipeline):
 def ddim_pipeline(unet, config) -> VideoPipeline:
     """``unet`` with DDIM over the training schedule that ``config`` (a
     :class:`~tqd_lite.diffusion.train.TrainConfig`: prediction type, beta schedule, SNR shift) names."""
-    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule, config.snr_shift)
+    noise_scheduler = make_noise_scheduler(**config.noise_schedule())
     return VideoPipeline(unet=unet, scheduler=ddim_scheduler(noise_scheduler))

@@ -119,6 +119,15 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def noise_schedule(self) -> dict:
+        """The fields that fix the noise schedule, as :func:`~tqd_lite.diffusion.noise.make_noise_scheduler`'s
+        arguments: training, sampling and the gradient analysis build it from this one place."""
+        return {
+            "prediction_type": self.prediction_type,
+            "beta_schedule": self.beta_schedule,
+            "snr_shift": self.snr_shift,
+        }
+
 
 @dataclass
 class ClipBank:
@@ -333,7 +342,7 @@ def train(
     accelerator = Accelerator(mixed_precision=mixed_precision)
     torch.manual_seed(config.seed)  # the initial weights
     model = build_model(config.preset, config.num_classes)
-    noise_scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule, config.snr_shift)
+    noise_scheduler = make_noise_scheduler(**config.noise_schedule())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
     lr_scheduler = get_scheduler(
         "constant_with_warmup" if config.lr_schedule == "constant" else config.lr_schedule,

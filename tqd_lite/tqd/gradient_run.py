@@ -117,7 +117,7 @@ def load_analysis_model(path: str | Path, preset: str | None = None):
     """
     model = load_denoiser(path, preset=preset).float().eval()
     config = training_config_of(path)
-    scheduler = make_noise_scheduler(config.prediction_type, config.beta_schedule, config.snr_shift)
+    scheduler = make_noise_scheduler(**config.noise_schedule())
     info = {
         "checkpoint": _display_path(path),
         "weights_sha256": weights_fingerprint(model),
