@@ -41,6 +41,13 @@ RENDERS = 4096  # fresh golden-distribution clips for the "renders" arms
 COSINE = {"learning_rate": 5e-4, "lr_schedule": "cosine"}
 # twice the rate, plain v loss: the best 600-step recipe, which gpu_probe.py also trains
 COSINE_2X_NOSNR = {**COSINE, "learning_rate": 1e-3, "snr_gamma": None}
+SIMPLE_B4 = {  # the GPU lease's recipe on the simpler world, at a batch of 4 clips
+    "data": "renders",
+    "world": "simple",
+    **COSINE_2X_NOSNR,
+    "preset": "tiny-clipnorm-all",
+    "batch_size": 4,
+}
 ARMS = {
     # the committed golden models' recipe: Set-C, AdamW at 2e-3 held constant, Min-SNR 5
     "committed": {"data": "set_c"},
@@ -84,24 +91,11 @@ ARMS = {
     # the same with a quarter of the batch: four times the optimizer steps per CPU second
     # (benchmarks/probe_image_model.py: image models learned more from 1,734 steps of 32 frames
     # than from 508 steps of 128 in the same ten minutes)
-    "simple-cosine-2x-nosnr-clipnorm-all-b4": {
-        "data": "renders",
-        "world": "simple",
-        **COSINE_2X_NOSNR,
-        "preset": "tiny-clipnorm-all",
-        "batch_size": 4,
-    },
+    "simple-cosine-2x-nosnr-clipnorm-all-b4": SIMPLE_B4,
     # the same with the cosine schedule's SNR times 4 or 16 at every t (noise.shifted_betas): the
     # size shift of Chen 2023 / simple diffusion for frames 2-4 times smaller than the schedule's
     **{
-        f"simple-cosine-2x-nosnr-clipnorm-all-b4-shift{shift}": {
-            "data": "renders",
-            "world": "simple",
-            **COSINE_2X_NOSNR,
-            "preset": "tiny-clipnorm-all",
-            "batch_size": 4,
-            "snr_shift": float(shift),
-        }
+        f"simple-cosine-2x-nosnr-clipnorm-all-b4-shift{shift}": {**SIMPLE_B4, "snr_shift": float(shift)}
         for shift in (4, 16)
     },
     # the world's variety: coarser axis-aligned textures and a palette (world.render.SIMPLE)

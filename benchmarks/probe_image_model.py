@@ -31,20 +31,19 @@ import matplotlib.pyplot as plt
 import torch
 from diffusers import UNet2DModel
 from diffusers.optimization import get_scheduler
+from probe_golden_recipe import golden_renders
 from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.noise import from_model_range, make_noise_scheduler, to_model_range
 from tqd_lite.diffusion.pipeline import ddim_scheduler
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.quality.sanity import golden_specs
-from tqd_lite.world.render import WORLD_STYLES, render_clip
+from tqd_lite.world.render import WORLD_STYLES
 
 
 def frames_of_golden(n_clips: int, *, size: int, world: str, seed: int) -> torch.Tensor:
     """Every frame of ``n_clips`` golden renders, as images in [-1, 1]: ``(n_clips * F, 3, H, W)``."""
-    specs = golden_specs(n_clips, size=size, num_frames=8, seed=seed)
-    clips = torch.stack([render_clip(spec, WORLD_STYLES[world]) for spec in specs])  # (N, 3, F, H, W)
+    clips = golden_renders(n_clips, size=size, num_frames=8, seed=seed, world=world)  # (N, 3, F, H, W)
     return to_model_range(clips.permute(0, 2, 1, 3, 4).flatten(0, 1))
 
 
