@@ -31,11 +31,10 @@ from tqd_lite.diffusion.train import ClipBank, train
 from tqd_lite.diffusion.training_run import default_config, load_run_data, save_strip
 from tqd_lite.profiles import get_profile
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.quality.sanity import golden_specs
+from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.quality.suite import MetricSuite
 from tqd_lite.quality.tracker import tracker_measures
 from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
-from tqd_lite.world.render import WORLD_STYLES, render_clip
 
 RENDERS = 4096  # fresh golden-distribution clips for the "renders" arms
 COSINE = {"learning_rate": 5e-4, "lr_schedule": "cosine"}
@@ -115,12 +114,6 @@ def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
     """The suite's columns, and the share of clips in which the tracker finds a sprite."""
     tracked = tracker_measures(clips, suite.tracker)
     return {**suite.measure(clips), "sprite_share": float((tracked["sprite_count"] >= 0.5).mean())}
-
-
-def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str) -> torch.Tensor:
-    """``n`` golden-distribution clips of the named world style."""
-    specs = golden_specs(n, size=size, num_frames=num_frames, seed=seed)
-    return torch.stack([render_clip(spec, WORLD_STYLES[world]) for spec in specs])
 
 
 def training_bank(arm: dict, profile, size: int) -> ClipBank:

@@ -31,13 +31,13 @@ import matplotlib.pyplot as plt
 import torch
 from diffusers import UNet2DModel
 from diffusers.optimization import get_scheduler
-from probe_golden_recipe import golden_renders
 from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.noise import from_model_range, make_noise_scheduler, to_model_range
 from tqd_lite.diffusion.pipeline import ddim_scheduler
 from tqd_lite.provenance import provenance, write_result
+from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.world.render import WORLD_STYLES
 
 

@@ -85,6 +85,13 @@ def test_unknown_training_setting_is_a_clear_error(capsys):
     assert "unknown training setting(s) ['stepz']" in capsys.readouterr().err
 
 
+def test_world_and_data_that_do_not_fit_the_split_are_clear_errors(capsys):
+    assert main(["train", "--world", "simple", "--no-progress"]) == 2
+    assert "--world applies to --split renders only, not to --split set_c" in capsys.readouterr().err
+    assert main(["train", "--split", "renders", "--data", "mine", "--no-progress"]) == 2
+    assert "--split renders draws fresh clips" in capsys.readouterr().err
+
+
 def test_train_and_sample_on_a_scored_folder_with_accelerate_launch(tmp_path):
     """The README's multi-GPU route, `accelerate launch`, with one CPU process; then `sample`."""
     run = tmp_path / "run"

@@ -1,11 +1,13 @@
 """A training run as an experiment: an interrupted run repeats no evaluation, a finished one no work."""
 
 import pytest
+import torch
 
 from tqd_lite.diffusion import training_run
-from tqd_lite.diffusion.training_run import default_config, run_training
+from tqd_lite.diffusion.training_run import default_config, render_run_data, run_training
 from tqd_lite.paths import data_dir
 from tqd_lite.profiles import get_profile
+from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.tqd.sampler import TimestepPolicy
 
 PROFILE = get_profile("quick")
@@ -55,3 +57,23 @@ def test_an_interrupted_run_repeats_no_evaluation_and_a_finished_one_no_work(tmp
 
     with pytest.raises(ValueError, match="another training configuration.*timestep_policy"):
         run(tmp_path, policy=TimestepPolicy())
+
+
+def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_others(tmp_path):
+    profile = PROFILE.with_overrides(metric_clips=4)
+    data = render_run_data(profile, world="simple", clips=6, seed=3)
+    assert data.split == "renders:simple" and data.normalisers is None
+    clips = data.bank.float_clips(torch.arange(6))  # (6, 3, F, H, W), stored as uint8
+    shape = {"size": 16, "num_frames": 8, "world": "simple"}
+    assert torch.allclose(clips, golden_renders(6, seed=6, **shape), atol=1 / 255)
+    assert not torch.allclose(clips, golden_renders(6, seed=6, size=16, num_frames=8), atol=0.1)
+    assert data.reference.shape == (4, 3, 8, 16, 16)
+    assert not torch.allclose(data.reference, clips[:4], atol=0.1)  # held out: another draw
+
+    report = run_training(
+        profile, CONFIG, tmp_path, data.split, run_data=data, eval_every=4, eval_clips=2, progress=False
+    )
+    assert report["split"] == "renders:simple" and report["train_clips"] == 6
+    assert "mq" not in report["final"] and report["final"]["frechet_distance"] > 0  # raw scores only
+    with pytest.raises(ValueError, match="unknown world style 'cartoon'"):
+        render_run_data(profile, world="cartoon", clips=2)

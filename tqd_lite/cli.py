@@ -277,7 +277,19 @@ def cmd_train(args) -> None:
     options = {"data": args.data, "eval_every": args.eval_every, "eval_clips": args.eval_clips}
     if args.policy:
         options["policy"] = timestep_policy(args.policy)
-    _train(profile, args.seed, args.split, overrides, out, not args.no_progress, args.export, **options)
+    split = args.split
+    if args.world is not None and split != "renders":
+        raise ValueError(f"--world applies to --split renders only, not to --split {split}")
+    if split == "renders":
+        if args.data is not None:
+            raise ValueError(
+                "--data names a scored folder to take a split from; --split renders draws fresh clips"
+            )
+        from tqd_lite.diffusion.training_run import render_run_data
+
+        options["run_data"] = render_run_data(profile, world=args.world or "classic", seed=args.seed)
+        split = options["run_data"].split
+    _train(profile, args.seed, split, overrides, out, not args.no_progress, args.export, **options)
 
 
 def cmd_sample(args) -> None:
@@ -649,6 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_metrics)
 
     from tqd_lite.diffusion.train import TrainConfig
+    from tqd_lite.world.render import WORLD_STYLES
 
     p = sub.add_parser(
         "train",
@@ -669,8 +682,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--split",
         default="set_c",
-        choices=["set_a", "set_b", "set_c"],
-        help="training split (default: set_c, the golden clips)",
+        choices=["set_a", "set_b", "set_c", "renders"],
+        help="training split (default: set_c, the golden clips); renders: fresh golden-distribution "
+        "renders instead of the pool's",
+    )
+    p.add_argument(
+        "--world",
+        default=None,
+        choices=sorted(WORLD_STYLES),
+        help="with --split renders: the world style to render (default: classic)",
     )
     _add_settings_options(p, TrainConfig, "steps=500")
     p.add_argument(

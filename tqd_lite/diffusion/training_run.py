@@ -1,7 +1,7 @@
 """A training run as an experiment: a profile's split, periodic evaluation, result files.
 
 :func:`run_training` trains a denoiser on one split of a profile's scored pool (Set-C, the
-golden clips, by default) in chunks of ``eval_every`` steps. After each chunk it samples clips
+golden clips, by default; or fresh golden renders, :func:`render_run_data`) in chunks of ``eval_every`` steps. After each chunk it samples clips
 from the EMA weights and measures their Fréchet distance to the held-out golden clips, so the
 run's report shows sample quality falling over training, not only the loss. Each chunk resumes
 from the checkpoint the previous one wrote, exactly as an interrupted run would; the evaluations
@@ -35,12 +35,14 @@ from tqd_lite.files import load_json
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.quality.metrics import evaluate_clips, frechet_video_distance
+from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
 from tqd_lite.viz.plots import mosaic_figure, stamp
 
 REPORT_FILE = "train.json"
 EVALUATIONS_FILE = "evaluations.json"
+RENDER_CLIPS = 4096  # fresh golden renders a "renders" run draws its batches from
 
 
 def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
@@ -91,7 +93,7 @@ class RunData:
     split: str
     bank: ClipBank
     reference: torch.Tensor  # (N, 3, F, H, W) held-out golden clips in [0, 1]
-    normalisers: tuple[PercentileNormaliser, PercentileNormaliser]
+    normalisers: tuple[PercentileNormaliser, PercentileNormaliser] | None  # None: no corpus
 
 
 def load_run_data(
@@ -101,6 +103,22 @@ def load_run_data(
     table, folder = scored_folder(profile, data_seed, data, progress)
     reference = load_split(table, "heldout_golden", folder, profile)
     return RunData(split, load_bank(table, folder, profile, split), reference, corpus_normalisers(table))
+
+
+def render_run_data(
+    profile: Profile, *, world: str = "classic", clips: int = RENDER_CLIPS, seed: int = 0
+) -> RunData:
+    """Fresh golden-distribution renders of ``world`` to train on, instead of the pool's fixed Set-C
+    (issue "Models that generate the toy world", its data lever: the knob distribution itself),
+    and ``profile.metric_clips`` further renders, drawn with another seed, as the held-out reference.
+
+    The split is called ``renders:WORLD``; it has no scored corpus, so the samples' motion and
+    visual scores are reported raw.
+    """
+    shape = {"size": profile.frame_size, "num_frames": profile.num_frames, "world": world}
+    train_clips = golden_renders(clips, seed=2 * seed, **shape)  # (clips, 3, F, H, W)
+    reference = golden_renders(profile.metric_clips, seed=2 * seed + 1, **shape)
+    return RunData(f"renders:{world}", ClipBank.from_float(train_clips), reference, None)
 
 
 def run_key(

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from tqd_lite.quality.tracker import DYNAMIC_THRESHOLD
 from tqd_lite.world import failures
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
-from tqd_lite.world.render import ClipSpec, render_clip, render_clip_with_truth
+from tqd_lite.world.render import WORLD_STYLES, ClipSpec, render_clip, render_clip_with_truth
 
 GOLDEN_KNOBS = (0.5, 1.0)  # both knobs uniform in this range: the world's golden clips
 REFERENCE_CLIPS = 1024
@@ -61,6 +61,15 @@ def golden_specs(n: int, *, size: int, num_frames: int, seed: int) -> list[ClipS
         )
         for _ in range(n)
     ]
+
+
+def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str = "classic") -> torch.Tensor:
+    """``n`` golden-distribution clips ``(n, 3, F, H, W)`` in [0, 1], rendered in the named world
+    style (:data:`~tqd_lite.world.render.WORLD_STYLES`)."""
+    if world not in WORLD_STYLES:
+        raise ValueError(f"unknown world style {world!r}; expected one of {sorted(WORLD_STYLES)}")
+    specs = golden_specs(n, size=size, num_frames=num_frames, seed=seed)
+    return torch.stack([render_clip(spec, WORLD_STYLES[world]) for spec in specs])
 
 
 def render_specs(specs: list[ClipSpec], *, sprites: bool = True) -> torch.Tensor:
