@@ -3,12 +3,16 @@
     python benchmarks/bench_train.py --preset tiny --size 16 --batch 16
     python benchmarks/bench_train.py --preset small --size 32 --batch 32 --precision bf16 --compile
     python benchmarks/bench_train.py --preset tiny --out results/benchmarks/train_tiny_cpu.json
+    python benchmarks/bench_train.py --preset tiny --peak results/benchmarks/peak_cpu.json
 
 Times each part of a training step with the library's own pieces (``make_batch``,
 ``diffusion_loss``, AdamW, diffusers' ``EMAModel``), synchronising the GPU between parts:
 data (drawing clips, noise and timesteps, copying to the device), forward, backward, the
 optimiser and EMA update, and logging. Prints clips per second and the share of the step spent
-outside the model's forward and backward. A script, not a test: timings depend on the machine.
+outside the model's forward and backward, and the achieved GFLOP/s (the step's FLOPs counted by
+torch's ``FlopCounterMode``); with ``--peak`` (a ``bench_peak.py`` file made on the same machine)
+also the fraction of its fp32 and bf16 matrix-multiply peaks. A script, not a test: timings depend
+on the machine.
 """
 
 from __future__ import annotations
@@ -19,14 +23,25 @@ import time
 
 import torch
 from diffusers.training_utils import EMAModel
+from torch.utils.flop_counter import FlopCounterMode
 
 from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.train import ClipBank, TrainConfig, diffusion_loss, make_batch
+from tqd_lite.files import load_json
 from tqd_lite.provenance import describe_device, provenance, write_result
 from tqd_lite.world.render import ClipSpec, render_clips
 
 PARTS = ("data", "forward", "backward", "optimizer_ema", "logging")
+
+
+def step_flops(preset: str, size: int, batch: int) -> int:
+    """FLOPs of one training step: forward counted by torch's counter, backward about twice that."""
+    model = build_model(preset)
+    x = torch.zeros(1, 3, 8, size, size)  # one clip, counted on the CPU: FLOPs scale with the batch
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x, torch.zeros(1, dtype=torch.long))
+    return 3 * counter.get_total_flops() * batch
 
 
 def measure(args, device: torch.device) -> dict:
@@ -104,11 +119,19 @@ def main() -> None:
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--cpu", action="store_true", help="stay on the CPU even with a GPU")
+    parser.add_argument("--peak", default=None, help="a bench_peak.py JSON file of this machine")
     parser.add_argument("--out", default=None, help="also write the numbers to this JSON file")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
     block = provenance("-", 0, device)
     result = measure(args, device)
+    flops = step_flops(args.preset, args.size, args.batch)
+    result["achieved_gflops"] = flops / result["seconds_per_step"] / 1e9
+    if args.peak:
+        peak = load_json(args.peak, "matrix-multiply peak file")
+        for dtype in ("fp32", "bf16"):
+            result[f"fraction_of_{dtype}_peak"] = result["achieved_gflops"] / peak[f"{dtype}_peak_gflops"]
+        result["peak_file"] = args.peak
     print(
         f"{result['preset']} ({result['parameters']:,} parameters), batch {result['batch_size']} of "
         f"{'x'.join(map(str, result['clip_shape']))}, {result['precision']}"
@@ -116,6 +139,9 @@ def main() -> None:
     )
     print(f"  {result['seconds_per_step'] * 1000:.0f} ms/step, {result['clips_per_second']:.1f} clips/s")
     print("  " + ", ".join(f"{part} {share:.1%}" for part, share in result["share"].items()))
+    peaks = ("fp32", "bf16") if args.peak else ()
+    fractions = [f"{result[f'fraction_of_{d}_peak']:.1%} of the {d} peak" for d in peaks]
+    print(f"  {result['achieved_gflops']:.1f} GFLOP/s" + (f" ({', '.join(fractions)})" if fractions else ""))
     print(
         f"  outside the model (data + logging): {result['share_outside_model']:.1%}; "
         f"outside forward and backward: {result['share_outside_forward_backward']:.1%}"

@@ -54,15 +54,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark scripts
 from bench_peak import matmul_gflops  # noqa: E402
 from bench_train import measure as measure_train_step  # noqa: E402
+from bench_train import step_flops  # noqa: E402
 from probe_golden_recipe import COSINE_2X_NOSNR  # noqa: E402
 from probe_golden_recipe import measure as measure_samples  # noqa: E402
 
-from tqd_lite.diffusion.model import build_model  # noqa: E402
 from tqd_lite.diffusion.pipeline import ddim_pipeline  # noqa: E402
 from tqd_lite.diffusion.train import ClipBank, train  # noqa: E402
 from tqd_lite.diffusion.training_run import default_config  # noqa: E402
@@ -91,15 +90,6 @@ THROUGHPUT = [  # (preset, size, batch, precision)
 ]
 RESERVE_SECONDS = 45  # kept back from the budget for the evaluations and saving
 SAFETY = 0.75  # of the measured speed: the other probe shares the GPU and the CPU
-
-
-def step_flops(preset: str, size: int, batch: int) -> int:
-    """FLOPs of one training step: forward counted by torch's counter, backward about twice that."""
-    model = build_model(preset)
-    x = torch.zeros(1, 3, 8, size, size)  # one clip, counted on the CPU: FLOPs scale with the batch
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(x, torch.zeros(1, dtype=torch.long))
-    return 3 * counter.get_total_flops() * batch
 
 
 def cmd_throughput(args) -> None:

@@ -1,7 +1,8 @@
 """A training run as an experiment: a profile's split, periodic evaluation, result files.
 
 :func:`run_training` trains a denoiser on one split of a profile's scored pool (Set-C, the
-golden clips, by default; or fresh golden renders, :func:`render_run_data`) in chunks of ``eval_every`` steps. After each chunk it samples clips
+golden clips, by default; or fresh golden renders, :func:`render_run_data`) in chunks of
+``eval_every`` steps. After each chunk it samples clips
 from the EMA weights and measures their Fréchet distance to the held-out golden clips, so the
 run's report shows sample quality falling over training, not only the loss. Each chunk resumes
 from the checkpoint the previous one wrote, exactly as an interrupted run would; the evaluations
