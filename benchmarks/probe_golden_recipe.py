@@ -147,8 +147,8 @@ def run_arm(name: str, args, profile, suite: MetricSuite) -> list[dict]:
     bank = training_bank(arm, profile, args.size)
     out = Path(args.runs) / f"{name}_{args.size}"
     rows = []
-    for stop in range(args.eval_every, args.steps + 1, args.eval_every):
-        result = train(config, bank, out, stop_after=stop, progress=False)
+    for stop in range(args.eval_every, (args.stop_after or args.steps) + 1, args.eval_every):
+        result = train(config, bank, out, stop_after=stop, progress=False, mixed_precision=args.precision)
         start = time.perf_counter()
         clips = ddim_pipeline(result.model, config)(
             num_clips=args.clips, num_frames=profile.num_frames, size=args.size,
@@ -173,9 +173,18 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=64)
     parser.add_argument("--runs", default="runs/probe_golden")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--stop-after", type=int, default=None, help="stop at this step of the --steps schedule (comparisons)"
+    )
+    parser.add_argument(
+        "--precision", choices=["no", "bf16"], default="no", help="training autocast (sampling stays fp32)"
+    )
     args = parser.parse_args()
     profile = get_profile("quick" if args.size == 16 else "full")
-    block = provenance(profile.name, 0, "cpu", steps=args.steps, clips=args.clips)
+    block = provenance(
+        profile.name, 0, "cpu", steps=args.steps, stop_after=args.stop_after, clips=args.clips,
+        precision=args.precision,
+    )  # fmt: skip
     suite = MetricSuite.load(args.size, profile.num_frames)
     worlds = sorted({world_of(ARMS[name]) for name in args.arms})
     rows = {world: targets(suite, args, profile.num_frames, world) for world in worlds}
