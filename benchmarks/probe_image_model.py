@@ -35,16 +35,11 @@ from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.noise import from_model_range, make_noise_scheduler, to_model_range
-from tqd_lite.diffusion.pipeline import ddim_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_scheduler
+from tqd_lite.diffusion.training_run import save_strip
 from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.world.render import WORLD_STYLES
-
-
-def frames_of_golden(n_clips: int, *, size: int, world: str, seed: int) -> torch.Tensor:
-    """Every frame of ``n_clips`` golden renders, as images in [-1, 1]: ``(n_clips * F, 3, H, W)``."""
-    clips = golden_renders(n_clips, size=size, num_frames=8, seed=seed, world=world)  # (N, 3, F, H, W)
-    return to_model_range(clips.permute(0, 2, 1, 3, 4).flatten(0, 1))
 
 
 class OneFrameClips(torch.nn.Module):
@@ -87,6 +82,48 @@ def sample(model, scheduler, n: int, size: int, seed: int) -> torch.Tensor:
     return from_model_range(x)
 
 
+def train_for(model, data: torch.Tensor, *, batch: int, seconds: float, snr_shift: float, label: str):
+    """AdamW at 1e-3 on the plain v loss for ``seconds`` of wall time, with a cosine decay over the
+    step count estimated after 20 steps; ``data`` in [-1, 1], batches drawn with replacement.
+    Returns ``(steps, final loss)``."""
+    noise_scheduler = make_noise_scheduler("v_prediction", snr_shift=snr_shift)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+    lr_scheduler, steps, losses = None, 0, []
+    generator = torch.Generator().manual_seed(1)
+    begun = time.perf_counter()
+    bar = tqdm(desc=label)
+    while time.perf_counter() - begun < seconds:
+        x0 = data[torch.randint(0, len(data), (batch,), generator=generator)]
+        noise = torch.randn(x0.shape, generator=generator)
+        t = torch.randint(0, 1000, (batch,), generator=generator)
+        target = noise_scheduler.get_velocity(x0, noise, t)
+        loss = (predict(model, noise_scheduler.add_noise(x0, noise, t), t) - target).pow(2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        steps += 1
+        if steps == 20:
+            total = int(seconds / ((time.perf_counter() - begun) / steps))
+            lr_scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=0, num_training_steps=total)
+        if lr_scheduler is not None:
+            lr_scheduler.step()
+        losses.append(loss.item())
+        bar.update()
+        bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.4f}")
+    bar.close()
+    return steps, sum(losses[-100:]) / len(losses[-100:])
+
+
+def save_grid(images: torch.Tensor, path: Path, title: str) -> None:
+    figure, axes = plt.subplots(4, len(images) // 4, figsize=(len(images) // 4, 4.2))
+    for axis, image in zip(axes.flat, images, strict=True):
+        axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
+        axis.set_axis_off()
+    figure.suptitle(title)
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -98,59 +135,62 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128, help="images per step (16 clips of 8 frames)")
     parser.add_argument("--images", type=int, default=32)
     parser.add_argument("--snr-shift", type=float, default=1.0, help="noise.shifted_betas (1: no shift)")
+    parser.add_argument(
+        "--clip-minutes", type=float, default=0.0,
+        help="factorized only: then train the same model on whole clips for this long (image pretraining)",
+    )  # fmt: skip
+    parser.add_argument("--clip-batch", type=int, default=4, help="clips per step of the clip stage")
     parser.add_argument("--out", default="runs/probe_image_model")
     args = parser.parse_args()
+    if args.clip_minutes and args.model != "factorized":
+        parser.error("--clip-minutes needs --model factorized (a video model)")
     # the commit of the code that runs, taken before it runs (a commit made meanwhile is not it)
-    block = provenance("quick", 0, "cpu", world=args.world, size=args.size, snr_shift=args.snr_shift)
+    block = provenance(
+        "quick", 0, "cpu", world=args.world, size=args.size, snr_shift=args.snr_shift,
+        clip_minutes=args.clip_minutes, clip_batch=args.clip_batch,
+    )  # fmt: skip
     torch.manual_seed(0)
-    frames = frames_of_golden(2048, size=args.size, world=args.world, seed=7)
+    clips = to_model_range(golden_renders(2048, size=args.size, num_frames=8, seed=7, world=args.world))
+    frames = clips.permute(0, 2, 1, 3, 4).flatten(0, 1)  # (N * F, 3, H, W): every frame an image
     model = image_model(args.model)
-    noise_scheduler = make_noise_scheduler("v_prediction", snr_shift=args.snr_shift)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
-    budget = args.minutes * 60
-    # steps are unknown in advance: a cosine decay over a step count estimated after 20 steps
-    lr_scheduler, steps, losses = None, 0, []
-    generator = torch.Generator().manual_seed(1)
     begun = time.perf_counter()
-    bar = tqdm(desc=f"{args.model} on frames")
-    while time.perf_counter() - begun < budget:
-        x0 = frames[torch.randint(0, len(frames), (args.batch,), generator=generator)]
-        noise = torch.randn(x0.shape, generator=generator)
-        t = torch.randint(0, 1000, (args.batch,), generator=generator)
-        target = noise_scheduler.get_velocity(x0, noise, t)
-        loss = (predict(model, noise_scheduler.add_noise(x0, noise, t), t) - target).pow(2).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        steps += 1
-        if steps == 20:
-            total = int(budget / ((time.perf_counter() - begun) / steps))
-            lr_scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=0, num_training_steps=total)
-        if lr_scheduler is not None:
-            lr_scheduler.step()
-        losses.append(loss.item())
-        bar.update()
-        bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.4f}")
+    steps, loss = train_for(
+        model, frames, batch=args.batch, seconds=args.minutes * 60, snr_shift=args.snr_shift,
+        label=f"{args.model} on frames",
+    )  # fmt: skip
+    noise_scheduler = make_noise_scheduler("v_prediction", snr_shift=args.snr_shift)
     model.eval()
     images = sample(model, ddim_scheduler(noise_scheduler), args.images, args.size, seed=0)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figure, axes = plt.subplots(4, args.images // 4, figsize=(args.images // 4, 4.2))
-    for axis, image in zip(axes.flat, images, strict=True):
-        axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
-        axis.set_axis_off()
     shift = f", SNR x{args.snr_shift:g}" if args.snr_shift != 1 else ""
-    figure.suptitle(f"{args.model}, {args.world} world, {steps} steps of {args.batch} frames{shift}")
     name = f"{args.model}_{args.world}_{args.size}_b{args.batch}_shift{args.snr_shift:g}"
-    figure.savefig(out / f"{name}.png", dpi=80)
+    title = f"{args.model}, {args.world} world, {steps} steps of {args.batch} frames{shift}"
+    save_grid(images, out / f"{name}.png", title)
     row = {
         "model": args.model,
         "parameters": count_parameters(model),
         "steps": steps,
         "images_seen": steps * args.batch,
         "seconds": round(time.perf_counter() - begun, 1),
-        "final_loss": sum(losses[-100:]) / len(losses[-100:]),
+        "final_loss": loss,
     }
+    if args.clip_minutes:
+        video_model = model.video_model.train()
+        clip_steps, clip_loss = train_for(
+            video_model, clips, batch=args.clip_batch, seconds=args.clip_minutes * 60,
+            snr_shift=args.snr_shift, label="then on clips",
+        )  # fmt: skip
+        pipe = VideoPipeline(unet=video_model.eval(), scheduler=ddim_scheduler(noise_scheduler))
+        samples = pipe(num_clips=8, num_frames=8, size=args.size, num_inference_steps=25, progress=False)
+        name += f"_then_clips_b{args.clip_batch}"
+        save_strip(samples.clips, out / f"{name}.png", block)
+        row |= {
+            "clip_steps": clip_steps,
+            "clips_seen": clip_steps * args.clip_batch,
+            "clip_final_loss": clip_loss,
+        }
+        row["seconds"] = round(time.perf_counter() - begun, 1)
     print(json.dumps(row))
     write_result(out / f"{name}.json", row, block)
 
