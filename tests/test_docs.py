@@ -108,6 +108,28 @@ def test_readme_small_batch_probe_numbers_come_from_the_result_files():
     assert f"{long_run['seconds'] / 60:.0f} minutes at shift {shift:g}" in readme
 
 
+def test_readme_long_video_probe_numbers_come_from_the_result_file():
+    """The README's paragraph on the 12,000-step video probe quotes its result file."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    path = ROOT / "results" / "benchmarks" / "golden_recipe_16_simple_b4_shift4_12000.json"
+    result = json.loads(path.read_text())
+    ((name, rows),) = result["arms"].items()
+    last = rows[-1]
+    assert f"ran {last['step']:,} steps ({last['train_seconds']:,.0f} s," in readme
+    later = [row["dynamic_degree"] for row in rows if row["step"] >= 4000]
+    golden = result["targets"]["simple"]["golden renders"]["dynamic_degree"]
+    assert f"dynamic degree {min(later):.2f}-{max(later):.2f} against golden renders' {golden:.2f}" in readme
+    batch = result["recipes"][name]["batch_size"]
+    assert (
+        f"Its {last['step']:,} steps of {batch} clips show the model {last['step'] * batch:,} scenes"
+        in readme
+    )
+    image_run = json.loads(
+        (ROOT / "results/benchmarks/image_model/25min/unet2d_simple_16_b32_shift4.json").read_text()
+    )
+    assert f"the 25-minute image run saw {image_run['images_seen']:,} independent frames" in readme
+
+
 def _readme_tqd_blocks() -> list[str]:
     """The README's TQD blocks: the policy, then the image loop and the video loop."""
     readme = (ROOT / "README.md").read_text()

@@ -1,6 +1,7 @@
 """The training loop: a step learns, resume is exact, pluggable samplers, checkpoints, bad input."""
 
 import dataclasses
+import importlib
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from tqd_lite.diffusion.train import (
     UNIFORM,
     ClipBank,
     TrainConfig,
+    default_mixed_precision,
     diffusion_loss,
     make_batch,
     train,
@@ -23,6 +25,7 @@ from tqd_lite.quality.dataset import VideoClipDataset
 from tqd_lite.tqd.sampler import TimestepPolicy
 from tqd_lite.world.video_io import VideoReadError
 
+train_module = importlib.import_module("tqd_lite.diffusion.train")  # the module, not its train()
 FAST = TrainConfig(preset="tiny", steps=6, batch_size=2, warmup_steps=0, seed=3)
 
 
@@ -72,6 +75,30 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(bank, tmp_path):
     raw_whole = torch.load(tmp_path / "whole" / CHECKPOINT_FILE, weights_only=True)["model"]
     raw_split = torch.load(tmp_path / "split" / CHECKPOINT_FILE, weights_only=True)["model"]
     assert all(torch.equal(raw_whole[k], raw_split[k]) for k in raw_whole)  # the raw weights
+
+
+@pytest.mark.parametrize(
+    ("units", "asked", "expected"), [(True, None, "bf16"), (False, None, "no"), (True, "no", "no")]
+)
+def test_bf16_autocast_only_where_the_cpu_has_bf16_units(monkeypatch, units, asked, expected):
+    """Detected, not assumed; ``accelerate launch --mixed_precision`` (its environment variable) wins."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(train_module, "cpu_bf16_units", lambda: units)
+    monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
+    if asked is not None:
+        monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", asked)
+    assert default_mixed_precision() == expected
+
+
+def test_bf16_autocast_changes_the_arithmetic_not_what_is_learned(bank):
+    """bf16 on the CPU really runs (the losses differ from fp32's by rounding) and stays near fp32."""
+    fp32 = train(FAST, bank, progress=False, log_every=1, mixed_precision="no")
+    bf16 = train(FAST, bank, progress=False, log_every=1, mixed_precision="bf16")
+    assert (fp32.mixed_precision, bf16.mixed_precision) == ("no", "bf16")
+    losses = torch.tensor([[h["loss"] for h in r.history] for r in (fp32, bf16)])  # (2, steps)
+    assert (losses[0] != losses[1]).any()
+    assert torch.allclose(losses[0], losses[1], rtol=0.05), losses
+    assert all(p.dtype == torch.float32 for p in bf16.model.parameters())  # autocast: fp32 weights
 
 
 def test_resuming_with_another_config_is_refused(bank, tmp_path):

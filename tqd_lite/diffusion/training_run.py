@@ -236,6 +236,7 @@ def run_training(
         "timestep_policy": key["timestep_policy"],
         "run_key": key,
         "train_seconds": round(result.total_seconds, 1),
+        "mixed_precision": result.mixed_precision,  # of the last chunk (a resumed run may have changed it)
         "wall_seconds": round(time.perf_counter() - start, 1),
         "evaluations": evaluations,
         "frechet_distance_train_vs_heldout": floor,
