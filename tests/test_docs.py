@@ -130,6 +130,40 @@ def test_readme_long_video_probe_numbers_come_from_the_result_file():
     assert f"the 25-minute image run saw {image_run['images_seen']:,} independent frames" in readme
 
 
+def test_readme_causes_table_numbers_come_from_the_probe_files():
+    """Each number of the causes table is a 600-step probe's last row (or the H200's 32-px probe)."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| Cause | What was tried | Verdict |") :].split("\n\n")[0]
+    folder = ROOT / "results" / "benchmarks"
+    files = {
+        "renders-cosine": "golden_recipe_16_b.json",
+        "renders-cosine-nosnr": "golden_recipe_16_nosnr.json",
+        "renders-cosine-nosnr-clipnorm": "golden_recipe_16_clipnorm.json",
+        "renders-cosine-attn": "golden_recipe_16.json",
+        "renders-cosine-attn-mixed": "golden_recipe_16_b.json",
+    }
+    row = {arm: json.loads((folder / file).read_text())["arms"][arm][-1] for arm, file in files.items()}
+    plain, nosnr, clipnorm = (
+        row["renders-cosine"],
+        row["renders-cosine-nosnr"],
+        row["renders-cosine-nosnr-clipnorm"],
+    )
+    attn, mixed = row["renders-cosine-attn"], row["renders-cosine-attn-mixed"]
+    gpu = json.loads((folder / "gpu_probe" / "probe_32.json").read_text())
+    quoted = [
+        f"(`renders-cosine`): FD {plain['fd']:.1f}",
+        f"(`renders-cosine-nosnr`): {nosnr['fd']:.1f}",
+        f"flicker {nosnr['flicker']:.4f} → {clipnorm['flicker']:.4f}",
+        f"(`renders-cosine-attn`): FD {attn['fd']:.1f}, flicker {attn['flicker']:.4f} "
+        f"(without: {plain['fd']:.1f}, {plain['flicker']:.4f})",
+        f"(`renders-cosine-attn-mixed`): {mixed['fd']:.1f}",
+        f"at 32 px on the H200, {gpu['evaluations'][-1]['flicker']:.4f} "
+        f"(golden {gpu['targets']['golden renders']['flicker']:.4f})",
+    ]
+    for text in quoted:
+        assert text in table, text
+
+
 def _readme_tqd_blocks() -> list[str]:
     """The README's TQD blocks: the policy, then the image loop and the video loop."""
     readme = (ROOT / "README.md").read_text()
