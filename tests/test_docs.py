@@ -145,6 +145,17 @@ def test_readme_pretraining_probe_numbers_come_from_its_result_file():
     assert expected in readme
 
 
+def test_readme_bf16_step_times_come_from_the_benchmark_files():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks"
+    fp32, bf16 = (
+        json.loads((folder / f"train_tiny-clipnorm-all_16_b4_{p}_avx512bf16.json").read_text())
+        for p in ("fp32", "bf16")
+    )
+    ms = [round(r["seconds_per_step"] * 1000) for r in (fp32, bf16)]
+    assert f"at batch 4 took {ms[0]} ms in fp32 and {ms[1]} ms under autocast" in readme
+
+
 def test_readme_causes_table_numbers_come_from_the_probe_files():
     """Each number of the causes table is a 600-step probe's last row (or the H200's 32-px probe)."""
     readme = (ROOT / "README.md").read_text()
