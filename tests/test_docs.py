@@ -130,6 +130,32 @@ def test_readme_long_video_probe_numbers_come_from_the_result_file():
     assert f"the 25-minute image run saw {image_run['images_seen']:,} independent frames" in readme
 
 
+def test_readme_pretraining_probe_numbers_come_from_its_result_file():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks" / "image_model" / "pretrain"
+    run = json.loads((folder / "factorized_simple_16_b32_shift4_then_clips_b4.json").read_text())
+    block = run["provenance"]
+    assert " ".join(block["command"].split()) in readme.replace("python ", "")
+    minutes = block["clip_minutes"] + float(block["command"].split("--minutes ")[1].split()[0])
+    frames = run["images_seen"] // run["steps"]
+    expected = (
+        f"In {minutes:.0f} minutes it ran {run['steps']:,} steps of {frames} frames, "
+        f"then {run['clip_steps']:,} steps of {block['clip_batch']} clips."
+    )
+    assert expected in readme
+
+
+def test_readme_bf16_step_times_come_from_the_benchmark_files():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks"
+    fp32, bf16 = (
+        json.loads((folder / f"train_tiny-clipnorm-all_16_b4_{p}_avx512bf16.json").read_text())
+        for p in ("fp32", "bf16")
+    )
+    ms = [round(r["seconds_per_step"] * 1000) for r in (fp32, bf16)]
+    assert f"at batch 4 took {ms[0]} ms in fp32 and {ms[1]} ms under autocast" in readme
+
+
 def test_readme_causes_table_numbers_come_from_the_probe_files():
     """Each number of the causes table is a 600-step probe's last row (or the H200's 32-px probe)."""
     readme = (ROOT / "README.md").read_text()

@@ -6,10 +6,11 @@ import json
 
 import pytest
 import torch
+from accelerate.state import AcceleratorState
 
 from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, training_config_of
 from tqd_lite.diffusion.model import build_model
-from tqd_lite.diffusion.noise import make_noise_scheduler, min_snr_weights
+from tqd_lite.diffusion.noise import make_noise_scheduler, min_snr_weights, to_model_range
 from tqd_lite.diffusion.pipeline import ddim_scheduler
 from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
@@ -92,13 +93,34 @@ def test_bf16_autocast_only_where_the_cpu_has_bf16_units(monkeypatch, units, ask
 
 def test_bf16_autocast_changes_the_arithmetic_not_what_is_learned(bank):
     """bf16 on the CPU really runs (the losses differ from fp32's by rounding) and stays near fp32."""
-    fp32 = train(FAST, bank, progress=False, log_every=1, mixed_precision="no")
-    bf16 = train(FAST, bank, progress=False, log_every=1, mixed_precision="bf16")
+    results = {}
+    for precision in ("no", "bf16"):  # accelerate fixes the precision once per process: reset it
+        AcceleratorState._reset_state(reset_partial_state=True)
+        results[precision] = train(FAST, bank, progress=False, log_every=1, mixed_precision=precision)
+    AcceleratorState._reset_state(reset_partial_state=True)  # the next test picks its own default
+    fp32, bf16 = results["no"], results["bf16"]
     assert (fp32.mixed_precision, bf16.mixed_precision) == ("no", "bf16")
     losses = torch.tensor([[h["loss"] for h in r.history] for r in (fp32, bf16)])  # (2, steps)
     assert (losses[0] != losses[1]).any()
     assert torch.allclose(losses[0], losses[1], rtol=0.05), losses
     assert all(p.dtype == torch.float32 for p in bf16.model.parameters())  # autocast: fp32 weights
+
+
+def test_frame_steps_learn_on_single_frames_of_the_clips_first(bank):
+    """Image pretraining: before frame_steps a batch is B * F frames of bank clips, then B clips."""
+    config = dataclasses.replace(FAST, frame_steps=3)
+    num_frames, size = bank.clip_shape[0], bank.clip_shape[1]
+    frames, clips = make_batch(bank, config, 2)["x0"], make_batch(bank, config, 3)["x0"]
+    assert frames.shape == (FAST.batch_size * num_frames, 3, 1, size, size)
+    assert clips.shape == (FAST.batch_size, 3, num_frames, size, size)
+    every_frame = to_model_range(bank.float_clips(torch.arange(len(bank)))).transpose(1, 2).flatten(0, 1)
+    gap = (frames[:, None, :, 0] - every_frame[None]).abs().amax(dim=(2, 3, 4))  # (images, bank frames)
+    assert (gap.min(dim=1).values == 0).all()  # each image is a frame of the bank
+    assert len(set(gap.argmin(dim=1).remainder(num_frames).tolist())) > 1  # not always the same frame
+    result = train(config, bank, progress=False, log_every=1)  # then trains on whole clips
+    assert len(result.history) == FAST.steps
+    with pytest.raises(ValueError, match="frame_steps"):
+        dataclasses.replace(FAST, frame_steps=FAST.steps + 1)
 
 
 def test_resuming_with_another_config_is_refused(bank, tmp_path):

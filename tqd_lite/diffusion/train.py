@@ -93,6 +93,9 @@ class TrainConfig:
     snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
     noise_correlation: float = 0.0  # between frames of the noise (PYoCo's mixed prior; noise.mixed_noise)
     snr_shift: float = 1.0  # the schedule's SNR times this at every t (noise.shifted_betas); 1: unchanged
+    # image pretraining: the first frame_steps steps learn on single frames (make_batch), F times
+    # the scenes per step at about the cost of a clip batch; then whole clips
+    frame_steps: int = 0
     seed: int = 0
 
     def __post_init__(self):
@@ -113,6 +116,7 @@ class TrainConfig:
                 "lr_schedule": self.lr_schedule in LR_SCHEDULES,
                 "noise_correlation": 0 <= self.noise_correlation < 1,
                 "snr_shift": self.snr_shift > 0,
+                "frame_steps": 0 <= self.frame_steps <= self.steps,
                 "seed": self.seed >= 0,
             },
         )
@@ -211,12 +215,21 @@ def make_batch(
 ) -> dict[str, torch.Tensor]:
     """Step ``step``'s batch (CPU tensors): clips drawn with replacement, noise, t, labels, weights.
 
+    Before ``config.frame_steps`` the batch is ``B * F`` single frames instead, each a random frame
+    of its own drawn clip, as one-frame clips ``(B * F, 3, 1, H, W)``: image pretraining, as video
+    models are first trained on images (Video LDM, AnimateDiff; docs/papers.md section 5).
     The whole global batch is drawn on every process and each takes every ``num_processes``-th
     clip, so the draws do not depend on how many processes share the work.
     """
     g = step_generator(config.seed, step)
-    index = torch.randint(0, len(bank), (config.batch_size,), generator=g)
+    frames = step < config.frame_steps
+    num_frames = bank.clip_shape[0]
+    size = config.batch_size * (num_frames if frames else 1)
+    index = torch.randint(0, len(bank), (size,), generator=g)
     x0 = to_model_range(bank.float_clips(index))  # (B, 3, F, H, W)
+    if frames:
+        frame = torch.randint(0, num_frames, (size,), generator=g)
+        x0 = x0[torch.arange(size), :, frame][:, :, None]  # (B * F, 3, 1, H, W)
     noise = mixed_noise(x0.shape, g, config.noise_correlation)
     mq, vq = bank.mq[index], bank.vq[index]
     timesteps, weights = policy(mq, vq, g)
@@ -287,7 +300,7 @@ def policy_record(policy: Policy) -> dict | None:
 
 
 # fields added to TrainConfig after models were committed, with the value those models used
-LATER_FIELDS = {"lr_schedule": "constant", "noise_correlation": 0.0, "snr_shift": 1.0}
+LATER_FIELDS = {"lr_schedule": "constant", "noise_correlation": 0.0, "snr_shift": 1.0, "frame_steps": 0}
 
 
 def recorded_train_config(record: dict) -> dict:
