@@ -1,10 +1,17 @@
 """The web-like pool: negatively correlated qualities, scarce golden clips, resumable builds."""
 
+import json
+import os
+import platform
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 from scipy import stats
 
+from tqd_lite.paths import data_dir
 from tqd_lite.quality.corpus import dilemma_statistics, normalise_and_split
 from tqd_lite.quality.scores import motion_score, visual_score
 from tqd_lite.world import pool
@@ -105,3 +112,21 @@ def test_the_rendering_fingerprint_follows_what_a_clip_looks_like_not_the_code_t
     # other pixels (a change in rendering): the pool is stale
     monkeypatch.setattr(pool.PoolClip, "render", lambda self: original(self) * 0.9)
     assert pool.rendering_fingerprint(config) != before
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the OpenBLAS core types named are x86-64's")
+def test_the_pool_is_the_same_whatever_blas_kernels_the_cpu_picks():
+    """numpy's ``multivariate_normal`` takes an SVD through the BLAS: OpenBLAS's SSE and AVX2 kernels
+    drew knobs a few ulps apart, which changed the rendering fingerprint, so a pool built on one
+    CPU was refused on another (and the sample's recorded fingerprint failed on AVX-512 CPUs)."""
+    code = "from tqd_lite.world.pool import *; print(rendering_fingerprint(PoolConfig(num_clips=48)))"
+    printed = {
+        core: subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "OPENBLAS_CORETYPE": core},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for core in ("Nehalem", "Haswell")
+    }  # fmt: skip
+    recorded = json.loads((data_dir() / "sample" / "pool.json").read_text())["rendering"]
+    assert printed == {"Nehalem": recorded, "Haswell": recorded}

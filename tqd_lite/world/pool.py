@@ -80,13 +80,19 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.vectorize(math.erf)(z / math.sqrt(2.0)))
 
 
+KNOB_DECIMALS = 9  # far below any visible change, far above the BLAS kernels' last-bit noise
+
+
 def sample_pool(config: PoolConfig) -> list[PoolClip]:
     """Draw the pool's clips (deterministic in ``config.seed``); nothing is rendered yet."""
     rng = np.random.default_rng(config.seed)
     rho = config.latent_correlation
     # Gaussian copula: correlated normals -> uniform marginals with a negative dependence.
     z = rng.multivariate_normal([0.0, 0.0], [[1.0, rho], [rho, 1.0]], size=config.num_clips)
-    quality, motion = _normal_cdf(z[:, 0]), _normal_cdf(z[:, 1])
+    # numpy takes the covariance's SVD through the CPU's BLAS kernels, whose last bits differ between
+    # CPUs (OpenBLAS's Haswell and SkylakeX kernels gave different pool fingerprints): rounding
+    # the knobs makes every machine draw the same pool
+    quality, motion = (np.round(_normal_cdf(z[:, k]), KNOB_DECIMALS) for k in (0, 1))
     visual_kinds = sorted(VISUAL_DEGRADATIONS)
     motion_kinds = sorted(MOTION_DEGRADATIONS)
     clip_seeds = rng.integers(0, 2**31 - 1, size=config.num_clips)
