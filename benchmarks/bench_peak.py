@@ -16,7 +16,6 @@ import time
 
 import torch
 
-from tqd_lite.diffusion.train import cpu_bf16_units
 from tqd_lite.provenance import describe_device, provenance, write_result
 
 SIZES = (256, 512, 1024, 2048)
@@ -44,7 +43,8 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     device = torch.device(args.device)
-    units = device.type == "cuda" or cpu_bf16_units()
+    # private but the only direct probe: True when oneDNN runs bf16 on AVX-512 BF16 or AMX units
+    units = device.type == "cuda" or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     result = {
         "device": describe_device(device),
         "threads": torch.get_num_threads(),

@@ -186,8 +186,12 @@ class ClipBank:
         """``(F, H, W)``."""
         return tuple(self.clips.shape[2:])
 
-    def float_clips(self, index: torch.Tensor) -> torch.Tensor:
-        return self.clips[index].float() / 255
+    def float_clips(self, index: torch.Tensor, frame: torch.Tensor | None = None) -> torch.Tensor:
+        """Clips ``index`` in [0, 1]: ``(B, 3, F, H, W)``; with ``frame`` (one per clip), only
+        that frame of each, as one-frame clips ``(B, 3, 1, H, W)`` (picked before the conversion)."""
+        if frame is None:
+            return self.clips[index].float() / 255
+        return self.clips[index, :, frame][:, :, None].float() / 255
 
 
 @dataclass
@@ -226,10 +230,8 @@ def make_batch(
     num_frames = bank.clip_shape[0]
     size = config.batch_size * (num_frames if frames else 1)
     index = torch.randint(0, len(bank), (size,), generator=g)
-    x0 = to_model_range(bank.float_clips(index))  # (B, 3, F, H, W)
-    if frames:
-        frame = torch.randint(0, num_frames, (size,), generator=g)
-        x0 = x0[torch.arange(size), :, frame][:, :, None]  # (B * F, 3, 1, H, W)
+    frame = torch.randint(0, num_frames, (size,), generator=g) if frames else None
+    x0 = to_model_range(bank.float_clips(index, frame))  # (B, 3, F, H, W), or (B * F, 3, 1, H, W)
     noise = mixed_noise(x0.shape, g, config.noise_correlation)
     mq, vq = bank.mq[index], bank.vq[index]
     timesteps, weights = policy(mq, vq, g)
@@ -332,7 +334,7 @@ def _check_config(state: dict, config: TrainConfig, policy: Policy, path: Path) 
 def default_mixed_precision() -> str:
     """``"bf16"`` autocast on a GPU that supports it, ``"no"`` (fp32) on a CPU.
 
-    On a CPU with bf16 units (AVX-512 BF16 or AMX, :func:`cpu_bf16_units`) bf16 autocast made the
+    On a CPU with bf16 units (AVX-512 BF16 or AMX; ``benchmarks/bench_peak.py``) bf16 autocast made the
     tiny preset's step 1.3-1.5x faster and drew the same probe strip as fp32, but the overfit test
     (``tests/test_overfit.py``) then failed: a sample switched clips halfway. So the CPU default
     stays fp32; ``ACCELERATE_MIXED_PRECISION=bf16`` (which ``accelerate launch --mixed_precision``
@@ -343,12 +345,6 @@ def default_mixed_precision() -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "no"
     return "no"
-
-
-def cpu_bf16_units() -> bool:
-    """Whether oneDNN runs bf16 on this CPU's own units (AVX-512 BF16 or AMX), not emulated."""
-    # private, but the only direct probe of them
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def train(

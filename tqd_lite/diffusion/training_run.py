@@ -2,12 +2,12 @@
 
 :func:`run_training` trains a denoiser on one split of a profile's scored pool (Set-C, the
 golden clips, by default; or fresh golden renders, :func:`render_run_data`) in chunks of
-``eval_every`` steps. After each chunk it samples clips
-from the EMA weights and measures their Fréchet distance to the held-out golden clips, so the
-run's report shows sample quality falling over training, not only the loss. Each chunk resumes
-from the checkpoint the previous one wrote, exactly as an interrupted run would; the evaluations
-done so far are kept in ``evaluations.json``, so an interrupted run repeats none of them, and a
-finished run (its ``train.json`` made by the same settings) is returned without work.
+``eval_every`` steps. After each chunk it samples clips from the EMA weights and measures their
+Fréchet distance to the held-out golden clips, so the run's report shows sample quality falling
+over training, not only the loss. Each chunk resumes from the checkpoint the previous one wrote,
+exactly as an interrupted run would; the evaluations done so far are kept in
+``evaluations.json``, so an interrupted run repeats none of them, and a finished run (its
+``train.json`` made by the same settings) is returned without work.
 """
 
 from __future__ import annotations
