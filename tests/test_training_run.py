@@ -75,5 +75,20 @@ def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_oth
     )
     assert report["split"] == "renders:simple" and report["train_clips"] == 6
     assert "mq" not in report["final"] and report["final"]["frechet_distance"] > 0  # raw scores only
+
+    def must_not_render():
+        raise AssertionError("a finished run rendered its clips again")
+
+    again = run_training(
+        profile,
+        CONFIG,
+        tmp_path,
+        data.split,
+        run_data=must_not_render,
+        eval_every=4,
+        eval_clips=2,
+        progress=False,
+    )
+    assert again["evaluations"] == report["evaluations"]
     with pytest.raises(ValueError, match="unknown world style 'cartoon'"):
         render_run_data(profile, world="cartoon", clips=2)

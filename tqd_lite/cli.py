@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 import time
@@ -285,10 +286,12 @@ def cmd_train(args) -> None:
             raise ValueError(
                 "--data names a scored folder to take a split from; --split renders draws fresh clips"
             )
-        from tqd_lite.diffusion.training_run import render_run_data
+        from tqd_lite.diffusion.training_run import render_run_data, renders_split
 
-        options["run_data"] = render_run_data(profile, world=args.world or "classic", seed=args.seed)
-        split = options["run_data"].split
+        world = args.world or "classic"
+        # rendered only if the run still has steps to train
+        options["run_data"] = functools.partial(render_run_data, profile, world=world, seed=args.seed)
+        split = renders_split(world)
     _train(profile, args.seed, split, overrides, out, not args.no_progress, args.export, **options)
 
 

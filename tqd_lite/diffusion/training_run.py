@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,12 @@ def render_run_data(
     shape = {"size": profile.frame_size, "num_frames": profile.num_frames, "world": world}
     train_clips = golden_renders(clips, seed=2 * seed, **shape)  # (clips, 3, F, H, W)
     reference = golden_renders(profile.metric_clips, seed=2 * seed + 1, **shape)
-    return RunData(f"renders:{world}", ClipBank.from_float(train_clips), reference, None)
+    return RunData(renders_split(world), ClipBank.from_float(train_clips), reference, None)
+
+
+def renders_split(world: str) -> str:
+    """The split name of :func:`render_run_data`'s clips of ``world``."""
+    return f"renders:{world}"
 
 
 def run_key(
@@ -172,7 +178,7 @@ def run_training(
     eval_clips: int | None = None,
     progress: bool = True,
     policy: Policy = UNIFORM,
-    run_data: RunData | None = None,
+    run_data: RunData | Callable[[], RunData] | None = None,
     evaluate_start: bool = True,
 ) -> dict:
     """Train on ``split`` with evaluations every ``eval_every`` steps; write the report and figures.
@@ -181,7 +187,8 @@ def run_training(
     ``max_train_seconds``: stop at the first evaluation after this much training time (benchmarks).
     ``eval_clips``: clips sampled per evaluation (default ``profile.metric_clips``).
     ``policy``: each clip's timestep and loss weight from its scores (:mod:`tqd_lite.tqd.sampler`).
-    ``run_data``: the clips, already loaded (default: ``split`` of the pool seeded by ``config.seed``).
+    ``run_data``: the clips, already loaded, or a function that loads them, called only if the run
+    is not finished yet (default: ``split`` of the pool seeded by ``config.seed``).
     ``evaluate_start``: also evaluate the untrained model (step 0).
 
     Resumable: run it again with the same arguments and it continues from ``out_dir``.
@@ -197,7 +204,9 @@ def run_training(
     trained = _checkpoint_step(out_dir)  # a broken checkpoint is refused before the data is loaded
     if run_data is None:
         run_data = load_run_data(profile, split, config.seed, data, progress)
-    elif run_data.split != split:
+    elif callable(run_data):
+        run_data = run_data()
+    if run_data.split != split:
         raise ValueError(f"run_data holds {run_data.split!r}, not the split {split!r} asked for")
     bank, reference, normalisers = run_data.bank, run_data.reference, run_data.normalisers
     evaluations = _saved_evaluations(out_dir, key)

@@ -36,7 +36,14 @@ from tqdm.auto import tqdm
 from tqd_lite.quality.tracker import DYNAMIC_THRESHOLD
 from tqd_lite.world import failures
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
-from tqd_lite.world.render import WORLD_STYLES, ClipSpec, render_clip, render_clip_with_truth
+from tqd_lite.world.render import (
+    CLASSIC,
+    WORLD_STYLES,
+    ClipSpec,
+    WorldStyle,
+    render_clip,
+    render_clip_with_truth,
+)
 
 GOLDEN_KNOBS = (0.5, 1.0)  # both knobs uniform in this range: the world's golden clips
 REFERENCE_CLIPS = 1024
@@ -68,14 +75,16 @@ def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str 
     style (:data:`~tqd_lite.world.render.WORLD_STYLES`)."""
     if world not in WORLD_STYLES:
         raise ValueError(f"unknown world style {world!r}; expected one of {sorted(WORLD_STYLES)}")
-    specs = golden_specs(n, size=size, num_frames=num_frames, seed=seed)
-    return torch.stack([render_clip(spec, WORLD_STYLES[world]) for spec in specs])
-
-
-def render_specs(specs: list[ClipSpec], *, sprites: bool = True) -> torch.Tensor:
-    return torch.stack(
-        [render_clip_with_truth(s, sprites=sprites)[0] if not sprites else render_clip(s) for s in specs]
+    return render_specs(
+        golden_specs(n, size=size, num_frames=num_frames, seed=seed), style=WORLD_STYLES[world]
     )
+
+
+def render_specs(specs: list[ClipSpec], *, sprites: bool = True, style: WorldStyle = CLASSIC) -> torch.Tensor:
+    """The clips of ``specs`` ``(n, 3, F, H, W)``; ``sprites=False``: their empty scenes (classic world)."""
+    if not sprites:
+        return torch.stack([render_clip_with_truth(s, sprites=False)[0] for s in specs])
+    return torch.stack([render_clip(s, style) for s in specs])
 
 
 def _with(specs: list[ClipSpec], **changes) -> list[ClipSpec]:

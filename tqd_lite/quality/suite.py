@@ -26,7 +26,7 @@ from tqd_lite.quality.distances import distribution_distances, kernel_inception_
 from tqd_lite.quality.judge import QualityJudge, judge_clips, judge_features, judge_outputs
 from tqd_lite.quality.learned import load_judge, load_tracker
 from tqd_lite.quality.metrics import frechet_distance
-from tqd_lite.quality.sanity import REFERENCE_CLIPS, golden_specs, render_specs
+from tqd_lite.quality.sanity import REFERENCE_CLIPS, golden_renders
 from tqd_lite.quality.tracker import SpriteTracker, tracker_measures
 from tqd_lite.world.clips import check_clip
 
@@ -35,7 +35,7 @@ REFERENCE_SEED = 777  # the golden reference's renders; the sanity table's input
 
 def golden_reference(n: int = REFERENCE_CLIPS, *, size: int, num_frames: int) -> torch.Tensor:
     """The suite's reference: ``n`` freshly rendered golden clips ``(n, 3, F, H, W)``."""
-    return render_specs(golden_specs(n, size=size, num_frames=num_frames, seed=REFERENCE_SEED))
+    return golden_renders(n, size=size, num_frames=num_frames, seed=REFERENCE_SEED)
 
 
 @dataclass
@@ -95,9 +95,7 @@ class MetricSuite:
 
     def floor(self, n: int, seed: int = 0) -> dict[str, float]:
         """Real-vs-real: FD and KID of ``n`` further golden renders, what a perfect generator would get."""
-        golden = render_specs(
-            golden_specs(n, size=self.size, num_frames=self.num_frames, seed=REFERENCE_SEED + 1 + seed)
-        )
+        golden = golden_renders(n, size=self.size, num_frames=self.num_frames, seed=REFERENCE_SEED + 1 + seed)
         distances = distribution_distances(judge_features(golden, self.judge), self.reference, seed=seed)
         return {f"floor_{k}": v for k, v in distances.items() if k in ("fd", "kid", "precision", "recall")}
 
