@@ -1,5 +1,7 @@
 # tqd-lite: every command creates or reuses the local virtual environment .venv first.
-#   make reproduce   the quick reproduction (CPU, minutes); results under results/quick/
+#   make reproduce   the quick reproduction (CPU, minutes; reads the committed models); results under
+#                    results/quick/
+#   make reproduce-full  the full one, models retrained; results under results/full/
 #   make test        unit tests and the notebooks (nbval), quick profile
 #   make lab         JupyterLab on the notebooks
 #   make book        the notebooks executed (quick profile) and rendered to build/book/index.html
@@ -30,7 +32,7 @@ reproduce: $(STAMP)
 	$(BIN)/python -m tqd_lite reproduce all --profile quick
 
 reproduce-full: $(STAMP)
-	$(BIN)/python -m tqd_lite reproduce all --profile full
+	$(BIN)/python -m tqd_lite reproduce all --profile full --retrain
 
 test: $(STAMP)
 	TQD_PROFILE=quick MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks

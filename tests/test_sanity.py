@@ -17,6 +17,7 @@ from tqd_lite.quality.sanity import (
 )
 from tqd_lite.quality.sanity_run import legacy_measure
 from tqd_lite.quality.suite import MetricSuite, golden_reference
+from tqd_lite.quality.targets import check_targets, measure, reference_rows, target_lines
 from tqd_lite.quality.undertrained import load_undertrained_samples
 from tqd_lite.world.clips import luminance
 
@@ -136,6 +137,19 @@ def test_evaluate_reports_distances_with_intervals_beside_the_real_vs_real_floor
     noise = suite.evaluate(failures.uniform_noise(tuple(golden.shape), torch.Generator().manual_seed(0)))
     assert noise["fd_low"] > 100 * good["fd_high"] and noise["precision"] == 0.0
     assert noise["judge_world"] < 0.05 < 0.9 < good["judge_world"]
+
+
+def test_golden_renders_meet_every_target_and_the_undertrained_samples_miss_them(suite):
+    rows = reference_rows(suite, num_clips=64)
+    golden = measure(suite, render_specs(golden_specs(64, size=SIZE, num_frames=FRAMES, seed=5)))
+    met = check_targets(golden, rows, profile="quick")
+    assert all(target["passed"] for target in met.values()), target_lines(met)
+    mud = check_targets(measure(suite, load_undertrained_samples(SIZE)[:64]), rows, profile="quick")
+    assert [name for name, target in mud.items() if not target["passed"]] == ["flicker", "motion", "distance"]
+    assert mud["sprites"]["passed"]  # the tracker finds sprite-like blobs in mud: the other targets matter
+    assert check_targets(golden, rows, profile="full")["distance"]["bound"] == rows["blur 0.25"]["fd_high"]
+    with pytest.raises(ValueError, match="no distance target for profile 'gpu'"):
+        check_targets(golden, rows, profile="gpu")
 
 
 def test_muddy_fields_scramble_detail_fade_colour_and_drift():

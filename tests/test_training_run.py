@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tqd_lite.diffusion import training_run
-from tqd_lite.diffusion.training_run import default_config, render_run_data, run_training
+from tqd_lite.diffusion.training_run import default_config, render_run_data, run_samples, run_training
 from tqd_lite.paths import data_dir
 from tqd_lite.profiles import get_profile
 from tqd_lite.quality.sanity import golden_renders
@@ -75,6 +75,10 @@ def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_oth
     )
     assert report["split"] == "renders:simple" and report["train_clips"] == 6
     assert "mq" not in report["final"] and report["final"]["frechet_distance"] > 0  # raw scores only
+    samples = run_samples(tmp_path)  # every evaluation's samples, kept to be measured later
+    assert list(samples) == [e["step"] for e in report["evaluations"]] == [0, 4]
+    assert samples[4].shape == (2, 3, 8, 16, 16)
+    assert torch.equal(samples[4], (samples[4] * 255).round() / 255) and 0 <= samples[4].min()
 
     def must_not_render():
         raise AssertionError("a finished run rendered its clips again")

@@ -337,6 +337,38 @@ def cmd_sample(args) -> None:
     metrics = evaluate_clips(clips)
     write_result(out / "samples.json", {"steps": steps, "guidance": args.guidance, **metrics}, block)
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
+    if args.targets:
+        _check_targets(clips, profile.name, args.targets, block, out)
+
+
+def _check_targets(clips, profile_name: str, world: str, block: dict, out: Path) -> dict:
+    """Measure generated ``clips`` against the targets of "Models that generate the toy world" in
+    ``world`` (:mod:`tqd_lite.quality.targets`); write and print the verdicts."""
+    import matplotlib.pyplot as plt
+
+    from tqd_lite.paths import display_path
+    from tqd_lite.provenance import write_result
+    from tqd_lite.quality.sanity import golden_renders
+    from tqd_lite.quality.suite import MetricSuite
+    from tqd_lite.quality.targets import TARGET_SEED, check_targets, measure, reference_rows, target_lines
+    from tqd_lite.viz.plots import beside_figure, stamp
+
+    shape = {"size": clips.shape[-1], "num_frames": clips.shape[2]}
+    suite = MetricSuite.load(**shape, world=world)
+    rows = reference_rows(suite, num_clips=len(clips), world=world)
+    samples = measure(suite, clips)
+    targets = check_targets(samples, rows, profile=profile_name)
+    result = {"world": world, "samples": samples, "rows": rows, "targets": targets}
+    path = write_result(out / "targets.json", result, block)
+    golden = golden_renders(8, seed=TARGET_SEED, world=world, **shape)  # the rows' first renders
+    figure = beside_figure(clips[:8], golden, ("samples", f"golden renders ({world} world)"))
+    stamp(figure, block)
+    figure.savefig(out / "targets.png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    for line in target_lines(targets):
+        print(f"  {line}")
+    print(f"targets: {display_path(path)}")
+    return result
 
 
 def cmd_distill(args) -> None:
@@ -462,7 +494,6 @@ def cmd_analyze_gradients(args) -> None:
 
 
 def cmd_reproduce(args) -> None:
-    from tqd_lite.paths import results_dir
     from tqd_lite.tqd.dilemma import run_dilemma
 
     profile = get_profile(args.profile)
@@ -477,8 +508,7 @@ def cmd_reproduce(args) -> None:
     if args.what == "sanity":  # committed per profile; 5 minutes at quick would crowd `make reproduce`
         _sanity(profile, args.seed, not args.no_progress)
     if args.what in ("golden-model", "all"):
-        out = results_dir() / profile.name / "golden_model"
-        _train(profile, args.seed, "set_c", {}, out, not args.no_progress)
+        _golden_model(profile, args.seed, not args.no_progress, retrain=args.retrain)
     if args.what in ("gradients", "all"):
         # the profile's committed golden models; a reproduction recomputes the grid
         _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
@@ -491,6 +521,42 @@ def cmd_reproduce(args) -> None:
 
         _experiments(experiments, report, profile, profile.mcm_seeds, args.groups, not args.no_progress)
     print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
+
+
+def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
+    """The profile's golden model, sampled and measured against the targets of a model that draws
+    the world: the committed one (``data/models/golden_PROFILE``, which the gradient analysis reads),
+    so that a reproduction shows this step instead of spending its minutes remaking the model; or,
+    with ``retrain`` or none committed, one trained here with the profile's recipe."""
+    from tqd_lite.diffusion.checkpoints import is_model_folder, load_pipeline, model_provenance
+    from tqd_lite.diffusion.training_run import checkpoint_path
+    from tqd_lite.paths import display_path, golden_model_path, results_dir
+    from tqd_lite.provenance import provenance
+
+    out = results_dir() / profile.name / "golden_model"
+    committed = golden_model_path(profile.name)
+    if not retrain and is_model_folder(committed):
+        made = model_provenance(committed)["provenance"]
+        print(
+            f"golden model: the committed {display_path(committed)} (trained by `{made['command']}` at "
+            f"commit {made['git_commit']}); `reproduce golden-model --retrain` trains one with the "
+            "profile's recipe"
+        )
+        model = committed
+    else:
+        _train(profile, seed, "set_c", {}, out, progress)
+        model = checkpoint_path(out)
+    block = provenance(profile.name, seed, _device(), model=display_path(model))
+    pipe = load_pipeline(model).to(_device())
+    clips = pipe(
+        num_clips=profile.metric_clips,
+        num_frames=profile.num_frames,
+        size=profile.frame_size,
+        num_inference_steps=profile.sample_steps,
+        seed=seed,
+        progress=progress,
+    ).clips  # (metric_clips, 3, F, H, W) on the CPU
+    _check_targets(clips, profile.name, "classic", block, out)
 
 
 def _sanity(profile, seed: int, progress: bool) -> None:
@@ -759,6 +825,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
     p.add_argument("--label", type=at_least(0), default=None, help="class label (class-conditional models)")
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
+    p.add_argument(
+        "--targets",
+        choices=sorted(WORLD_STYLES),
+        default=None,
+        metavar="WORLD",
+        help="also measure the samples against the targets of a model that draws the world "
+        f"({', '.join(sorted(WORLD_STYLES))}): its golden renders, blurred, by the metric suite; "
+        "writes targets.json (use --num-clips 96 or more)",
+    )
     p.set_defaults(func=cmd_sample)
 
     from tqd_lite.mcm.distill import DistillConfig
@@ -841,6 +916,12 @@ def build_parser() -> argparse.ArgumentParser:
         "what",
         choices=["dilemma", "sanity", "golden-model", "gradients", "tqd", "mcm", "all"],
         help="which experiment ('all': every one so far except the metric sanity table, which is committed)",
+    )
+    p.add_argument(
+        "--retrain",
+        action="store_true",
+        help="golden-model: train the profile's golden model even if data/models/ holds one made with "
+        "its recipe (by default that one is sampled and measured, not remade)",
     )
     p.add_argument(
         "--groups",

@@ -28,3 +28,10 @@ def golden_model_path(profile_name: str, prediction_type: str = "v_prediction") 
     ``data/models/``: ``golden_PROFILE`` (v prediction, the default) or ``golden_PROFILE_epsilon``."""
     suffix = "" if prediction_type == "v_prediction" else f"_{prediction_type}"
     return data_dir() / "models" / f"golden_{profile_name}{suffix}"
+
+
+def display_path(path: str | Path) -> str:
+    """Relative to the repository when inside it, so result files and messages read the same in
+    every checkout."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)

@@ -29,11 +29,12 @@ from tqd_lite.diffusion.train import (
     ClipBank,
     Policy,
     TrainConfig,
+    atomic_save,
     policy_record,
     read_checkpoint,
     train,
 )
-from tqd_lite.files import load_json
+from tqd_lite.files import load_json, load_tensors
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.quality.metrics import evaluate_clips, frechet_video_distance
@@ -219,7 +220,8 @@ def run_training(
     if not evaluations and evaluate_start:
         torch.manual_seed(config.seed)
         initial = build_model(config.preset, config.num_classes).eval()
-        metrics, _ = evaluate(initial, config, profile, reference, eval_clips, normalisers)
+        metrics, clips = evaluate(initial, config, profile, reference, eval_clips, normalisers)
+        save_samples(clips, samples_path(out_dir, 0))
         record({"step": 0, "train_seconds": 0.0, **metrics})
     start = time.perf_counter()
     stops = [min(stop, config.steps) for stop in range(eval_every, config.steps + eval_every, eval_every)]
@@ -232,6 +234,7 @@ def run_training(
         result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
         metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
         save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png")
+        save_samples(clips, samples_path(out_dir, stop))  # for curves measured later (run_samples)
         record({"step": stop, "train_seconds": round(result.total_seconds, 1), **metrics})
         if max_train_seconds is not None and result.total_seconds >= max_train_seconds:
             break
@@ -262,6 +265,27 @@ def run_training(
     save_strip(clips[:8], out_dir / "samples.png", block)
     torch.save(clips, out_dir / "samples.pt")
     return report
+
+
+def samples_path(out_dir: str | Path, step: int) -> Path:
+    return Path(out_dir) / "samples" / f"step_{step:06d}.pt"
+
+
+def save_samples(clips: torch.Tensor, path: Path) -> None:
+    """Save an evaluation's samples ``(N, 3, F, H, W)`` in [0, 1] as 8-bit (what a video file keeps)."""
+    atomic_save({"clips": (clips.clamp(0, 1) * 255).round().to(torch.uint8)}, path)
+
+
+def run_samples(out_dir: str | Path) -> dict[int, torch.Tensor]:
+    """The samples a run saved at each evaluation, ``{step: (N, 3, F, H, W) in [0, 1]}``, in step
+    order: measure them with any metric (``tqd_lite.quality.targets.measure``) after the fact."""
+    found = {}
+    for path in sorted((Path(out_dir) / "samples").glob("step_*.pt")):
+        state = load_tensors(path, "run samples file")  # tensors only: no code runs
+        if not isinstance(state, dict) or not isinstance(state.get("clips"), torch.Tensor):
+            raise ValueError(f"{path} is not a samples file (expected a dict with a uint8 'clips' tensor)")
+        found[int(path.stem.removeprefix("step_"))] = state["clips"].float() / 255
+    return found
 
 
 def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None) -> None:

@@ -33,9 +33,11 @@ from tqd_lite.world.clips import check_clip
 REFERENCE_SEED = 777  # the golden reference's renders; the sanity table's inputs use other seeds
 
 
-def golden_reference(n: int = REFERENCE_CLIPS, *, size: int, num_frames: int) -> torch.Tensor:
-    """The suite's reference: ``n`` freshly rendered golden clips ``(n, 3, F, H, W)``."""
-    return golden_renders(n, size=size, num_frames=num_frames, seed=REFERENCE_SEED)
+def golden_reference(
+    n: int = REFERENCE_CLIPS, *, size: int, num_frames: int, world: str = "classic"
+) -> torch.Tensor:
+    """The suite's reference: ``n`` freshly rendered golden clips ``(n, 3, F, H, W)`` of ``world``."""
+    return golden_renders(n, size=size, num_frames=num_frames, seed=REFERENCE_SEED, world=world)
 
 
 @dataclass
@@ -47,19 +49,25 @@ class MetricSuite:
     reference: np.ndarray  # (REFERENCE_CLIPS, feature_dim) judge features of golden renders
     size: int
     num_frames: int
+    world: str = "classic"  # the reference's and the floor's world style
 
     @classmethod
-    def load(cls, size: int, num_frames: int, *, reference_clips: int = REFERENCE_CLIPS) -> MetricSuite:
-        """The committed tracker and judge for ``size``, and a freshly rendered golden reference."""
-        return cls.with_reference(golden_reference(reference_clips, size=size, num_frames=num_frames))
+    def load(
+        cls, size: int, num_frames: int, *, reference_clips: int = REFERENCE_CLIPS, world: str = "classic"
+    ) -> MetricSuite:
+        """The committed tracker and judge for ``size``, and a freshly rendered golden reference of
+        ``world`` (the learned metrics were trained on the classic world)."""
+        reference = golden_reference(reference_clips, size=size, num_frames=num_frames, world=world)
+        return cls.with_reference(reference, world=world)
 
     @classmethod
-    def with_reference(cls, reference: torch.Tensor) -> MetricSuite:
-        """The committed tracker and judge for the clip shape of ``reference`` (golden clips)."""
+    def with_reference(cls, reference: torch.Tensor, *, world: str = "classic") -> MetricSuite:
+        """The committed tracker and judge for the clip shape of ``reference`` (golden clips of
+        ``world``)."""
         check_clip(reference, batched=True, name="reference")
         size, num_frames = reference.shape[-1], reference.shape[2]
         judge = load_judge(size)
-        return cls(load_tracker(size), judge, judge_features(reference, judge), size, num_frames)
+        return cls(load_tracker(size), judge, judge_features(reference, judge), size, num_frames, world)
 
     def _judge(self, clips: torch.Tensor) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         check_clip(clips, batched=True, name="clips")
@@ -95,7 +103,8 @@ class MetricSuite:
 
     def floor(self, n: int, seed: int = 0) -> dict[str, float]:
         """Real-vs-real: FD and KID of ``n`` further golden renders, what a perfect generator would get."""
-        golden = golden_renders(n, size=self.size, num_frames=self.num_frames, seed=REFERENCE_SEED + 1 + seed)
+        shape = {"size": self.size, "num_frames": self.num_frames, "world": self.world}
+        golden = golden_renders(n, seed=REFERENCE_SEED + 1 + seed, **shape)
         distances = distribution_distances(judge_features(golden, self.judge), self.reference, seed=seed)
         return {f"floor_{k}": v for k, v in distances.items() if k in ("fd", "kid", "precision", "recall")}
 

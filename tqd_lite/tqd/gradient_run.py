@@ -26,7 +26,7 @@ from tqd_lite.diffusion.checkpoints import (
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.training_run import REPORT_FILE, checkpoint_path
 from tqd_lite.files import load_json, load_tensors
-from tqd_lite.paths import REPO_ROOT, golden_model_path, results_dir
+from tqd_lite.paths import display_path, golden_model_path, results_dir
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
 from tqd_lite.quality.splits import load_split, scored_folder
@@ -98,12 +98,6 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
-def _display_path(path: Path) -> str:
-    """Relative to the repository when inside it, so result files read the same in every checkout."""
-    path = Path(path).resolve()
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-
-
 def partial_path(out_dir: Path, prediction: str) -> Path:
     """Where an interrupted grid keeps its finished pairs."""
     return out_dir / f".{prediction}.partial.pt"
@@ -119,7 +113,7 @@ def load_analysis_model(path: str | Path, preset: str | None = None):
     config = training_config_of(path)
     scheduler = make_noise_scheduler(**config.noise_schedule())
     info = {
-        "checkpoint": _display_path(path),
+        "checkpoint": display_path(path),
         "weights_sha256": weights_fingerprint(model),
         "prediction_type": config.prediction_type,
         "preset": config.preset,

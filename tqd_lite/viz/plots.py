@@ -62,6 +62,17 @@ def mosaic_figure(clips: torch.Tensor, scale: float = 0.9):
     return figure
 
 
+def beside_figure(left: torch.Tensor, right: torch.Tensor, titles: tuple[str, str], scale: float = 0.9):
+    """Two sets of clips side by side, one clip per row (e.g. a model's samples beside real ones)."""
+    f = left.shape[2]
+    figure, axes = plt.subplots(1, 2, figsize=(2 * f * scale, max(len(left), len(right)) * scale))
+    for ax, clips, title in zip(axes, (left, right), titles, strict=True):
+        ax.imshow(clip_mosaic(clips), interpolation="nearest")
+        ax.set(xticks=[], yticks=[], title=title)
+    figure.tight_layout()
+    return figure
+
+
 def dilemma_scatter(table: dict, ax=None):
     """VQ against MQ for every clip, coloured by category, with r and the golden share."""
     ax = ax if ax is not None else plt.gca()

@@ -1,0 +1,91 @@
+"""Does a video model draw the toy world? The targets of "Models that generate the toy world".
+
+A model's samples are measured by the metric suite (:mod:`tqd_lite.quality.suite`), beside golden
+renders of the same world (fresh draws, not the suite's reference) and the same renders blurred,
+and pass each target when:
+
+* **sprites**: the tracker finds a sprite in at least ``SPRITE_SHARE_RATIO`` times as large a share
+  of the samples as of the golden renders;
+* **flicker**: their flicker index is at most golden's plus ``FLICKER_TOLERANCE``;
+* **motion**: their coherent-motion dynamic degree is within ``DYNAMIC_TOLERANCE`` of golden's;
+* **distance**: their Fréchet distance to the reference is below that of golden renders blurred at
+  0.5 (quick profile), or inside the interval of golden renders blurred at 0.25 (full profile).
+
+Every row is computed here, from renders and samples; no threshold is a number read off a table.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tqd_lite.quality.sanity import golden_renders
+from tqd_lite.quality.suite import MetricSuite
+from tqd_lite.quality.tracker import tracker_measures
+from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
+
+SPRITE_SHARE_RATIO = 0.9
+DYNAMIC_TOLERANCE = 0.1
+# luma change per frame away from sprites. Declared: smaller than what speckle at noise sigma 0.05
+# or the committed mud samples add to golden's in the quick sanity table, larger than golden's spread
+FLICKER_TOLERANCE = 0.0015
+TARGET_SEED = 11  # the golden renders of the targets' rows (the suite's reference has its own seed)
+# profile: (blur strength, the blurred set's number the samples' FD must not exceed)
+DISTANCE_TARGETS = {"quick": (0.5, "fd"), "full": (0.25, "fd_high")}
+
+
+def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
+    """The suite's columns (FD with its interval), and ``sprite_share``: the share of clips in
+    which the tracker finds a sprite on average over the frames."""
+    tracked = tracker_measures(clips, suite.tracker)
+    return {**suite.evaluate(clips), "sprite_share": float((tracked["sprite_count"] >= 0.5).mean())}
+
+
+def reference_rows(suite: MetricSuite, *, num_clips: int, world: str = "classic") -> dict[str, dict]:
+    """The targets' rows: ``num_clips`` golden renders of ``world``, and the same blurred at 0.5
+    and at 0.25."""
+    golden = golden_renders(
+        num_clips, size=suite.size, num_frames=suite.num_frames, seed=TARGET_SEED, world=world
+    )  # (N, 3, F, H, W)
+    rows = {"golden renders": measure(suite, golden)}
+    for strength in (0.5, 0.25):
+        rows[f"blur {strength}"] = measure(suite, VISUAL_DEGRADATIONS["blur"](golden, strength))
+    return rows
+
+
+def check_targets(samples: dict, rows: dict[str, dict], *, profile: str) -> dict[str, dict]:
+    """Each target's ``{"value", "bound", "passed"}`` for the samples' row ``samples`` (of
+    :func:`measure`), against :func:`reference_rows`."""
+    if profile not in DISTANCE_TARGETS:
+        raise ValueError(
+            f"no distance target for profile {profile!r}; expected one of {sorted(DISTANCE_TARGETS)}"
+        )
+    golden = rows["golden renders"]
+    strength, bound_key = DISTANCE_TARGETS[profile]
+    fd_bound = rows[f"blur {strength}"][bound_key]
+    dynamic_gap = abs(samples["dynamic_degree"] - golden["dynamic_degree"])
+    sprite_bound = SPRITE_SHARE_RATIO * golden["sprite_share"]
+    flicker_bound = golden["flicker"] + FLICKER_TOLERANCE
+    return {
+        "sprites": _target(samples["sprite_share"], sprite_bound, samples["sprite_share"] >= sprite_bound),
+        "flicker": _target(samples["flicker"], flicker_bound, samples["flicker"] <= flicker_bound),
+        "motion": _target(dynamic_gap, DYNAMIC_TOLERANCE, dynamic_gap <= DYNAMIC_TOLERANCE),
+        "distance": _target(samples["fd"], fd_bound, samples["fd"] < fd_bound),
+    }
+
+
+def _target(value: float, bound: float, passed: bool) -> dict:
+    return {"value": float(value), "bound": float(bound), "passed": bool(passed)}
+
+
+def target_lines(targets: dict[str, dict]) -> list[str]:
+    """One sentence per target, generated from :func:`check_targets`'s result."""
+    words = {
+        "sprites": "share of samples with a sprite {value:.2f} (target >= {bound:.2f})",
+        "flicker": "flicker index {value:.4f} (target <= {bound:.4f})",
+        "motion": "dynamic degree off golden's by {value:.2f} (target <= {bound:.2f})",
+        "distance": "Fréchet distance {value:.2f} (target < {bound:.2f})",
+    }
+    return [
+        f"{name} target {'met' if t['passed'] else 'NOT met'}: " + words[name].format(**t)
+        for name, t in targets.items()
+    ]
