@@ -1,7 +1,8 @@
 # tqd-lite: every command creates or reuses the local virtual environment .venv first.
 #   make reproduce   the quick reproduction (CPU, minutes; reads the committed models); results under
 #                    results/quick/
-#   make reproduce-full  the full one, models retrained; results under results/full/
+#   make reproduce-full  the full one, its golden model trained again (in results/full/golden_model;
+#                    the gradient analysis reads the committed one); results under results/full/
 #   make test        unit tests and the notebooks (nbval), quick profile
 #   make lab         JupyterLab on the notebooks
 #   make book        the notebooks executed (quick profile) and rendered to build/book/index.html

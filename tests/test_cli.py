@@ -329,3 +329,53 @@ def test_two_processes_train_the_weights_one_process_does_and_resume_exactly(tmp
     moved = sum((a[name] - start[name]).pow(2).sum() for name in a).sqrt()
     apart = sum((a[name] - b[name]).pow(2).sum() for name in a).sqrt()
     assert apart < 0.01 * moved, f"the runs are {apart:.3g} apart after moving {moved:.3g}"
+
+
+def test_targets_curve_measures_each_kept_evaluation_against_the_targets(tmp_path, capsys):
+    from tqd_lite.diffusion.training_run import samples_path, save_samples
+    from tqd_lite.quality.sanity import golden_renders
+    from tqd_lite.world import failures
+
+    golden = golden_renders(32, size=16, num_frames=8, seed=3)  # (32, 3, 8, 16, 16)
+    save_samples(
+        failures.uniform_noise(tuple(golden.shape), torch.Generator().manual_seed(0)),
+        samples_path(tmp_path, 0),
+    )
+    save_samples(golden, samples_path(tmp_path, 500))
+    evaluations = {"run_key": {"split": "set_c"}, "evaluations": [{"step": 0}, {"step": 500}]}
+    (tmp_path / "evaluations.json").write_text(json.dumps(evaluations))
+    assert main(["targets-curve", str(tmp_path), "--no-progress"]) == 0
+    curve = json.loads((tmp_path / "targets_curve.json").read_text())["curve"]
+    assert [point["step"] for point in curve] == [0, 500]
+    missed = [name for name, target in curve[0]["targets"].items() if not target["passed"]]
+    assert missed == ["sprites", "flicker", "motion", "distance"]  # noise misses every one
+    assert all(target["passed"] for target in curve[1]["targets"].values())  # golden renders
+    out = capsys.readouterr().out
+    assert "classic world, quick profile's targets; step 500:" in out
+    assert (tmp_path / "targets_curve.png").is_file()
+    assert main(["targets-curve", str(tmp_path / "elsewhere")]) == 2
+    assert "elsewhere is not a training run folder (no evaluations.json)" in capsys.readouterr().err
+
+
+def test_reproduce_shows_the_committed_golden_model_against_the_targets_without_training_it(
+    tmp_path, monkeypatch, capsys
+):
+    from tqd_lite import cli
+    from tqd_lite.profiles import PROFILES
+
+    monkeypatch.setitem(PROFILES, "quick", PROFILES["quick"].with_overrides(metric_clips=16, sample_steps=5))
+    monkeypatch.setenv("TQD_RESULTS_DIR", str(tmp_path))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("reproduce trained a golden model although one is committed")
+
+    monkeypatch.setattr(cli, "_train", no_training)
+    assert main(["reproduce", "golden-model", "--profile", "quick", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "the committed data/models/golden_quick (trained by `python -m tqd_lite train" in out
+    result = json.loads((tmp_path / "quick" / "golden_model" / "targets.json").read_text())
+    assert result["provenance"]["model"] == "data/models/golden_quick"
+    assert set(result["targets"]) == {"sprites", "flicker", "motion", "distance"}
+    assert (tmp_path / "quick" / "golden_model" / "targets.png").is_file()
+    with pytest.raises(AssertionError, match="trained a golden model"):
+        main(["reproduce", "golden-model", "--profile", "quick", "--retrain", "--no-progress"])

@@ -78,7 +78,9 @@ def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_oth
     samples = run_samples(tmp_path)  # every evaluation's samples, kept to be measured later
     assert list(samples) == [e["step"] for e in report["evaluations"]] == [0, 4]
     assert samples[4].shape == (2, 3, 8, 16, 16)
-    assert torch.equal(samples[4], (samples[4] * 255).round() / 255) and 0 <= samples[4].min()
+    assert torch.equal(samples[4], (samples[4] * 255).round() / 255) and samples[4].max() <= 1
+    training_run.save_samples(torch.zeros(1, 3, 8, 16, 16), training_run.samples_path(tmp_path, 2))
+    assert list(run_samples(tmp_path)) == [0, 4]  # a file no evaluation of these settings made
 
     def must_not_render():
         raise AssertionError("a finished run rendered its clips again")

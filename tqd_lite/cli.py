@@ -11,7 +11,8 @@ Commands
   train-teacher   train MCM's teacher on the pool's motion-rich clips (resumable; data/models/)
   train           train a video denoiser on a split of the pool (resumable), with evaluations
   distill         distil MCM's teacher into a few-step student, LCM or MCM (resumable)
-  sample          sample clips from a trained denoiser
+  sample          sample clips from a trained denoiser (--targets WORLD: does it draw the world?)
+  targets-curve RUN  a training run's quality-vs-steps curve, measured against the targets
   analyze-gradients  TQD's gradient analysis: degraded vs golden gradients across timesteps
   reproduce WHAT  run an experiment end to end and write its result files
 
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 
 from tqd_lite.files import load_json
-from tqd_lite.profiles import PROFILE_ENV_VAR, PROFILES, get_profile
+from tqd_lite.profiles import PROFILE_ENV_VAR, PROFILES, get_profile, profile_of_frame_size
 
 SAMPLE_CLIPS = 48
 
@@ -301,9 +302,15 @@ def cmd_sample(args) -> None:
     from tqd_lite.diffusion.checkpoints import load_pipeline
     from tqd_lite.provenance import provenance, write_result
     from tqd_lite.quality.metrics import evaluate_clips
+    from tqd_lite.quality.targets import MIN_TARGET_CLIPS
     from tqd_lite.viz.plots import frame_strip, stamp
     from tqd_lite.world.video_io import write_video
 
+    if args.targets and args.num_clips < MIN_TARGET_CLIPS:
+        raise ValueError(
+            f"--targets needs --num-clips {MIN_TARGET_CLIPS} or more, got {args.num_clips}: with fewer, "
+            "even golden renders miss the motion target by chance"
+        )
     device = _device()
     pipe = load_pipeline(args.checkpoint).to(device)  # a folder's own scheduler: DDIM, or LCM for students
     classes = pipe.unet.config.num_classes
@@ -337,38 +344,69 @@ def cmd_sample(args) -> None:
     metrics = evaluate_clips(clips)
     write_result(out / "samples.json", {"steps": steps, "guidance": args.guidance, **metrics}, block)
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
-    if args.targets:
-        _check_targets(clips, profile.name, args.targets, block, out)
+    if args.targets:  # the distance target of the model's profile (by its clip size unless --profile)
+        judged_as = profile if args.profile else profile_of_frame_size(clips.shape[-1])
+        _check_targets(clips, judged_as.name, args.targets, block, out)
 
 
 def _check_targets(clips, profile_name: str, world: str, block: dict, out: Path) -> dict:
-    """Measure generated ``clips`` against the targets of "Models that generate the toy world" in
-    ``world`` (:mod:`tqd_lite.quality.targets`); write and print the verdicts."""
+    """Measure generated ``clips`` against the targets of a model that draws ``world``
+    (:mod:`tqd_lite.quality.targets`); write the verdicts and the samples beside golden renders."""
     import matplotlib.pyplot as plt
 
     from tqd_lite.paths import display_path
     from tqd_lite.provenance import write_result
-    from tqd_lite.quality.sanity import golden_renders
-    from tqd_lite.quality.suite import MetricSuite
-    from tqd_lite.quality.targets import TARGET_SEED, check_targets, measure, reference_rows, target_lines
+    from tqd_lite.quality.targets import measure_against_targets, target_golden, target_lines
     from tqd_lite.viz.plots import beside_figure, stamp
 
-    shape = {"size": clips.shape[-1], "num_frames": clips.shape[2]}
-    suite = MetricSuite.load(**shape, world=world)
-    rows = reference_rows(suite, num_clips=len(clips), world=world)
-    samples = measure(suite, clips)
-    targets = check_targets(samples, rows, profile=profile_name)
-    result = {"world": world, "samples": samples, "rows": rows, "targets": targets}
+    result = measure_against_targets(clips, profile=profile_name, world=world)
     path = write_result(out / "targets.json", result, block)
-    golden = golden_renders(8, seed=TARGET_SEED, world=world, **shape)  # the rows' first renders
+    golden = target_golden(8, size=clips.shape[-1], num_frames=clips.shape[2], world=world)
     figure = beside_figure(clips[:8], golden, ("samples", f"golden renders ({world} world)"))
     stamp(figure, block)
     figure.savefig(out / "targets.png", dpi=110, bbox_inches="tight")
     plt.close(figure)
-    for line in target_lines(targets):
+    for line in target_lines(result["targets"]):
         print(f"  {line}")
     print(f"targets: {display_path(path)}")
     return result
+
+
+def cmd_targets_curve(args) -> None:
+    """Measure every evaluation's samples a run kept against the targets of a model that draws the world."""
+    import matplotlib.pyplot as plt
+
+    from tqd_lite.diffusion.training_run import EVALUATIONS_FILE, run_samples, world_of_split
+    from tqd_lite.paths import display_path
+    from tqd_lite.profiles import profile_of_frame_size
+    from tqd_lite.provenance import provenance, write_result
+    from tqd_lite.quality.suite import MetricSuite
+    from tqd_lite.quality.targets import reference_rows, target_lines, targets_curve
+    from tqd_lite.viz.plots import stamp, targets_curve_figure
+
+    run = Path(args.run)
+    samples = run_samples(run)
+    if not samples:
+        raise ValueError(f"{run} kept no samples of its evaluations: it was trained before runs kept them")
+    world = args.world or world_of_split(
+        load_json(run / EVALUATIONS_FILE, "evaluations file")["run_key"]["split"]
+    )
+    clips = next(iter(samples.values()))  # (N, 3, F, H, W)
+    # the distance target of the run's profile, told by its clip size unless --profile says
+    profile = get_profile(args.profile) if args.profile else profile_of_frame_size(clips.shape[-1])
+    suite = MetricSuite.load(clips.shape[-1], clips.shape[2], world=world)
+    rows = reference_rows(suite, num_clips=len(clips), world=world)
+    curve = targets_curve(samples, suite, rows, profile=profile.name)
+    block = provenance(profile.name, args.seed, "cpu", run=display_path(run), world=world)
+    path = write_result(run / "targets_curve.json", {"world": world, "rows": rows, "curve": curve}, block)
+    figure = targets_curve_figure(curve, rows)
+    stamp(figure, block)
+    figure.savefig(run / "targets_curve.png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    print(f"{world} world, {profile.name} profile's targets; step {curve[-1]['step']}:")
+    for line in target_lines(curve[-1]["targets"]):
+        print(f"  {line}")
+    print(f"curve: {display_path(path)}")
 
 
 def cmd_distill(args) -> None:
@@ -497,30 +535,45 @@ def cmd_reproduce(args) -> None:
     from tqd_lite.tqd.dilemma import run_dilemma
 
     profile = get_profile(args.profile)
+    progress = not args.no_progress
     start = time.perf_counter()
-    if args.what in ("dilemma", "all"):
-        report = run_dilemma(profile, args.seed, progress=not args.no_progress)
-        d = report["dilemma"]
-        print(
-            f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
-            f"({d['num_clips']} clips)"
-        )
-    if args.what == "sanity":  # committed per profile; 5 minutes at quick would crowd `make reproduce`
-        _sanity(profile, args.seed, not args.no_progress)
-    if args.what in ("golden-model", "all"):
-        _golden_model(profile, args.seed, not args.no_progress, retrain=args.retrain)
-    if args.what in ("gradients", "all"):
+    stages = {  # in order; "all" runs every one but the sanity table
+        "dilemma": lambda: _dilemma(run_dilemma(profile, args.seed, progress=progress)),
+        # committed per profile; 5 minutes at quick would crowd `make reproduce`
+        "sanity": lambda: _sanity(profile, args.seed, progress),
+        "golden-model": lambda: _golden_model(profile, args.seed, progress, retrain=args.retrain),
         # the profile's committed golden models; a reproduction recomputes the grid
-        _analyze_gradients(profile, args.seed, {}, not args.no_progress, force=True)
-    if args.what in ("tqd", "all"):
+        "gradients": lambda: _analyze_gradients(profile, args.seed, {}, progress, force=True),
+        "tqd": lambda: _paper_experiments("tqd", profile, args.groups, progress),
+        # the teacher comes from data/models/ (trained only if missing)
+        "mcm": lambda: _paper_experiments("mcm", profile, args.groups, progress),
+    }
+    for name, stage in stages.items():
+        if args.what == name or (args.what == "all" and name != "sanity"):
+            begun = time.perf_counter()
+            stage()
+            print(f"[{name}: {time.perf_counter() - begun:.0f} s]")
+    print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
+
+
+def _dilemma(report: dict) -> None:
+    d = report["dilemma"]
+    print(
+        f"dilemma: r(VQ, MQ) = {d['correlation_vq_mq']:.3f}, golden share = {d['golden_share']:.1%} "
+        f"({d['num_clips']} clips)"
+    )
+
+
+def _paper_experiments(paper: str, profile, groups: str | None, progress: bool) -> None:
+    if paper == "tqd":
         from tqd_lite.tqd import experiments, report
 
-        _experiments(experiments, report, profile, profile.tqd_seeds, args.groups, not args.no_progress)
-    if args.what in ("mcm", "all"):  # the teacher comes from data/models/ (trained only if missing)
+        seeds = profile.tqd_seeds
+    else:
         from tqd_lite.mcm import experiments, report
 
-        _experiments(experiments, report, profile, profile.mcm_seeds, args.groups, not args.no_progress)
-    print(f"results: results/{profile.name}/ ({time.perf_counter() - start:.0f} s)")
+        seeds = profile.mcm_seeds
+    _experiments(experiments, report, profile, seeds, groups, progress)
 
 
 def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
@@ -529,7 +582,7 @@ def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
     so that a reproduction shows this step instead of spending its minutes remaking the model; or,
     with ``retrain`` or none committed, one trained here with the profile's recipe."""
     from tqd_lite.diffusion.checkpoints import is_model_folder, load_pipeline, model_provenance
-    from tqd_lite.diffusion.training_run import checkpoint_path
+    from tqd_lite.diffusion.training_run import checkpoint_path, world_of_split
     from tqd_lite.paths import display_path, golden_model_path, results_dir
     from tqd_lite.provenance import provenance
 
@@ -542,10 +595,16 @@ def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
             f"commit {made['git_commit']}); `reproduce golden-model --retrain` trains one with the "
             "profile's recipe"
         )
-        model = committed
+        model, split = committed, made.get("split", "set_c")
     else:
-        _train(profile, seed, "set_c", {}, out, progress)
+        split = "set_c"
+        _train(profile, seed, split, {}, out, progress)
         model = checkpoint_path(out)
+        if not model.is_file():  # a finished run found through its report; checkpoints are not committed
+            raise FileNotFoundError(
+                f"{display_path(out)} holds a finished run's report but no checkpoint.pt to sample: "
+                f"move {display_path(out)} aside to train it again"
+            )
     block = provenance(profile.name, seed, _device(), model=display_path(model))
     pipe = load_pipeline(model).to(_device())
     clips = pipe(
@@ -556,7 +615,7 @@ def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
         seed=seed,
         progress=progress,
     ).clips  # (metric_clips, 3, F, H, W) on the CPU
-    _check_targets(clips, profile.name, "classic", block, out)
+    _check_targets(clips, profile.name, world_of_split(split), block, out)
 
 
 def _sanity(profile, seed: int, progress: bool) -> None:
@@ -804,6 +863,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
+    from tqd_lite.quality.targets import MIN_TARGET_CLIPS
+
     p = sub.add_parser("sample", help="sample clips from a trained denoiser")
     _add_common(p)
     p.add_argument(
@@ -832,9 +893,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WORLD",
         help="also measure the samples against the targets of a model that draws the world "
         f"({', '.join(sorted(WORLD_STYLES))}): its golden renders, blurred, by the metric suite; "
-        "writes targets.json (use --num-clips 96 or more)",
+        f"writes targets.json and targets.png (needs --num-clips {MIN_TARGET_CLIPS} or more)",
     )
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "targets-curve",
+        help="a training run's quality-vs-steps curve against the targets of a model that draws the world",
+    )
+    _add_common(p)
+    p.add_argument("run", help="a run folder whose evaluations kept their samples (samples/step_*.pt)")
+    p.add_argument(
+        "--world",
+        choices=sorted(WORLD_STYLES),
+        default=None,
+        help="the world to measure against (default: the one the run was trained on)",
+    )
+    p.set_defaults(func=cmd_targets_curve)
 
     from tqd_lite.mcm.distill import DistillConfig
 
@@ -920,8 +995,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--retrain",
         action="store_true",
-        help="golden-model: train the profile's golden model even if data/models/ holds one made with "
-        "its recipe (by default that one is sampled and measured, not remade)",
+        help="golden-model: train a golden model with the profile's recipe even if "
+        "data/models/golden_PROFILE exists, whatever made it (by default that one is sampled and "
+        "measured, not remade)",
     )
     p.add_argument(
         "--groups",

@@ -174,6 +174,15 @@ def override_fields(base, overrides: dict, what: str):
     return replace(base, **values)
 
 
+def profile_of_frame_size(size: int) -> Profile:
+    """The profile whose clips are ``size`` pixels wide (what a model trained at that size was made for)."""
+    found = [p for p in PROFILES.values() if p.frame_size == size]
+    if not found:
+        sizes = sorted({p.frame_size for p in PROFILES.values()})
+        raise ValueError(f"no profile has {size}x{size} clips; the profiles' sizes are {sizes}")
+    return found[0]
+
+
 def get_profile(name: str | None = None) -> Profile:
     """The profile called ``name``, or the one named by ``$TQD_PROFILE`` (default ``quick``)."""
     name = name if name is not None else os.environ.get(PROFILE_ENV_VAR, "quick")

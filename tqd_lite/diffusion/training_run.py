@@ -129,6 +129,11 @@ def renders_split(world: str) -> str:
     return f"renders:{world}"
 
 
+def world_of_split(split: str) -> str:
+    """The world style a split's clips show: ``renders:WORLD``'s, else the pool's (classic)."""
+    return split.removeprefix("renders:") if split.startswith("renders:") else "classic"
+
+
 def run_key(
     config: TrainConfig, policy, split: str, eval_every: int, eval_clips: int | None, start: bool
 ) -> dict:
@@ -277,14 +282,22 @@ def save_samples(clips: torch.Tensor, path: Path) -> None:
 
 
 def run_samples(out_dir: str | Path) -> dict[int, torch.Tensor]:
-    """The samples a run saved at each evaluation, ``{step: (N, 3, F, H, W) in [0, 1]}``, in step
+    """The samples a run saved at each of its evaluations (those ``evaluations.json`` lists: files
+    left by earlier evaluation settings are not read), ``{step: (N, 3, F, H, W) in [0, 1]}`` in step
     order: measure them with any metric (``tqd_lite.quality.targets.measure``) after the fact."""
+    out_dir = Path(out_dir)
+    if not (out_dir / EVALUATIONS_FILE).is_file():
+        raise FileNotFoundError(f"{out_dir} is not a training run folder (no {EVALUATIONS_FILE})")
+    steps = [e["step"] for e in load_json(out_dir / EVALUATIONS_FILE, "evaluations file")["evaluations"]]
     found = {}
-    for path in sorted((Path(out_dir) / "samples").glob("step_*.pt")):
+    for step in steps:
+        path = samples_path(out_dir, step)
+        if not path.is_file():
+            continue  # evaluated before runs kept their samples
         state = load_tensors(path, "run samples file")  # tensors only: no code runs
         if not isinstance(state, dict) or not isinstance(state.get("clips"), torch.Tensor):
             raise ValueError(f"{path} is not a samples file (expected a dict with a uint8 'clips' tensor)")
-        found[int(path.stem.removeprefix("step_"))] = state["clips"].float() / 255
+        found[step] = state["clips"].float() / 255
     return found
 
 

@@ -82,6 +82,8 @@ def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str 
 
 def render_specs(specs: list[ClipSpec], *, sprites: bool = True, style: WorldStyle = CLASSIC) -> torch.Tensor:
     """The clips of ``specs`` ``(n, 3, F, H, W)``; ``sprites=False``: their empty scenes (classic world)."""
+    if not sprites and style != CLASSIC:
+        raise ValueError(f"scenes without sprites are rendered in the classic world only, not {style.name!r}")
     if not sprites:
         return torch.stack([render_clip_with_truth(s, sprites=False)[0] for s in specs])
     return torch.stack([render_clip(s, style) for s in specs])

@@ -73,6 +73,36 @@ def beside_figure(left: torch.Tensor, right: torch.Tensor, titles: tuple[str, st
     return figure
 
 
+TARGET_PANELS = (  # (column of the suite's rows, target name, title)
+    ("sprite_share", "sprites", "share of clips with a sprite"),
+    ("flicker", "flicker", "flicker index"),
+    ("dynamic_degree", "motion", "coherent-motion dynamic degree"),
+    ("fd", "distance", "Fréchet distance to golden"),
+)
+
+
+def targets_curve_figure(curve: list[dict], rows: dict[str, dict]):
+    """The quality-vs-steps curve of a run against its targets: one panel per target, the samples'
+    values over steps, golden renders' level (dashed) and the target's bound (dotted)."""
+    figure, axes = plt.subplots(1, len(TARGET_PANELS), figsize=(3.2 * len(TARGET_PANELS), 2.8))
+    steps = [point["step"] for point in curve]
+    for ax, (column, target, title) in zip(axes, TARGET_PANELS, strict=True):
+        ax.plot(steps, [point[column] for point in curve], "o-", label="samples")
+        ax.axhline(rows["golden renders"][column], color="0.4", ls="--", label="golden renders")
+        bounds = [point["targets"][target]["bound"] for point in curve]
+        if target == "motion":  # the bound is on the distance to golden's: draw its band
+            golden = rows["golden renders"][column]
+            ax.axhspan(golden - bounds[-1], golden + bounds[-1], color="g", alpha=0.1, label="target")
+        else:
+            ax.axhline(bounds[-1], color="g", ls=":", label="target bound")
+        ax.set(xlabel="training step", title=title)
+        if column == "fd":
+            ax.set_yscale("log")
+    axes[0].legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
 def dilemma_scatter(table: dict, ax=None):
     """VQ against MQ for every clip, coloured by category, with r and the golden share."""
     ax = ax if ax is not None else plt.gca()
