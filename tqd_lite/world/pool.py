@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from tqd_lite.files import load_csv, load_json
 from tqd_lite.profiles import Profile
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
-from tqd_lite.world.render import ClipSpec, render_clip
+from tqd_lite.world.render import CLASSIC, ClipSpec, WorldStyle, render_clip
 from tqd_lite.world.video_io import write_video
 
 MANIFEST = "manifest.csv"
@@ -69,8 +69,8 @@ class PoolClip:
     motion_degradation: str = "none"
     motion_strength: float = 0.0
 
-    def render(self):
-        clip = render_clip(self.spec)
+    def render(self, style: WorldStyle = CLASSIC):
+        clip = render_clip(self.spec, style)
         if self.motion_degradation == "none":
             return clip
         return MOTION_DEGRADATIONS[self.motion_degradation](clip, self.motion_strength)
