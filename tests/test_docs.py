@@ -325,3 +325,31 @@ def test_every_readme_command_parses_and_builds_its_config():
             default_analysis_config(profile, args.seed, **overrides)
     benchmarks = set(re.findall(r"python (benchmarks/\w+\.py)", (ROOT / "README.md").read_text()))
     assert benchmarks and all((ROOT / script).is_file() for script in benchmarks)
+
+
+def test_readme_library_two_stage_run_numbers_come_from_its_result_files():
+    """The paragraph on the frames-first run quotes its report, its target curve and the world probe."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks" / "golden_simple_16"
+    report = json.loads((folder / "train.json").read_text())
+    config = report["train_config"]
+    assert " ".join(report["provenance"]["command"].replace(" --no-progress", "").split()) in readme
+    frames, clips = config["frame_steps"], config["steps"] - config["frame_steps"]
+    assert f"It trained {frames:,} steps on single frames" in readme and f"then {clips:,} on clips" in readme
+    assert f"in {report['train_seconds'] / 60:.0f} minutes on 2 cores" in readme
+    curve = json.loads((folder / "targets_curve.json").read_text())["curve"]
+    last = curve[-1]["targets"]
+    assert not last["motion"]["passed"] and not last["flicker"]["passed"] and not last["distance"]["passed"]
+    first_clips = next(point for point in curve if point["step"] > frames)
+    assert f"{first_clips['step'] - frames:,} clip steps later" in readme
+    assert first_clips["flicker"] < 0.5 * curve[0]["flicker"]  # where the curve turns
+    worlds = json.loads((ROOT / "results/benchmarks/world_dilemma_16.json").read_text())["worlds"]
+    simple, classic = worlds["simple"], worlds["classic"]
+    assert (
+        f"keep the golden share ({simple['golden_share']:.1%} against {classic['golden_share']:.1%})"
+        in readme
+    )
+    assert (
+        f"weaken r(VQ, MQ) to {simple['correlation_vq_mq']:.3f} against {classic['correlation_vq_mq']:.3f}"
+        in readme
+    )
