@@ -352,20 +352,17 @@ def cmd_sample(args) -> None:
 def _check_targets(clips, profile_name: str, world: str, block: dict, out: Path) -> dict:
     """Measure generated ``clips`` against the targets of a model that draws ``world``
     (:mod:`tqd_lite.quality.targets`); write the verdicts and the samples beside golden renders."""
-    import matplotlib.pyplot as plt
-
     from tqd_lite.paths import display_path
     from tqd_lite.provenance import write_result
     from tqd_lite.quality.targets import measure_against_targets, target_golden, target_lines
-    from tqd_lite.viz.plots import beside_figure, stamp
+    from tqd_lite.runs import save_figures
+    from tqd_lite.viz.plots import beside_figure
 
     result = measure_against_targets(clips, profile=profile_name, world=world)
     path = write_result(out / "targets.json", result, block)
     golden = target_golden(8, size=clips.shape[-1], num_frames=clips.shape[2], world=world)
-    figure = beside_figure(clips[:8], golden, ("samples", f"golden renders ({world} world)"))
-    stamp(figure, block)
-    figure.savefig(out / "targets.png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
+    titles = ("samples", f"golden renders ({world} world)")
+    save_figures(out, {"targets.png": beside_figure(clips[:8], golden, titles)}, block)
     for line in target_lines(result["targets"]):
         print(f"  {line}")
     print(f"targets: {display_path(path)}")
@@ -374,15 +371,12 @@ def _check_targets(clips, profile_name: str, world: str, block: dict, out: Path)
 
 def cmd_targets_curve(args) -> None:
     """Measure every evaluation's samples a run kept against the targets of a model that draws the world."""
-    import matplotlib.pyplot as plt
-
     from tqd_lite.diffusion.training_run import EVALUATIONS_FILE, run_samples, world_of_split
     from tqd_lite.paths import display_path
-    from tqd_lite.profiles import profile_of_frame_size
     from tqd_lite.provenance import provenance, write_result
-    from tqd_lite.quality.suite import MetricSuite
-    from tqd_lite.quality.targets import reference_rows, target_lines, targets_curve
-    from tqd_lite.viz.plots import stamp, targets_curve_figure
+    from tqd_lite.quality.targets import target_lines, targets_curve
+    from tqd_lite.runs import save_figures
+    from tqd_lite.viz.plots import targets_curve_figure
 
     run = Path(args.run)
     samples = run_samples(run)
@@ -391,20 +385,15 @@ def cmd_targets_curve(args) -> None:
     world = args.world or world_of_split(
         load_json(run / EVALUATIONS_FILE, "evaluations file")["run_key"]["split"]
     )
-    clips = next(iter(samples.values()))  # (N, 3, F, H, W)
     # the distance target of the run's profile, told by its clip size unless --profile says
-    profile = get_profile(args.profile) if args.profile else profile_of_frame_size(clips.shape[-1])
-    suite = MetricSuite.load(clips.shape[-1], clips.shape[2], world=world)
-    rows = reference_rows(suite, num_clips=len(clips), world=world)
-    curve = targets_curve(samples, suite, rows, profile=profile.name)
+    size = next(iter(samples.values())).shape[-1]
+    profile = get_profile(args.profile) if args.profile else profile_of_frame_size(size)
+    result = targets_curve(samples, profile=profile.name, world=world)
     block = provenance(profile.name, args.seed, "cpu", run=display_path(run), world=world)
-    path = write_result(run / "targets_curve.json", {"world": world, "rows": rows, "curve": curve}, block)
-    figure = targets_curve_figure(curve, rows)
-    stamp(figure, block)
-    figure.savefig(run / "targets_curve.png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    print(f"{world} world, {profile.name} profile's targets; step {curve[-1]['step']}:")
-    for line in target_lines(curve[-1]["targets"]):
+    path = write_result(run / "targets_curve.json", result, block)
+    save_figures(run, {"targets_curve.png": targets_curve_figure(result["curve"], result["rows"])}, block)
+    print(f"{world} world, {profile.name} profile's targets; step {result['curve'][-1]['step']}:")
+    for line in target_lines(result["curve"][-1]["targets"]):
         print(f"  {line}")
     print(f"curve: {display_path(path)}")
 

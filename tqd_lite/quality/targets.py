@@ -57,11 +57,16 @@ def reference_rows(suite: MetricSuite, *, num_clips: int, world: str = "classic"
     return rows
 
 
+def _suite_and_rows(clips: torch.Tensor, world: str) -> tuple[MetricSuite, dict[str, dict]]:
+    """The suite for the shape of ``clips`` and reference rows of as many golden renders of ``world``."""
+    suite = MetricSuite.load(clips.shape[-1], clips.shape[2], world=world)
+    return suite, reference_rows(suite, num_clips=len(clips), world=world)
+
+
 def measure_against_targets(clips: torch.Tensor, *, profile: str, world: str = "classic") -> dict:
     """Everything about generated ``clips`` ``(N, 3, F, H, W)``: ``{"world", "samples", "rows",
     "targets"}``, their row, the reference rows (as many golden renders as clips) and the verdicts."""
-    suite = MetricSuite.load(clips.shape[-1], clips.shape[2], world=world)
-    rows = reference_rows(suite, num_clips=len(clips), world=world)
+    suite, rows = _suite_and_rows(clips, world)
     samples = measure(suite, clips)
     targets = check_targets(samples, rows, profile=profile)
     return {"world": world, "samples": samples, "rows": rows, "targets": targets}
@@ -106,13 +111,13 @@ def target_lines(targets: dict[str, dict]) -> list[str]:
     ]
 
 
-def targets_curve(
-    samples_by_step: dict[int, torch.Tensor], suite: MetricSuite, rows: dict[str, dict], *, profile: str
-) -> list[dict]:
+def targets_curve(samples_by_step: dict[int, torch.Tensor], *, profile: str, world: str = "classic") -> dict:
     """The quality-vs-steps curve: each saved evaluation's samples (``{step: clips}``, as
-    :func:`tqd_lite.diffusion.training_run.run_samples` reads them) measured and checked."""
+    :func:`tqd_lite.diffusion.training_run.run_samples` reads them) measured and checked, with the
+    reference rows of as many golden renders: ``{"world", "rows", "curve"}``."""
+    suite, rows = _suite_and_rows(next(iter(samples_by_step.values())), world)
     curve = []
     for step, clips in samples_by_step.items():
         row = measure(suite, clips)
         curve.append({"step": step, **row, "targets": check_targets(row, rows, profile=profile)})
-    return curve
+    return {"world": world, "rows": rows, "curve": curve}
