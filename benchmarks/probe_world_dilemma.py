@@ -7,8 +7,8 @@ motion artefacts), renders them in every world style (``world.render.WORLD_STYLE
 with the pool's motion and visual scores and reports r(VQ, MQ) and the golden share
 (``quality.corpus.dilemma_statistics``), the two numbers the issue "Models that generate the toy
 world" asks a new world to keep (near -0.24 and 20%). The clips stay in memory: the real pool also
-goes through H.264, so the classic row is printed beside the committed pool's numbers as the check
-of that shortcut. A script, not a test (about a minute per world on 2 cores).
+goes through H.264, so the project's world's row (``world.render.WORLD``) is printed beside the
+committed pool's numbers as the check of that shortcut. A script, not a test (about a minute per world on 2 cores).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main() -> None:
     # the pool as make-data built it: rendered, through H.264, scored
     committed = dilemma_statistics(read_scores(pool_dir(profile.name) / "scores.csv"))
     worlds = {world: world_dilemma(config, world) for world in WORLD_STYLES}
-    for name, stats in {"committed pool (classic, H.264)": committed, **worlds}.items():
+    for name, stats in {"committed pool (H.264)": committed, **worlds}.items():
         r, golden = stats["correlation_vq_mq"], stats["golden_share"]
         print(f"{name}: r(VQ, MQ) = {r:.3f}, golden share {golden:.1%}")
     if args.out:

@@ -121,17 +121,18 @@ def test_quantise_only_removes_detail():
 
 
 def test_the_simple_world_style_keeps_the_scene_and_snaps_colours_to_a_palette():
-    """SIMPLE (issue 17's probe) draws the same layout and motion as CLASSIC from the same spec,
-    with colour channels snapped to a palette and other pixels."""
+    """SIMPLE (the project's world since issue 17) draws the same layout and motion as CLASSIC from
+    the same spec, with colour channels snapped to a palette and other pixels."""
     import numpy as np
 
-    from tqd_lite.world.render import SIMPLE, _two_contrasting_colours, render_scene
+    from tqd_lite.world.render import CLASSIC, SIMPLE, WORLD, _two_contrasting_colours, render_scene
 
+    assert WORLD is SIMPLE
     specs = [ClipSpec(seed=seed, size=16) for seed in range(8)]
     for spec in specs:
-        classic_truth, simple_truth = render_scene(spec)[1], render_scene(spec, style=SIMPLE)[1]
-        assert torch.equal(classic_truth.centres, simple_truth.centres)
-        assert not torch.equal(render_scene(spec)[0], render_scene(spec, style=SIMPLE)[0])
+        classic, simple = render_scene(spec, style=CLASSIC), render_scene(spec, style=SIMPLE)
+        assert torch.equal(classic[1].centres, simple[1].centres)
+        assert not torch.equal(classic[0], simple[0])
     for seed in range(4):
         pair = np.stack(_two_contrasting_colours(np.random.default_rng(seed), levels=2))  # (2, 3)
         dark, light = pair[pair.mean(axis=1).argsort()]

@@ -288,8 +288,9 @@ def cmd_train(args) -> None:
                 "--data names a scored folder to take a split from; --split renders draws fresh clips"
             )
         from tqd_lite.diffusion.training_run import render_run_data, renders_split
+        from tqd_lite.world.render import WORLD
 
-        world = args.world or "classic"
+        world = args.world or WORLD.name
         # rendered only if the run still has steps to train
         options["run_data"] = functools.partial(render_run_data, profile, world=world, seed=args.seed)
         split = renders_split(world)
@@ -778,7 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_metrics)
 
     from tqd_lite.diffusion.train import TrainConfig
-    from tqd_lite.world.render import WORLD_STYLES
+    from tqd_lite.world.render import WORLD, WORLD_STYLES
 
     p = sub.add_parser(
         "train",
@@ -807,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--world",
         default=None,
         choices=sorted(WORLD_STYLES),
-        help="with --split renders: the world style to render (default: classic)",
+        help=f"with --split renders: the world style to render (default: {WORLD.name}, the project's)",
     )
     _add_settings_options(p, TrainConfig, "steps=500")
     p.add_argument(

@@ -42,6 +42,7 @@ from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
 from tqd_lite.viz.plots import mosaic_figure, stamp
+from tqd_lite.world.render import WORLD
 
 REPORT_FILE = "train.json"
 EVALUATIONS_FILE = "evaluations.json"
@@ -109,7 +110,7 @@ def load_run_data(
 
 
 def render_run_data(
-    profile: Profile, *, world: str = "classic", clips: int = RENDER_CLIPS, seed: int = 0
+    profile: Profile, *, world: str = WORLD.name, clips: int = RENDER_CLIPS, seed: int = 0
 ) -> RunData:
     """Fresh golden-distribution renders of ``world`` to train on, instead of the pool's fixed Set-C
     (issue "Models that generate the toy world", its data lever: the knob distribution itself),
@@ -130,8 +131,8 @@ def renders_split(world: str) -> str:
 
 
 def world_of_split(split: str) -> str:
-    """The world style a split's clips show: ``renders:WORLD``'s, else the pool's (classic)."""
-    return split.removeprefix("renders:") if split.startswith("renders:") else "classic"
+    """The world style a split's clips show: ``renders:WORLD``'s, else the pool's (the project's world)."""
+    return split.removeprefix("renders:") if split.startswith("renders:") else WORLD.name
 
 
 def run_key(

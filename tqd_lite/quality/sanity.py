@@ -37,12 +37,12 @@ from tqd_lite.quality.tracker import DYNAMIC_THRESHOLD
 from tqd_lite.world import failures
 from tqd_lite.world.degrade import MOTION_DEGRADATIONS, VISUAL_DEGRADATIONS
 from tqd_lite.world.render import (
-    CLASSIC,
-    WORLD_STYLES,
+    WORLD,
     ClipSpec,
     WorldStyle,
     render_clip,
     render_clip_with_truth,
+    world_style,
 )
 
 GOLDEN_KNOBS = (0.5, 1.0)  # both knobs uniform in this range: the world's golden clips
@@ -70,22 +70,19 @@ def golden_specs(n: int, *, size: int, num_frames: int, seed: int) -> list[ClipS
     ]
 
 
-def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str = "classic") -> torch.Tensor:
+def golden_renders(n: int, *, size: int, num_frames: int, seed: int, world: str = WORLD.name) -> torch.Tensor:
     """``n`` golden-distribution clips ``(n, 3, F, H, W)`` in [0, 1], rendered in the named world
     style (:data:`~tqd_lite.world.render.WORLD_STYLES`)."""
-    if world not in WORLD_STYLES:
-        raise ValueError(f"unknown world style {world!r}; expected one of {sorted(WORLD_STYLES)}")
     return render_specs(
-        golden_specs(n, size=size, num_frames=num_frames, seed=seed), style=WORLD_STYLES[world]
+        golden_specs(n, size=size, num_frames=num_frames, seed=seed), style=world_style(world)
     )
 
 
-def render_specs(specs: list[ClipSpec], *, sprites: bool = True, style: WorldStyle = CLASSIC) -> torch.Tensor:
-    """The clips of ``specs`` ``(n, 3, F, H, W)``; ``sprites=False``: their empty scenes (classic world)."""
-    if not sprites and style != CLASSIC:
-        raise ValueError(f"scenes without sprites are rendered in the classic world only, not {style.name!r}")
+def render_specs(specs: list[ClipSpec], *, sprites: bool = True, style: WorldStyle = WORLD) -> torch.Tensor:
+    """The clips of ``specs`` ``(n, 3, F, H, W)`` in the world ``style``; ``sprites=False``: their
+    empty scenes."""
     if not sprites:
-        return torch.stack([render_clip_with_truth(s, sprites=False)[0] for s in specs])
+        return torch.stack([render_clip_with_truth(s, sprites=False, style=style)[0] for s in specs])
     return torch.stack([render_clip(s, style) for s in specs])
 
 

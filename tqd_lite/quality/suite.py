@@ -29,12 +29,13 @@ from tqd_lite.quality.metrics import frechet_distance
 from tqd_lite.quality.sanity import REFERENCE_CLIPS, golden_renders
 from tqd_lite.quality.tracker import SpriteTracker, tracker_measures
 from tqd_lite.world.clips import check_clip
+from tqd_lite.world.render import WORLD
 
 REFERENCE_SEED = 777  # the golden reference's renders; the sanity table's inputs use other seeds
 
 
 def golden_reference(
-    n: int = REFERENCE_CLIPS, *, size: int, num_frames: int, world: str = "classic"
+    n: int = REFERENCE_CLIPS, *, size: int, num_frames: int, world: str = WORLD.name
 ) -> torch.Tensor:
     """The suite's reference: ``n`` freshly rendered golden clips ``(n, 3, F, H, W)`` of ``world``."""
     return golden_renders(n, size=size, num_frames=num_frames, seed=REFERENCE_SEED, world=world)
@@ -49,19 +50,19 @@ class MetricSuite:
     reference: np.ndarray  # (REFERENCE_CLIPS, feature_dim) judge features of golden renders
     size: int
     num_frames: int
-    world: str = "classic"  # the reference's and the floor's world style
+    world: str = WORLD.name  # the reference's and the floor's world style
 
     @classmethod
     def load(
-        cls, size: int, num_frames: int, *, reference_clips: int = REFERENCE_CLIPS, world: str = "classic"
+        cls, size: int, num_frames: int, *, reference_clips: int = REFERENCE_CLIPS, world: str = WORLD.name
     ) -> MetricSuite:
         """The committed tracker and judge for ``size``, and a freshly rendered golden reference of
-        ``world`` (the learned metrics were trained on the classic world)."""
+        ``world`` (the learned metrics were trained on :data:`~tqd_lite.world.render.WORLD`)."""
         reference = golden_reference(reference_clips, size=size, num_frames=num_frames, world=world)
         return cls.with_reference(reference, world=world)
 
     @classmethod
-    def with_reference(cls, reference: torch.Tensor, *, world: str = "classic") -> MetricSuite:
+    def with_reference(cls, reference: torch.Tensor, *, world: str = WORLD.name) -> MetricSuite:
         """The committed tracker and judge for the clip shape of ``reference`` (golden clips of
         ``world``)."""
         check_clip(reference, batched=True, name="reference")

@@ -23,6 +23,7 @@ from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.quality.suite import MetricSuite
 from tqd_lite.quality.tracker import tracker_measures
 from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
+from tqd_lite.world.render import WORLD
 
 MIN_TARGET_CLIPS = 96  # fewer, and two sets of golden renders differ in dynamic degree by about 0.1 by chance
 SPRITE_SHARE_RATIO = 0.9
@@ -42,12 +43,12 @@ def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
     return {**suite.evaluate(clips), "sprite_share": float((tracked["sprite_count"] >= 0.5).mean())}
 
 
-def target_golden(n: int, *, size: int, num_frames: int, world: str = "classic") -> torch.Tensor:
+def target_golden(n: int, *, size: int, num_frames: int, world: str = WORLD.name) -> torch.Tensor:
     """The golden renders of the targets' rows ``(n, 3, F, H, W)``: the first ``n`` of any larger draw."""
     return golden_renders(n, size=size, num_frames=num_frames, seed=TARGET_SEED, world=world)
 
 
-def reference_rows(suite: MetricSuite, *, num_clips: int, world: str = "classic") -> dict[str, dict]:
+def reference_rows(suite: MetricSuite, *, num_clips: int, world: str = WORLD.name) -> dict[str, dict]:
     """The targets' rows: ``num_clips`` golden renders of ``world``, and the same blurred at 0.5
     and at 0.25."""
     golden = target_golden(num_clips, size=suite.size, num_frames=suite.num_frames, world=world)
@@ -63,7 +64,7 @@ def _suite_and_rows(clips: torch.Tensor, world: str) -> tuple[MetricSuite, dict[
     return suite, reference_rows(suite, num_clips=len(clips), world=world)
 
 
-def measure_against_targets(clips: torch.Tensor, *, profile: str, world: str = "classic") -> dict:
+def measure_against_targets(clips: torch.Tensor, *, profile: str, world: str = WORLD.name) -> dict:
     """Everything about generated ``clips`` ``(N, 3, F, H, W)``: ``{"world", "samples", "rows",
     "targets"}``, their row, the reference rows (as many golden renders as clips) and the verdicts."""
     suite, rows = _suite_and_rows(clips, world)
@@ -111,7 +112,7 @@ def target_lines(targets: dict[str, dict]) -> list[str]:
     ]
 
 
-def targets_curve(samples_by_step: dict[int, torch.Tensor], *, profile: str, world: str = "classic") -> dict:
+def targets_curve(samples_by_step: dict[int, torch.Tensor], *, profile: str, world: str = WORLD.name) -> dict:
     """The quality-vs-steps curve: each saved evaluation's samples (``{step: clips}``, as
     :func:`tqd_lite.diffusion.training_run.run_samples` reads them) measured and checked, with the
     reference rows of as many golden renders: ``{"world", "rows", "curve"}``."""

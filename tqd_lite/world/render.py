@@ -14,8 +14,14 @@
 Content (colours, sprite shapes and textures, starting positions, directions) is drawn from
 ``spec.seed``, so a :class:`ClipSpec` renders to the same clip every time, and two specs that
 differ only in ``q`` or ``m`` show the same scene. Sprites are textured with stripes or
-checkers and bounce off the frame edges over a smooth, slowly panning background: a probe found
-that this reads well even at 16x16 [our choice; docs/papers.md section 1 names the two qualities].
+checkers and bounce off the frame edges over a smooth, slowly panning background [our choice;
+docs/papers.md section 1 names the two qualities].
+
+The world's variety is a :class:`WorldStyle`. The project's world is :data:`WORLD` (``simple``:
+axis-aligned textures of 2-5 px and a palette of colours), chosen in issue 17 because a small
+model can learn it at 16x16 while the dilemma stays (``benchmarks/probe_world_dilemma.py``); the
+first world, ``classic`` (free colours and angles, textures of 1-3.5 px at the Nyquist band), is
+kept for the probes that compare the two.
 """
 
 from __future__ import annotations
@@ -54,10 +60,19 @@ class WorldStyle:
 
 
 CLASSIC = WorldStyle("classic", "any", (2.0, 3.5), (1.0, 1.75), None)
-# a probe of issue 17 (benchmarks/probe_golden_recipe.py): textures twice as coarse, axis-aligned,
-# and eight colours per range, to measure whether the world's variety is what a small model misses
+# issue 17: textures twice as coarse, axis-aligned, and eight colours per range; its probes
+# (benchmarks/probe_golden_recipe.py, README "Frames first") found the classic world's variety is
+# what a small model misses at 16 px
 SIMPLE = WorldStyle("simple", "axis", (4.0, 5.0), (2.0, 2.5), 2)
 WORLD_STYLES = {style.name: style for style in (CLASSIC, SIMPLE)}
+WORLD = SIMPLE  # the project's world: every render, pool, metric and model uses it unless told
+
+
+def world_style(name: str) -> WorldStyle:
+    """The :class:`WorldStyle` called ``name``, or a clear error naming the known ones."""
+    if name not in WORLD_STYLES:
+        raise ValueError(f"unknown world style {name!r}; expected one of {sorted(WORLD_STYLES)}")
+    return WORLD_STYLES[name]
 
 
 def _snap(colour: np.ndarray, low: float, high: float, levels: int | None) -> np.ndarray:
@@ -154,7 +169,7 @@ class SceneTruth:
 
 
 def render_scene(
-    spec: ClipSpec, *, sprites: bool = True, style: WorldStyle = CLASSIC
+    spec: ClipSpec, *, sprites: bool = True, style: WorldStyle = WORLD
 ) -> tuple[torch.Tensor, SceneTruth]:
     """Render the undegraded clip of ``spec`` and its :class:`SceneTruth`.
 
@@ -233,9 +248,9 @@ def render_scene(
     return image.clamp(0, 1), truth
 
 
-def render_sharp(spec: ClipSpec) -> torch.Tensor:
+def render_sharp(spec: ClipSpec, style: WorldStyle = WORLD) -> torch.Tensor:
     """Render the undegraded clip of ``spec``: ``(3, F, H, W)`` float32 in [0, 1]."""
-    return render_scene(spec)[0]
+    return render_scene(spec, style=style)[0]
 
 
 CALIBRATION_SCENES = 16  # sharp scenes whose mean detail curve calibrates the visual knob
@@ -243,13 +258,14 @@ CALIBRATION_STRENGTHS = 201  # grid of degradation strengths in [0, 1]
 
 
 @functools.cache
-def _log_detail_curves(size: int, num_frames: int) -> dict[str, np.ndarray]:
-    """For each visual degradation: the mean over calibration scenes of log10 visual score, per strength."""
+def _log_detail_curves(size: int, num_frames: int, style: WorldStyle) -> dict[str, np.ndarray]:
+    """For each visual degradation: the mean over calibration scenes of ``style`` of log10 visual
+    score, per strength."""
     from tqd_lite.quality.scores import visual_score  # scores depends on degrade only; no cycle
 
     scenes = torch.stack(
         [
-            render_sharp(ClipSpec(seed=10_000 + i, size=size, num_frames=num_frames))
+            render_sharp(ClipSpec(seed=10_000 + i, size=size, num_frames=num_frames), style)
             for i in range(CALIBRATION_SCENES)
         ]
     )
@@ -261,8 +277,12 @@ def _log_detail_curves(size: int, num_frames: int) -> dict[str, np.ndarray]:
     return curves
 
 
-def visual_strength(kind: str, visual_quality: float, size: int, num_frames: int) -> float:
-    """The strength of degradation ``kind`` that realises ``visual_quality`` (see the module doc).
+def visual_strength(
+    kind: str, visual_quality: float, size: int, num_frames: int, style: WorldStyle = WORLD
+) -> float:
+    """The strength of degradation ``kind`` that realises ``visual_quality`` in the world ``style``
+    (see the module doc); each world is calibrated on its own scenes, since its textures set the
+    detail that sharp clips have.
 
     Target: ``log10 detail = sharp + (1 - q) (floor - sharp)``, where ``floor`` is the lowest
     detail that every degradation reaches at strength 1; each kind gets the strength whose
@@ -270,34 +290,37 @@ def visual_strength(kind: str, visual_quality: float, size: int, num_frames: int
     detail jumps (at 16x16 a one-pixel shrink already removes most of it): for mild targets it
     can only be left off or jump, and "nearest" picks whichever is closer.
     """
-    curves = _log_detail_curves(size, num_frames)
+    curves = _log_detail_curves(size, num_frames, style)
     sharp = curves[kind][0]
     floor = max(curve[-1] for curve in curves.values())
     target = sharp + (1.0 - visual_quality) * (floor - sharp)
     return float(np.linspace(0, 1, CALIBRATION_STRENGTHS)[np.argmin(np.abs(curves[kind] - target))])
 
 
-def degrade_to_quality(clip: torch.Tensor, spec: ClipSpec) -> torch.Tensor:
-    """Apply ``spec``'s visual degradation at the strength that realises its visual quality."""
+def degrade_to_quality(clip: torch.Tensor, spec: ClipSpec, style: WorldStyle = WORLD) -> torch.Tensor:
+    """Apply ``spec``'s visual degradation at the strength that realises its visual quality in
+    the world ``style`` that ``clip`` was rendered in."""
     if spec.visual_quality >= 1.0:
         return clip
-    strength = visual_strength(spec.visual_degradation, spec.visual_quality, spec.size, spec.num_frames)
+    strength = visual_strength(
+        spec.visual_degradation, spec.visual_quality, spec.size, spec.num_frames, style
+    )
     return VISUAL_DEGRADATIONS[spec.visual_degradation](clip, strength)
 
 
-def render_clip(spec: ClipSpec, style: WorldStyle = CLASSIC) -> torch.Tensor:
-    """Render ``spec`` with its visual degradation applied: ``(3, F, H, W)`` in [0, 1].
-
-    The visual knob is calibrated on the classic world's scenes, whatever the ``style``."""
-    return degrade_to_quality(render_scene(spec, style=style)[0], spec)
+def render_clip(spec: ClipSpec, style: WorldStyle = WORLD) -> torch.Tensor:
+    """Render ``spec`` in the world ``style``, its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
+    return degrade_to_quality(render_scene(spec, style=style)[0], spec, style)
 
 
-def render_clip_with_truth(spec: ClipSpec, *, sprites: bool = True) -> tuple[torch.Tensor, SceneTruth]:
+def render_clip_with_truth(
+    spec: ClipSpec, *, sprites: bool = True, style: WorldStyle = WORLD
+) -> tuple[torch.Tensor, SceneTruth]:
     """:func:`render_clip` and the :class:`SceneTruth` of its sprites (visual damage moves no sprite)."""
-    clip, truth = render_scene(spec, sprites=sprites)
-    return degrade_to_quality(clip, spec), truth
+    clip, truth = render_scene(spec, sprites=sprites, style=style)
+    return degrade_to_quality(clip, spec, style), truth
 
 
-def render_clips(specs: list[ClipSpec]) -> torch.Tensor:
+def render_clips(specs: list[ClipSpec], style: WorldStyle = WORLD) -> torch.Tensor:
     """Render several specs into a batch ``(B, 3, F, H, W)``."""
-    return torch.stack([render_clip(spec) for spec in specs])
+    return torch.stack([render_clip(spec, style) for spec in specs])
