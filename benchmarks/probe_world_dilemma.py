@@ -8,7 +8,8 @@ with the pool's motion and visual scores and reports r(VQ, MQ) and the golden sh
 (``quality.corpus.dilemma_statistics``), the two numbers the issue "Models that generate the toy
 world" asks a new world to keep (near -0.24 and 20%). The clips stay in memory: the real pool also
 goes through H.264, so the project's world's row (``world.render.WORLD``) is printed beside the
-committed pool's numbers as the check of that shortcut. A script, not a test (about a minute per world on 2 cores).
+committed pool's numbers as the check of that shortcut. A script, not a test (seconds per world on
+2 cores).
 """
 
 from __future__ import annotations

@@ -98,3 +98,24 @@ def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_oth
     assert again["evaluations"] == report["evaluations"]
     with pytest.raises(ValueError, match="unknown world style 'cartoon'"):
         render_run_data(profile, world="cartoon", clips=2)
+
+
+def test_a_run_trained_on_correlated_frame_noise_is_evaluated_from_the_same_prior(monkeypatch):
+    """A model trained with ``noise_correlation`` (PYoCo's mixed prior) must be sampled from it: its
+    evaluations once started from independent frame noise whatever it was trained on."""
+    from tqd_lite.diffusion import pipeline
+    from tqd_lite.diffusion.model import build_model
+
+    seen = []
+    real_mixed_noise = pipeline.mixed_noise
+
+    def mixed_noise(shape, generator, correlation):
+        seen.append(correlation)
+        return real_mixed_noise(shape, generator, correlation)
+
+    monkeypatch.setattr(pipeline, "mixed_noise", mixed_noise)
+    config = default_config(PROFILE, noise_correlation=0.5)
+    profile = PROFILE.with_overrides(sample_steps=1)
+    reference = golden_renders(2, size=PROFILE.frame_size, num_frames=PROFILE.num_frames, seed=0)
+    training_run.evaluate(build_model(config.preset), config, profile, reference, num_clips=2)
+    assert seen == [0.5, 0.5]

@@ -82,6 +82,15 @@ PRESETS: dict[str, ModelPreset] = {
         "tiny with every per-frame norm (output and spatial ResNet blocks) over the whole clip",
         clip_norms="all",
     ),
+    "tiny-clipnorm-all-attn": ModelPreset(
+        "factorized",
+        (32, 64, 128),
+        1,
+        "tiny-clipnorm-all plus temporal self-attention at the lowest level, to keep a sprite's "
+        "identity across frames",
+        temporal_attention=True,
+        clip_norms="all",
+    ),
     "small": ModelPreset(
         "factorized",
         (32, 64, 128, 128),

@@ -83,6 +83,7 @@ def evaluate(
         size=profile.frame_size,
         num_inference_steps=profile.sample_steps,
         seed=config.seed,
+        noise_correlation=config.noise_correlation,  # the prior it was trained with
         progress=False,
     ).clips
     motion, visual = normalisers or (None, None)
