@@ -238,8 +238,10 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
     )  # fmt: skip
     distance.update({n: "worse_than_visual" for n in REJECTED_FIRST if n in fam})
     # The world's colours are a palette (world.render.WORLD): a 45-degree hue shift paints clips in
-    # colours the world never has, so realism may fall and distances rise; neither may improve.
-    # (In the classic world of free colours it was a nuisance that had to leave them unmoved.)
+    # colours the world never has, outside everything the judge learned, so its reads and the
+    # distances may call them worse; none may call them better. (In the classic world of free
+    # colours it was a nuisance that had to leave them unmoved; the first simple-world table read
+    # judge_world 0.85 and judge_motion 0.61 for it, golden 0.99 and 0.67-0.72.)
     off_palette = {n: "not_better" for n in ("hue shift 45",) if n in fam}
     distance.update(off_palette)
     realism = rules(
@@ -247,7 +249,6 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
         temporal="worse", motion="not_better", content="worse", mud="worse",
     )  # fmt: skip
     realism["static + flicker"] = "worse"
-    realism.update(off_palette)
     visual = rules(
         ("visual", "noise"),
         visual="not_better", noise="not_better", failure="worse", mild="same", still="same", motion="same",
@@ -258,6 +259,8 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
         visual="same", noise="not_better", failure="worse", mild="same", still="zero", temporal="worse",
         motion="not_better", content="not_better", mud="not_better",
     )  # fmt: skip
+    for judged in (realism, visual, motion):
+        judged.update(off_palette)
     flicker = rules(
         visual="same", mild="not_better", still="not_better", motion="not_better", mud="not_better"
     )
