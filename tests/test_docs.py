@@ -343,13 +343,23 @@ def test_readme_library_two_stage_run_numbers_come_from_its_result_files():
     first_clips = next(point for point in curve if point["step"] > frames)
     assert f"{first_clips['step'] - frames:,} clip steps later" in readme
     assert first_clips["flicker"] < 0.5 * curve[0]["flicker"]  # where the curve turns
+
+
+def test_readme_world_paragraph_numbers_come_from_the_world_probe_and_the_full_dilemma():
+    """The paragraph on the project's world quotes the world probe, the full pool's dilemma and the
+    pool's latent correlation."""
+    from tqd_lite.world.pool import PoolConfig
+    from tqd_lite.world.render import WORLD
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert WORLD.name == "simple" and "**The project's world is the simple one.**" in readme
+    assert f"went from -0.3 to {PoolConfig().latent_correlation}" in readme
     worlds = json.loads((ROOT / "results/benchmarks/world_dilemma_16.json").read_text())["worlds"]
     simple, classic = worlds["simple"], worlds["classic"]
     assert (
-        f"keep the golden share ({simple['golden_share']:.1%} against {classic['golden_share']:.1%})"
+        f"r(VQ, MQ) = {simple['correlation_vq_mq']:.3f} and a golden share of {simple['golden_share']:.1%}"
         in readme
     )
-    assert (
-        f"weaken r(VQ, MQ) to {simple['correlation_vq_mq']:.3f} against {classic['correlation_vq_mq']:.3f}"
-        in readme
-    )
+    assert f"({classic['correlation_vq_mq']:.3f} and {classic['golden_share']:.1%} in the classic" in readme
+    full = json.loads((ROOT / "results/full/dilemma/report.json").read_text())["dilemma"]
+    assert f"gives {full['correlation_vq_mq']:.3f} and {full['golden_share']:.1%}" in readme

@@ -62,7 +62,7 @@ def test_readme_profile_table_matches_the_profiles():
     for name, profile in PROFILES.items():
         row = re.search(
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
-            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips \| "
+            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips, (half) on single frames first \| "
             rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \|",
@@ -70,17 +70,18 @@ def test_readme_profile_table_matches_the_profiles():
             flags=re.M,
         )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool, preset, steps, batch, grad_t, grad_pairs, grad_batch, strengths, *tqd = row.groups()
+        h, w, f, pool, preset, steps, batch, share, grad_t, grad_pairs, grad_batch, strengths, *tqd = row.groups()
         assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
             profile.frame_size,
             profile.num_frames,
             profile.pool_size,
         )
-        assert (preset, int(steps), int(batch)) == (
+        assert (preset, int(steps), int(batch), {"half": 0.5}[share]) == (
             profile.model_preset,
             profile.train_steps,
             profile.train_batch_size,
+            profile.train_frame_share,
         )
         assert (int(grad_t), int(grad_pairs), int(grad_batch)) == (
             len(profile.grad_timesteps),

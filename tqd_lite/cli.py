@@ -287,14 +287,18 @@ def cmd_train(args) -> None:
             raise ValueError(
                 "--data names a scored folder to take a split from; --split renders draws fresh clips"
             )
-        from tqd_lite.diffusion.training_run import render_run_data, renders_split
-        from tqd_lite.world.render import WORLD
-
-        world = args.world or WORLD.name
-        # rendered only if the run still has steps to train
-        options["run_data"] = functools.partial(render_run_data, profile, world=world, seed=args.seed)
-        split = renders_split(world)
+        split, options["run_data"] = _renders(profile, args.world, args.seed)
     _train(profile, args.seed, split, overrides, out, not args.no_progress, args.export, **options)
+
+
+def _renders(profile, world: str | None, seed: int):
+    """(split name, run-data loader) of fresh golden renders of ``world`` (default: the project's),
+    rendered only if the run still has steps to train."""
+    from tqd_lite.diffusion.training_run import render_run_data, renders_split
+    from tqd_lite.world.render import WORLD
+
+    world = world or WORLD.name
+    return renders_split(world), functools.partial(render_run_data, profile, world=world, seed=seed)
 
 
 def cmd_sample(args) -> None:
@@ -586,9 +590,9 @@ def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
             "profile's recipe"
         )
         model, split = committed, made.get("split", "set_c")
-    else:
-        split = "set_c"
-        _train(profile, seed, split, {}, out, progress)
+    else:  # the recipe's data: fresh golden renders of the project's world
+        split, run_data = _renders(profile, None, seed)
+        _train(profile, seed, split, {}, out, progress, run_data=run_data)
         model = checkpoint_path(out)
         if not model.is_file():  # a finished run found through its report; checkpoints are not committed
             raise FileNotFoundError(

@@ -34,10 +34,15 @@ class Profile:
     encoder_steps: int
     # How many clips the metric demonstrations use per set.
     metric_clips: int
-    # The video diffusion model (tqd_lite.diffusion.model presets, tqd_lite.diffusion.train).
+    # The video diffusion model (tqd_lite.diffusion.model presets, tqd_lite.diffusion.train) and
+    # its recipe (issue 17): the first train_frame_share of the steps learn on single frames, then
+    # clips; plain v loss, cosine decay from train_learning_rate, the schedule's SNR times train_snr_shift
     model_preset: str
     train_steps: int
     train_batch_size: int
+    train_frame_share: float
+    train_learning_rate: float
+    train_snr_shift: float
     eval_every: int  # steps between sample-quality evaluations of a training run
     sample_steps: int  # DDIM steps when sampling for evaluation
     # The gradient-similarity analysis (tqd_lite.tqd.gradient_analysis).
@@ -72,6 +77,14 @@ class Profile:
         check_ranges(
             self, {name: len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 0 for name in seeds}
         )
+        check_ranges(
+            self,
+            {
+                "train_frame_share": 0 <= self.train_frame_share < 1,
+                "train_learning_rate": self.train_learning_rate > 0,
+                "train_snr_shift": self.train_snr_shift > 0,
+            },
+        )
 
     def with_overrides(self, **changes) -> Profile:
         """A copy with some sizes changed (for experiments and tests)."""
@@ -87,10 +100,14 @@ PROFILES: dict[str, Profile] = {
         encoder_train_clips=3072,
         encoder_steps=600,
         metric_clips=96,
-        model_preset="tiny",
-        train_steps=1000,
-        train_batch_size=16,
-        eval_every=250,
+        # about 15 minutes on 2 CPU cores (0.18 s per step of 4 clips, benchmarks/bench_train.py)
+        model_preset="tiny-clipnorm-all",
+        train_steps=4500,
+        train_batch_size=4,
+        train_frame_share=0.5,
+        train_learning_rate=1e-3,
+        train_snr_shift=4.0,  # measured at 16 px (README, "Steps are the lever")
+        eval_every=1125,
         sample_steps=25,
         grad_timesteps=(5, 25, 100, 250, 500, 750, 950),
         grad_pairs=3,
@@ -118,10 +135,16 @@ PROFILES: dict[str, Profile] = {
         encoder_train_clips=8192,
         encoder_steps=2000,
         metric_clips=256,
-        model_preset="small",
-        train_steps=2000,
-        train_batch_size=16,
-        eval_every=500,
+        # not yet run: sized from the 16-px step (0.18 s) times small-at-32-px's cost over
+        # tiny-at-16-px's (3.9x at batch 16, results/benchmarks/train_*_cpu.json), 0.7 s a step,
+        # so 8,000 steps take about 95 minutes of the 2 hours on 2 CPU cores, evaluations included
+        model_preset="small-clipnorm-all",
+        train_steps=8000,
+        train_batch_size=4,
+        train_frame_share=0.5,
+        train_learning_rate=1e-3,
+        train_snr_shift=1.0,  # the size rule: the SNR of a frame grows with its pixels, 4x from 16 to 32 px
+        eval_every=2000,
         sample_steps=25,  # each evaluation samples 256 clips: 50 steps would double its CPU time
         # 20 golden batches per timestep; the v model only (the epsilon comparison is quick's):
         # 82 min on 2 CPU cores with --method loop (results/full/gradients/), not yet timed on a GPU

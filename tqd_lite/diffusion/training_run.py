@@ -50,9 +50,19 @@ RENDER_CLIPS = 4096  # fresh golden renders a "renders" run draws its batches fr
 
 
 def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
-    """The profile's training configuration, with any field overridden."""
+    """The profile's training recipe (issue 17: frames first, plain v loss, cosine decay, SNR shift),
+    with any field overridden; the frame stage keeps its share of the steps unless set itself."""
+    steps = overrides.get("steps", profile.train_steps)
     base = TrainConfig(
-        preset=profile.model_preset, steps=profile.train_steps, batch_size=profile.train_batch_size, seed=seed
+        preset=profile.model_preset,
+        steps=steps,
+        batch_size=profile.train_batch_size,
+        frame_steps=round(profile.train_frame_share * steps) if isinstance(steps, int) else 0,
+        learning_rate=profile.train_learning_rate,
+        lr_schedule="cosine",
+        snr_gamma=None,
+        snr_shift=profile.train_snr_shift,
+        seed=seed,
     )
     return override_fields(base, overrides, "training")
 

@@ -103,11 +103,13 @@ def run_folder(out_dir: Path, arm: Arm, seed: int) -> Path:
 def _run_settings(profile: Profile, seed: int):
     """(pool profile, training config) of one run: the pool profile's model, the TQD sizes."""
     pool = get_profile(profile.tqd_pool)
-    # The plain v loss (snr_gamma=None): Min-SNR-gamma, our default elsewhere, weighs both ends of
+    # The plain v loss (snr_gamma=None, as in the recipe): Min-SNR-gamma weighs both ends of
     # the schedule down (v prediction: 0.14 at t = 100, 0.02 at t = 900), exactly where TQD sends
     # lopsided clips, so it would mute the policy under test.
+    # No frame stage: TQD's timesteps act on clips, and its runs are shorter than the recipe's
+    # frame stage ("TQD on trustworthy ground" sizes them anew).
     config = default_config(
-        pool, seed, steps=profile.tqd_steps, batch_size=profile.tqd_batch_size, snr_gamma=None
+        pool, seed, steps=profile.tqd_steps, batch_size=profile.tqd_batch_size, snr_gamma=None, frame_steps=0
     )
     return pool, config
 
