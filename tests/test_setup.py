@@ -70,7 +70,9 @@ def test_readme_profile_table_matches_the_profiles():
             flags=re.M,
         )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool, preset, steps, batch, share, grad_t, grad_pairs, grad_batch, strengths, *tqd = row.groups()
+        h, w, f, pool, preset, steps, batch, share, grad_t, grad_pairs, grad_batch, strengths, *tqd = (
+            row.groups()
+        )
         assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
             profile.frame_size,
