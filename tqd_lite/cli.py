@@ -1,4 +1,4 @@
-"""Command line: ``python -m tqd_lite COMMAND --profile quick|full``.
+"""Command line: ``python -m tqd_lite COMMAND --profile quick|full|gpu``.
 
 Commands
   make-data       render the web-like pool of a profile to video files and score it

@@ -1,7 +1,8 @@
-"""Experiment profiles: one code path, two sizes.
+"""Experiment profiles: one code path, three sizes.
 
 ``quick`` runs on a CPU in CI (seconds to minutes); ``full`` is the real reproduction
-(minutes on one GPU, at most about two hours on two CPU cores). Every experiment takes a
+(at most about two hours on two CPU cores); ``gpu`` is ``full`` with the golden model sized for
+about 30 minutes on one modern GPU. Every experiment takes a
 :class:`Profile` and reads its sizes from it, so the two profiles never diverge in logic.
 
 The active profile comes from the ``--profile`` flag of the CLI, or, in notebooks and
@@ -175,6 +176,16 @@ PROFILES: dict[str, Profile] = {
         mcm_variant_seeds=(0,),
     ),
 }
+
+# gpu: the full profile's clips, pool and experiments, with the golden model sized for one modern
+# GPU, about 30 minutes in all. Estimated, not yet run: the H200 lease measured small-clipnorm-all
+# at 32 px and batch 128 under bf16 at 0.124 s a step (results/benchmarks/gpu_probe/throughput.json;
+# small batches are launch-bound there, 0.07 s a step at 16), so 10,000 steps take about 21 minutes,
+# plus four evaluations; accelerate picks the GPU and bf16 by itself (diffusion.train). The
+# experiments after it keep the full profile's sizes, made for 2 CPU hours.
+PROFILES["gpu"] = PROFILES["full"].with_overrides(
+    name="gpu", train_steps=10000, train_batch_size=128, eval_every=2500
+)
 
 
 def override_fields(base, overrides: dict, what: str):

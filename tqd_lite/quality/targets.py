@@ -33,7 +33,7 @@ DYNAMIC_TOLERANCE = 0.1
 FLICKER_TOLERANCE = 0.0015
 TARGET_SEED = 11  # the golden renders of the targets' rows (the suite's reference has its own seed)
 # profile: (blur strength, the blurred set's number the samples' FD must not exceed)
-DISTANCE_TARGETS = {"quick": (0.5, "fd"), "full": (0.25, "fd_high")}
+DISTANCE_TARGETS = {"quick": (0.5, "fd"), "full": (0.25, "fd_high"), "gpu": (0.25, "fd_high")}
 
 
 def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
