@@ -400,3 +400,21 @@ def test_an_identity_degradation_is_golden_in_every_paired_measure(tiny):
             assert np.allclose(grid["measures"][measure]["freeze@1"][group], 1.0, atol=1e-6)
         unpaired = grid["measures"]["unpaired_batch"]["freeze@1"][group]
         assert np.allclose(unpaired, grid["ceiling"]["batch"][group], atol=1e-6)
+
+
+def test_forcing_one_prediction_type_recomputes_its_grid_and_reads_the_others(tmp_path):
+    """``reproduce gradients`` recomputes the v model's grid and reads the epsilon model's cached one."""
+    from tqd_lite.profiles import get_profile
+    from tqd_lite.tqd.gradient_run import default_analysis_config, grid_path, run_gradient_analysis
+
+    profile = get_profile("quick")
+    config = default_analysis_config(
+        profile, timesteps=(5, 950), pairs=1, batch_size=1, kinds=("blur",), controls=()
+    )
+    models = [golden_model_path("quick"), golden_model_path("quick", "epsilon")]
+    options = {"data": data_dir() / "sample", "progress": False}
+    run_gradient_analysis(profile, config, models, tmp_path, **options)
+    stamps = {p: grid_path(tmp_path, p).stat().st_mtime_ns for p in ("v_prediction", "epsilon")}
+    run_gradient_analysis(profile, config, models, tmp_path, force=("v_prediction",), **options)
+    assert grid_path(tmp_path, "v_prediction").stat().st_mtime_ns != stamps["v_prediction"]
+    assert grid_path(tmp_path, "epsilon").stat().st_mtime_ns == stamps["epsilon"]

@@ -168,12 +168,13 @@ def run_gradient_analysis(
     data: str | Path | None = None,
     preset: str | None = None,
     progress: bool = True,
-    force: bool = False,
+    force: bool | tuple[str, ...] = False,
     method: str = "vmap",
 ) -> dict[str, dict]:
     """Analyse each checkpoint and draw the figures. A grid already on disk with the same
-    settings and checkpoint is read instead of recomputed, unless ``force``; an interrupted one
-    resumes at its next pair of batches. ``method``: how
+    settings and checkpoint is read instead of recomputed, unless ``force`` (``True``: every grid;
+    a tuple of prediction types: those grids); an interrupted one resumes at its next pair of
+    batches. ``method``: how
     per-clip gradients are computed (see :func:`~tqd_lite.tqd.gradient_analysis.analyze`).
 
     Returns ``{prediction type: grid}``. Two checkpoints of the same prediction type are refused.
@@ -194,7 +195,8 @@ def run_gradient_analysis(
         if prediction in grids:
             raise ValueError(f"two checkpoints with prediction type {prediction!r}; give one per type")
         path = grid_path(out_dir, prediction)
-        grid = None if force else _cached(path, config, info, clips_hash)
+        forced = force is True or (force is not False and prediction in force)
+        grid = None if forced else _cached(path, config, info, clips_hash)
         if grid is None:
             partial = partial_path(out_dir, prediction)
             key = {"model": info, "clips_sha256": clips_hash}
