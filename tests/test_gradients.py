@@ -418,3 +418,24 @@ def test_forcing_one_prediction_type_recomputes_its_grid_and_reads_the_others(tm
     run_gradient_analysis(profile, config, models, tmp_path, force=("v_prediction",), **options)
     assert grid_path(tmp_path, "v_prediction").stat().st_mtime_ns != stamps["v_prediction"]
     assert grid_path(tmp_path, "epsilon").stat().st_mtime_ns == stamps["epsilon"]
+
+
+def test_a_grid_made_from_other_weights_or_clips_is_labelled_stale():
+    """Committed grids outlive the models and pools they were made from: notebook 03 says so."""
+    from tqd_lite.tqd.gradient_run import clips_fingerprint, load_analysis_model, stale_grid_lines
+
+    clips = torch.rand(2, 3, 8, 16, 16)
+    model = golden_model_path("quick")
+    info = load_analysis_model(model)[2]
+    grid = {
+        "model": dict(info),
+        "clips_sha256": clips_fingerprint(clips),
+        "provenance": {"git_commit": "abc1234"},
+    }
+    assert stale_grid_lines({"v_prediction": grid}, [model], clips) == []
+    old = {**grid, "model": {**info, "weights_sha256": "0" * 16}}
+    (line,) = stale_grid_lines({"v_prediction": old}, [model], clips)
+    assert "commit abc1234" in line and "weights now at data/models/golden_quick" in line
+    assert "clips" not in line
+    (line,) = stale_grid_lines({"v_prediction": grid}, [model], clips + 0.5)
+    assert "the clips analysed now" in line and "weights" not in line

@@ -121,6 +121,29 @@ def load_analysis_model(path: str | Path, preset: str | None = None):
     return model, scheduler, info
 
 
+def stale_grid_lines(grids: dict[str, dict], checkpoints: list[str | Path], clips: torch.Tensor) -> list[str]:
+    """A sentence for each grid computed from other weights than the model now at its checkpoint, or
+    on other clips than ``clips`` (a retrained golden model, a regenerated pool), so that a reader of
+    committed grids knows what they were made from; empty when every grid is current."""
+    lines, clips_hash = [], clips_fingerprint(clips)
+    for checkpoint in checkpoints:
+        info = load_analysis_model(checkpoint)[2]
+        grid = grids.get(info["prediction_type"])
+        if grid is None:
+            continue
+        changed = []
+        if grid["model"]["weights_sha256"] != info["weights_sha256"]:
+            changed.append(f"the weights now at {info['checkpoint']}")
+        if grid["clips_sha256"] != clips_hash:
+            changed.append("the clips analysed now")
+        if changed:
+            lines.append(
+                f"{info['prediction_type']}: this grid was made at commit {grid['provenance']['git_commit']} "
+                f"from other data than {' and '.join(changed)}; `analyze-gradients --force` remakes it"
+            )
+    return lines
+
+
 def clips_fingerprint(clips: torch.Tensor) -> str:
     """A hash of the analysed clips' values: a grid made on other clips is not reused."""
     return hashlib.sha256(clips.contiguous().numpy().tobytes()).hexdigest()[:16]
