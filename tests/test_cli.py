@@ -351,7 +351,7 @@ def test_targets_curve_measures_each_kept_evaluation_against_the_targets(tmp_pat
     assert missed == ["sprites", "flicker", "motion", "distance"]  # noise misses every one
     assert all(target["passed"] for target in curve[1]["targets"].values())  # golden renders
     out = capsys.readouterr().out
-    assert "classic world, quick profile's targets; step 500:" in out
+    assert "simple world, quick profile's targets; step 500:" in out  # a set_c run: the pool's world
     assert (tmp_path / "targets_curve.png").is_file()
     assert main(["targets-curve", str(tmp_path / "elsewhere")]) == 2
     assert "elsewhere is not a training run folder (no evaluations.json)" in capsys.readouterr().err
