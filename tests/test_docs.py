@@ -363,3 +363,38 @@ def test_readme_world_paragraph_numbers_come_from_the_world_probe_and_the_full_d
     assert f"({classic['correlation_vq_mq']:.3f} and {classic['golden_share']:.1%} in the classic" in readme
     full = json.loads((ROOT / "results/full/dilemma/report.json").read_text())["dilemma"]
     assert f"gives {full['correlation_vq_mq']:.3f} and {full['golden_share']:.1%}" in readme
+
+
+def test_readme_quick_recipe_paragraph_numbers_come_from_its_result_files():
+    """The paragraph on the quick golden model quotes its report and target curve, and the attention
+    probe's; the command it prints is the one the committed model records."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks"
+    report = json.loads((folder / "golden_quick" / "train.json").read_text())
+    command = " ".join(report["provenance"]["command"].replace(" --no-progress", "").split())
+    assert command in readme
+    made = json.loads((ROOT / "data/models/golden_quick/provenance.json").read_text())["provenance"]
+    assert made["command"] == report["provenance"]["command"]
+    assert f"in {report['train_seconds'] / 60:.1f} minutes of training on 2 cores" in readme
+    curve = json.loads((folder / "golden_quick" / "targets_curve.json").read_text())
+    last, golden = curve["curve"][-1], curve["rows"]["golden renders"]
+    targets = last["targets"]
+    assert targets["sprites"]["passed"] and "it meets the sprite share only" in readme
+    assert not any(targets[name]["passed"] for name in ("flicker", "motion", "distance"))
+    assert (
+        f"at step {last['step']:,}, flicker {last['flicker']:.4f} against a bound of "
+        f"{targets['flicker']['bound']:.4f}, coherent-motion dynamic degree {last['dynamic_degree']:.2f} "
+        f"against golden renders' {golden['dynamic_degree']:.2f}, and a Fréchet distance of "
+        f"{last['fd']:.2f} against a bound of {targets['distance']['bound']:.2f}"
+    ) in readme
+    frames = report["train_config"]["frame_steps"]
+    turn = next(point for point in curve["curve"] if point["step"] > frames)
+    assert f"(step {turn['step']:,}: distance {turn['fd']:.2f})" in readme
+    attn = json.loads((folder / "golden_quick_attn" / "targets_curve.json").read_text())["curve"][-1]
+    attn_report = json.loads((folder / "golden_quick_attn" / "train.json").read_text())
+    assert (
+        f"(flicker {attn['flicker']:.4f} against {last['flicker']:.4f}, dynamic degree "
+        f"{attn['dynamic_degree']:.2f} against {last['dynamic_degree']:.2f}, distance {attn['fd']:.2f} "
+        f"against {last['fd']:.2f}), in {attn_report['train_seconds'] / 60:.1f} minutes"
+    ) in readme
+    assert attn["fd"] > last["fd"] and attn["dynamic_degree"] <= last["dynamic_degree"]
