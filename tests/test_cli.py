@@ -9,6 +9,7 @@ import torch
 
 from tqd_lite.cli import main, settings_overrides, timestep_policy
 from tqd_lite.paths import data_dir
+from tqd_lite.profiles import get_profile
 from tqd_lite.quality.corpus import read_scores
 from tqd_lite.tqd.sampler import TimestepPolicy
 
@@ -123,7 +124,8 @@ def test_train_and_sample_on_a_scored_folder_with_accelerate_launch(tmp_path):
     ]
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "trained tiny on set_c (9 clips): 2 steps" in done.stdout
+    preset = get_profile("quick").model_preset  # the recipe's
+    assert f"trained {preset} on set_c (" in done.stdout and " clips): 2 steps" in done.stdout
     report = json.loads((run / "train.json").read_text())
     assert [e["step"] for e in report["evaluations"]] == [0, 2]
     assert report["provenance"]["command"].startswith("python -m tqd_lite train")
@@ -319,12 +321,13 @@ def test_two_processes_train_the_weights_one_process_does_and_resume_exactly(tmp
         [*launch, *_train_command(tmp_path / "two", 2)], env=env, capture_output=True, text=True
     )
     assert two.returncode == 0, two.stderr[-2000:]
-    assert two.stdout.count("trained tiny on set_c") == 2  # both processes ran
+    preset = get_profile("quick").model_preset
+    assert two.stdout.count(f"trained {preset} on set_c") == 2  # both processes ran
     a, b = (
         torch.load(tmp_path / run / "checkpoint.pt", weights_only=True)["model"] for run in ("one", "two")
     )
     torch.manual_seed(0)  # train()'s initial weights
-    start = build_model("tiny").state_dict()
+    start = build_model(preset).state_dict()
     # how far the weights moved, and how far the two runs are apart, over all parameters
     moved = sum((a[name] - start[name]).pow(2).sum() for name in a).sqrt()
     apart = sum((a[name] - b[name]).pow(2).sum() for name in a).sqrt()

@@ -145,11 +145,14 @@ def test_golden_renders_meet_every_target_and_the_undertrained_samples_miss_them
     met = check_targets(golden, rows, profile="quick")
     assert all(target["passed"] for target in met.values()), target_lines(met)
     mud = check_targets(measure(suite, load_undertrained_samples(SIZE)[:64]), rows, profile="quick")
-    assert [name for name, target in mud.items() if not target["passed"]] == ["flicker", "motion", "distance"]
+    # the frozen mud (data/failures) drifts in colour no more than golden clips of the simple world
+    # do, by the flicker index; the motion and distance targets reject it
+    assert [name for name, target in mud.items() if not target["passed"]] == ["motion", "distance"]
     assert mud["sprites"]["passed"]  # the tracker finds sprite-like blobs in mud: the other targets matter
     assert check_targets(golden, rows, profile="full")["distance"]["bound"] == rows["blur 0.25"]["fd_high"]
-    with pytest.raises(ValueError, match="no distance target for profile 'gpu'"):
-        check_targets(golden, rows, profile="gpu")
+    assert check_targets(golden, rows, profile="gpu")["distance"]["bound"] == rows["blur 0.25"]["fd_high"]
+    with pytest.raises(ValueError, match="no distance target for profile 'huge'"):
+        check_targets(golden, rows, profile="huge")
 
 
 def test_muddy_fields_scramble_detail_fade_colour_and_drift():

@@ -50,7 +50,11 @@ def test_motion_score_ignores_blur_and_visual_score_ignores_motion():
     sharp = torch.stack([render_clip(s) for s in specs])
     ratio = motion_score(blur(sharp, 0.6)).mean() / motion_score(sharp).mean()
     assert 0.8 < ratio < 1.2
-    assert torch.allclose(visual_score(slow_down(sharp, 0.8)), visual_score(sharp), rtol=0.3)
+    # and the detail score to repeated frames, averaged over scenes (a clip's frames differ in detail
+    # as coarse textures move across the pixel grid, so one clip's repeats can shift its mean)
+    ratio = visual_score(slow_down(sharp, 0.8)).mean() / visual_score(sharp).mean()
+    assert 0.9 < ratio < 1.1
+    assert visual_score(blur(sharp, 0.6)).mean() / visual_score(sharp).mean() < 0.5  # what it does see
 
 
 def test_percentile_normaliser_ranks_and_places_new_values():

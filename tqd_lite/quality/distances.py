@@ -30,14 +30,23 @@ PR_NEIGHBOURS = 3  # k of the k-NN manifolds (Kynkäänniemi et al. use 3)
 def frechet_with_interval(
     samples: np.ndarray, reference: np.ndarray, *, boots: int = 50, seed: int = 0
 ) -> dict[str, float]:
-    """FD of ``samples`` to ``reference`` and a 95% bootstrap interval over the samples."""
+    """FD of ``samples`` to ``reference`` and a 95% bias-corrected bootstrap interval over the samples.
+
+    A resample drawn with replacement repeats clips, which narrows its spread and adds to its FD, so
+    the resamples' FDs sit above the estimate; near FD 0 (golden clips against golden references)
+    that bias exceeded their spread and the plain percentile interval left the estimate out. The
+    interval is therefore shifted back by the bias, ``mean(resampled FD) - FD``, and kept at >= 0.
+    """
     rng = np.random.default_rng(seed)
-    values = [
-        frechet_distance(samples[rng.integers(len(samples), size=len(samples))], reference)
-        for _ in range(boots)
-    ]
-    low, high = np.percentile(values, [2.5, 97.5])
-    return {"fd": frechet_distance(samples, reference), "fd_low": float(low), "fd_high": float(high)}
+    values = np.array(
+        [
+            frechet_distance(samples[rng.integers(len(samples), size=len(samples))], reference)
+            for _ in range(boots)
+        ]
+    )
+    point = frechet_distance(samples, reference)
+    low, high = np.percentile(values - (values.mean() - point), [2.5, 97.5])
+    return {"fd": point, "fd_low": float(max(low, 0.0)), "fd_high": float(max(high, 0.0))}
 
 
 def _polynomial_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
