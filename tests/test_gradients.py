@@ -432,10 +432,10 @@ def test_a_grid_made_from_other_weights_or_clips_is_labelled_stale():
         "clips_sha256": clips_fingerprint(clips),
         "provenance": {"git_commit": "abc1234"},
     }
-    assert stale_grid_lines({"v_prediction": grid}, [model], clips) == []
+    assert stale_grid_lines({"v_prediction": grid}, [info], clips) == []
     old = {**grid, "model": {**info, "weights_sha256": "0" * 16}}
-    (line,) = stale_grid_lines({"v_prediction": old}, [model], clips)
+    (line,) = stale_grid_lines({"v_prediction": old}, [info], clips)
     assert "commit abc1234" in line and "weights now at data/models/golden_quick" in line
     assert "clips" not in line
-    (line,) = stale_grid_lines({"v_prediction": grid}, [model], clips + 0.5)
+    (line,) = stale_grid_lines({"v_prediction": grid}, [info], clips + 0.5)
     assert "the clips analysed now" in line and "weights" not in line

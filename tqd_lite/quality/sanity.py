@@ -40,8 +40,8 @@ from tqd_lite.world.render import (
     WORLD,
     ClipSpec,
     WorldStyle,
-    render_clip,
     render_clip_with_truth,
+    render_clips,
     world_style,
 )
 
@@ -83,7 +83,7 @@ def render_specs(specs: list[ClipSpec], *, sprites: bool = True, style: WorldSty
     empty scenes."""
     if not sprites:
         return torch.stack([render_clip_with_truth(s, sprites=False, style=style)[0] for s in specs])
-    return torch.stack([render_clip(s, style) for s in specs])
+    return render_clips(specs, style)
 
 
 def _with(specs: list[ClipSpec], **changes) -> list[ClipSpec]:
@@ -243,7 +243,6 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
     # colours it was a nuisance that had to leave them unmoved; the first simple-world table read
     # judge_world 0.85 and judge_motion 0.61 for it, golden 0.99 and 0.67-0.72.)
     off_palette = {n: "not_better" for n in ("hue shift 45",) if n in fam}
-    distance.update(off_palette)
     realism = rules(
         visual="not_better", noise="not_better", failure="worse", mild="same", still="not_better",
         temporal="worse", motion="not_better", content="worse", mud="worse",
@@ -259,7 +258,7 @@ def declarations(input_families: dict[str, str], *, size: int) -> dict[str, Decl
         visual="same", noise="not_better", failure="worse", mild="same", still="zero", temporal="worse",
         motion="not_better", content="not_better", mud="not_better",
     )  # fmt: skip
-    for judged in (realism, visual, motion):
+    for judged in (distance, realism, visual, motion):
         judged.update(off_palette)
     flicker = rules(
         visual="same", mild="not_better", still="not_better", motion="not_better", mud="not_better"

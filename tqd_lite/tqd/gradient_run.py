@@ -121,13 +121,13 @@ def load_analysis_model(path: str | Path, preset: str | None = None):
     return model, scheduler, info
 
 
-def stale_grid_lines(grids: dict[str, dict], checkpoints: list[str | Path], clips: torch.Tensor) -> list[str]:
+def stale_grid_lines(grids: dict[str, dict], infos: list[dict], clips: torch.Tensor) -> list[str]:
     """A sentence for each grid computed from other weights than the model now at its checkpoint, or
     on other clips than ``clips`` (a retrained golden model, a regenerated pool), so that a reader of
-    committed grids knows what they were made from; empty when every grid is current."""
+    committed grids knows what they were made from; empty when every grid is current. ``infos``:
+    the analysed models' records, as :func:`load_analysis_model` returns them."""
     lines, clips_hash = [], clips_fingerprint(clips)
-    for checkpoint in checkpoints:
-        info = load_analysis_model(checkpoint)[2]
+    for info in infos:
         grid = grids.get(info["prediction_type"])
         if grid is None:
             continue

@@ -310,7 +310,7 @@ def degrade_to_quality(clip: torch.Tensor, spec: ClipSpec, style: WorldStyle = W
 
 def render_clip(spec: ClipSpec, style: WorldStyle = WORLD) -> torch.Tensor:
     """Render ``spec`` in the world ``style``, its visual degradation applied: ``(3, F, H, W)`` in [0, 1]."""
-    return degrade_to_quality(render_scene(spec, style=style)[0], spec, style)
+    return render_clip_with_truth(spec, style=style)[0]
 
 
 def render_clip_with_truth(
