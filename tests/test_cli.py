@@ -231,7 +231,8 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
     from tqd_lite.world.video_io import read_frames
 
     clips = render_clips([ClipSpec(seed=s, size=8, num_frames=4) for s in range(2)])  # not quick's 16x16x8
-    train(TrainConfig(steps=1, batch_size=2), ClipBank.from_float(clips), tmp_path / "run", progress=False)
+    # 3 steps: after one, the EMA (warm-up decay 0) still equals the raw weights
+    train(TrainConfig(steps=3, batch_size=2), ClipBank.from_float(clips), tmp_path / "run", progress=False)
     checkpoint = tmp_path / "run" / "checkpoint.pt"
     pipe = load_pipeline(checkpoint)
     assert (pipe.unet.config.num_frames, pipe.unet.config.sample_size) == (4, 8)
@@ -245,6 +246,11 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
     assert read_frames(out / "sample_000.mp4").shape == (4, 8, 8, 3)  # (F, H, W, C)
     assert main([*args, "--size", "16"]) == 0  # asked for explicitly
     assert read_frames(out / "sample_000.mp4").shape == (4, 16, 16, 3)
+    ema_weights = pipe.unet.state_dict()
+    raw_weights = load_pipeline(checkpoint, use_ema=False).unet.state_dict()
+    assert any(not torch.equal(ema_weights[k], raw_weights[k]) for k in ema_weights)
+    assert main([*args, "--raw-weights"]) == 0
+    assert json.loads((out / "samples.json").read_text())["provenance"]["weights"] == "raw"
     argv = [
         "analyze-gradients",
         "--checkpoint",

@@ -317,7 +317,8 @@ def cmd_sample(args) -> None:
             "even golden renders miss the motion target by chance"
         )
     device = _device()
-    pipe = load_pipeline(args.checkpoint).to(device)  # a folder's own scheduler: DDIM, or LCM for students
+    # a folder's own scheduler: DDIM, or LCM for students
+    pipe = load_pipeline(args.checkpoint, use_ema=not args.raw_weights).to(device)
     classes = pipe.unet.config.num_classes
     labels = None
     if args.label is not None:
@@ -326,7 +327,8 @@ def cmd_sample(args) -> None:
         labels = torch.full((args.num_clips,), args.label)
     steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else 50)
     profile = get_profile(args.profile)
-    block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint))
+    weights = {"weights": "raw"} if args.raw_weights else {}
+    block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint), **weights)
     recorded = pipe.unet.config.get("sample_size") is not None  # models record their clip shape
     explicit = args.num_frames is not None or args.size is not None
     clips = pipe(
@@ -881,6 +883,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
     p.add_argument("--label", type=at_least(0), default=None, help="class label (class-conditional models)")
+    p.add_argument(
+        "--raw-weights",
+        action="store_true",
+        help="sample a training checkpoint's raw weights, not its EMA (model folders hold the EMA only)",
+    )
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument(
         "--targets",

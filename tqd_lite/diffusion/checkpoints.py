@@ -134,12 +134,13 @@ def check_clip_shape(model, path: str | Path, num_frames: int, size: int) -> Non
         )
 
 
-def load_pipeline(path: str | Path) -> VideoPipeline:
+def load_pipeline(path: str | Path, use_ema: bool = True) -> VideoPipeline:
     """A :class:`~tqd_lite.diffusion.pipeline.VideoPipeline` for a model folder, with the folder's own
     scheduler (DDIM for diffusion models, ``LCMScheduler`` for distilled students), or for a
-    training checkpoint, with DDIM over its training schedule."""
+    training checkpoint, with DDIM over its training schedule (its EMA weights unless ``use_ema``
+    is False)."""
     path = Path(path)
-    unet = load_denoiser(path)
+    unet = load_denoiser(path, use_ema=use_ema)
     if not is_model_folder(path):
         return ddim_pipeline(unet, training_config_of(path))
     entry = _index_entry(path, "scheduler")
