@@ -198,6 +198,8 @@ def test_every_config_command_takes_the_same_overrides_and_shows_examples(comman
 
 
 def test_distill_writes_a_student_that_from_pretrained_samples_in_few_steps(tmp_path, capsys):
+    from tqd_lite.diffusion.checkpoints import training_config_of
+    from tqd_lite.diffusion.noise import make_noise_scheduler
     from tqd_lite.diffusion.pipeline import VideoPipeline
 
     config = tmp_path / "student.yaml"
@@ -212,6 +214,11 @@ def test_distill_writes_a_student_that_from_pretrained_samples_in_few_steps(tmp_
     assert record["distill_config"]["discriminator"] is False and record["distill_config"]["batch_size"] == 2
     pipe = VideoPipeline.from_pretrained(student)
     assert type(pipe.scheduler).__name__ == "LCMScheduler" and pipe.scheduler.config.timestep_scaling == 4
+    # the student steps on the schedule its teacher learned (the recipe's SNR shift), not the plain one
+    teacher = DATA / "models" / "mcm_teacher_quick"
+    teacher_schedule = make_noise_scheduler(**training_config_of(teacher).noise_schedule())
+    assert torch.allclose(pipe.scheduler.alphas_cumprod, teacher_schedule.alphas_cumprod)
+    assert not torch.allclose(pipe.scheduler.alphas_cumprod, make_noise_scheduler().alphas_cumprod)
     clips = pipe(num_clips=2, num_inference_steps=2, class_labels=torch.tensor([0, 1]), progress=False).clips
     assert clips.shape == (2, 3, 8, 16, 16) and (tmp_path / "run" / "samples.png").is_file()
     out = tmp_path / "samples"  # `sample` takes the folder's own scheduler: LCM, 4 steps by default

@@ -298,13 +298,16 @@ def test_a_crafted_or_broken_checkpoint_is_refused_without_running_code(tmp_path
 
 
 def test_the_committed_teacher_is_recognised_as_made_by_the_teacher_config():
-    """Fields added to TrainConfig later (lr_schedule, noise_correlation) must not make
-    ensure_teacher retrain the committed teacher: its record compares equal once filled in."""
+    """ensure_teacher must not retrain the committed teacher: its record is the teacher config,
+    which is the quick pool's golden-model recipe with the scene classes."""
     from tqd_lite.diffusion.checkpoints import model_provenance
     from tqd_lite.diffusion.train import recorded_train_config
+    from tqd_lite.diffusion.training_run import default_config
+    from tqd_lite.mcm.data import NUM_SCENE_CLASSES
     from tqd_lite.mcm.experiments import teacher_config, teacher_path
     from tqd_lite.profiles import get_profile
 
-    record = model_provenance(teacher_path(get_profile("quick")))["train_config"]
-    assert record != teacher_config().to_dict()  # it predates the new fields
-    assert recorded_train_config(record) == teacher_config().to_dict()
+    pool = get_profile("quick")
+    record = model_provenance(teacher_path(pool))["train_config"]
+    assert recorded_train_config(record) == teacher_config(pool).to_dict()
+    assert teacher_config(pool) == default_config(pool, num_classes=NUM_SCENE_CLASSES)

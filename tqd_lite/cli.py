@@ -409,7 +409,7 @@ def cmd_distill(args) -> None:
     """Distil MCM's teacher (or ``--teacher``) into a few-step student: LCM or MCM, by DistillConfig."""
     import torch
 
-    from tqd_lite.diffusion.checkpoints import check_clip_shape, load_denoiser
+    from tqd_lite.diffusion.checkpoints import check_clip_shape, load_denoiser, training_config_of
     from tqd_lite.diffusion.noise import make_noise_scheduler
     from tqd_lite.mcm.data import high_quality_images, load_teacher_bank
     from tqd_lite.mcm.distill import (
@@ -420,7 +420,7 @@ def cmd_distill(args) -> None:
         read_distill_checkpoint,
         student_pipeline,
     )
-    from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher
+    from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher, teacher_noise_scheduler
     from tqd_lite.profiles import override_fields
     from tqd_lite.provenance import provenance
     from tqd_lite.runs import save_figures
@@ -443,13 +443,15 @@ def cmd_distill(args) -> None:
     if args.teacher:
         teacher = load_denoiser(args.teacher)
         check_clip_shape(teacher, args.teacher, pool.num_frames, pool.frame_size)
+        # the schedule it was trained on (its SNR shift): the solver and the student step on it
+        noise_scheduler = make_noise_scheduler(**training_config_of(args.teacher).noise_schedule())
     else:
         teacher = ensure_teacher(pool, block, progress)
+        noise_scheduler = teacher_noise_scheduler(pool)
     bank = load_teacher_bank(pool, progress=progress)
     images, _ = high_quality_images(
         profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]
     )
-    noise_scheduler = make_noise_scheduler()
     result = distill(teacher.to(device), noise_scheduler, bank, images, config, out, progress=progress)
     result.student.register_to_config(num_frames=pool.num_frames, sample_size=pool.frame_size)
     folder = export_student(

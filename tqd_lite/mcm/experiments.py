@@ -34,6 +34,7 @@ from tqd_lite.diffusion.checkpoints import export_weights, is_model_folder, load
 from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, recorded_train_config, train
+from tqd_lite.diffusion.training_run import default_config
 from tqd_lite.files import load_json, load_tensors
 from tqd_lite.mcm.data import (
     NUM_SCENE_CLASSES,
@@ -67,7 +68,8 @@ from tqd_lite.runs import (
 
 RESULT_FILE = "result.json"
 SAMPLE_STEPS = (1, 2, 4, 8)
-TEACHER_STEPS = 3000  # the teacher's training steps (0.3 s each on 2 CPU cores; one teacher per pool)
+# the teacher's training steps; None: its pool's golden-model recipe length (Profile.train_steps)
+TEACHER_STEPS: int | None = None
 TEACHER_DDIM_STEPS = (50, 4)
 # w of the LCM form x0_c + w (x0_c - x0_u) (diffusers' guidance_scale = 1 + w): the paper's
 # U[5, 15]. It suits the toy world too: in the full profile's sweep (results/full/mcm/guidance.json)
@@ -130,10 +132,17 @@ def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
 # --- the teacher ---------------------------------------------------------------------------
 
 
-def teacher_config() -> TrainConfig:
-    """The teacher: the tiny model with the scene classes and a null class (10% label dropout),
-    seed 0 (one teacher per pool)."""
-    return TrainConfig(preset="tiny", num_classes=NUM_SCENE_CLASSES, steps=TEACHER_STEPS, batch_size=16)
+def teacher_config(pool: Profile) -> TrainConfig:
+    """The teacher: the pool's golden-model recipe (``training_run.default_config``: frames first,
+    plain v loss, cosine decay, SNR shift) with the scene classes and a null class (10% label
+    dropout), seed 0 (one teacher per pool)."""
+    return default_config(pool, num_classes=NUM_SCENE_CLASSES, steps=TEACHER_STEPS or pool.train_steps)
+
+
+def teacher_noise_scheduler(pool: Profile):
+    """The training schedule the teacher learned on (its SNR shift included): distillation's DDIM
+    solver and the students' ``LCMScheduler`` must step on the same one."""
+    return make_noise_scheduler(**teacher_config(pool).noise_schedule())
 
 
 def teacher_path(pool: Profile) -> Path:
@@ -145,12 +154,12 @@ def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True)
     """The pool's teacher: loaded from ``data/models/`` or, if absent or made with other
     settings, trained (resumable, in ``runs/mcm_teacher_POOL/``) and exported there."""
     path = teacher_path(pool)
-    expected = teacher_config().to_dict()
+    expected = teacher_config(pool).to_dict()
     if is_model_folder(path) and recorded_train_config(model_provenance(path)["train_config"]) == expected:
         return load_denoiser(path)
     bank = load_teacher_bank(pool, progress=progress)
     out = REPO_ROOT / "runs" / f"mcm_teacher_{pool.name}"
-    result = train(teacher_config(), bank, out, progress=progress)
+    result = train(teacher_config(pool), bank, out, progress=progress)
     export_weights(
         out / "checkpoint.pt",
         path,
@@ -207,7 +216,7 @@ def evaluate_student(
     student, pool: Profile, data: EvalData, seed: int, config: DistillConfig
 ) -> tuple[dict, dict]:
     """``({steps: metrics}, {steps: first 8 samples as uint8})`` at each of :data:`SAMPLE_STEPS`."""
-    pipe = student_pipeline(student, make_noise_scheduler(), config)
+    pipe = student_pipeline(student, teacher_noise_scheduler(pool), config)
     by_steps, samples = {}, {}
     for steps in SAMPLE_STEPS:
         clips, seconds = _timed(
@@ -228,7 +237,7 @@ def _teacher_samples(
     teacher, pool: Profile, labels: torch.Tensor, steps: int, guidance_scale: float, seed: int
 ):
     """``(clips, seconds)``: the teacher's guided DDIM samples, one per label, and their wall time."""
-    pipe = ddim_pipeline(teacher, teacher_config())
+    pipe = ddim_pipeline(teacher, teacher_config(pool))
     return _timed(
         lambda: _pipeline_samples(pipe, pool, labels, steps=steps, guidance_scale=guidance_scale, seed=seed)
     )
@@ -265,7 +274,7 @@ def guidance_sweep(teacher, pool: Profile, data: EvalData, out_dir: Path, block:
     path = Path(out_dir) / GUIDANCE_FILE
     labels = data.labels[:SWEEP_CLIPS]
     key = {
-        "teacher": teacher_config().to_dict(),
+        "teacher": teacher_config(pool).to_dict(),
         "steps": pool.sample_steps,
         "eval_clips": len(labels),
         "seed": seed,
@@ -318,7 +327,7 @@ def run_experiments(
         folder = run_folder(out_dir, name, seed)
         if kind == "teacher":
             key = {
-                "teacher": teacher_config().to_dict(),
+                "teacher": teacher_config(pool).to_dict(),
                 "ddim_steps": steps,
                 "guidance": GUIDANCE,
                 "eval_clips": profile.mcm_eval_clips,
@@ -336,7 +345,7 @@ def run_experiments(
         config = what.config(profile, seed)
         key = {
             "distill_config": config.to_dict(),
-            "teacher": teacher_config().to_dict(),
+            "teacher": teacher_config(pool).to_dict(),
             "eval_clips": profile.mcm_eval_clips,
         }
         if finished_result(folder / RESULT_FILE, key) is not None:
@@ -346,7 +355,8 @@ def run_experiments(
             images, _ = high_quality_images(
                 profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]
             )
-        result = distill(teacher, make_noise_scheduler(), bank, images, config, folder, progress=progress)
+        schedule = teacher_noise_scheduler(pool)
+        result = distill(teacher, schedule, bank, images, config, folder, progress=progress)
         by_steps, samples = evaluate_student(result.student, pool, data, seed, config)
         report = {
             "by_steps": by_steps,
@@ -396,7 +406,7 @@ def summary_settings(profile: Profile) -> dict:
     """What every run of ``profile`` is made with, for the summary."""
     return {
         "pool_profile": profile.mcm_pool,
-        "teacher": teacher_config().to_dict(),
+        "teacher": teacher_config(get_profile(profile.mcm_pool)).to_dict(),
         "guidance": GUIDANCE,
         "distill_steps": profile.mcm_steps,
         "batch_size": profile.mcm_batch_size,
