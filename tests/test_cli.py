@@ -378,8 +378,10 @@ def test_reproduce_shows_the_committed_golden_model_against_the_targets_without_
 ):
     from tqd_lite import cli
     from tqd_lite.profiles import PROFILES
+    from tqd_lite.quality import targets
 
-    monkeypatch.setitem(PROFILES, "quick", PROFILES["quick"].with_overrides(metric_clips=16, sample_steps=5))
+    monkeypatch.setitem(PROFILES, "quick", PROFILES["quick"].with_overrides(metric_clips=16))
+    monkeypatch.setattr(targets, "TARGET_SAMPLE_STEPS", 5)  # the targets' sampler, not the profile's
     monkeypatch.setenv("TQD_RESULTS_DIR", str(tmp_path))
 
     def no_training(*args, **kwargs):
@@ -391,6 +393,7 @@ def test_reproduce_shows_the_committed_golden_model_against_the_targets_without_
     assert "the committed data/models/golden_quick (trained by `python -m tqd_lite train" in out
     result = json.loads((tmp_path / "quick" / "golden_model" / "targets.json").read_text())
     assert result["provenance"]["model"] == "data/models/golden_quick"
+    assert result["provenance"]["sample_steps"] == 5
     assert set(result["targets"]) == {"sprites", "flicker", "motion", "distance"}
     assert (tmp_path / "quick" / "golden_model" / "targets.png").is_file()
     with pytest.raises(AssertionError, match="trained a golden model"):

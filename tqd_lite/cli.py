@@ -585,6 +585,7 @@ def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
     from tqd_lite.diffusion.training_run import checkpoint_path, world_of_split
     from tqd_lite.paths import display_path, golden_model_path, results_dir
     from tqd_lite.provenance import provenance
+    from tqd_lite.quality.targets import TARGET_SAMPLE_STEPS
 
     out = results_dir() / profile.name / "golden_model"
     committed = golden_model_path(profile.name)
@@ -605,13 +606,15 @@ def _golden_model(profile, seed: int, progress: bool, *, retrain: bool) -> None:
                 f"{display_path(out)} holds a finished run's report but no checkpoint.pt to sample: "
                 f"move {display_path(out)} aside to train it again"
             )
-    block = provenance(profile.name, seed, _device(), model=display_path(model))
+    block = provenance(
+        profile.name, seed, _device(), model=display_path(model), sample_steps=TARGET_SAMPLE_STEPS
+    )
     pipe = load_pipeline(model).to(_device())
     clips = pipe(
         num_clips=profile.metric_clips,
         num_frames=profile.num_frames,
         size=profile.frame_size,
-        num_inference_steps=profile.sample_steps,
+        num_inference_steps=TARGET_SAMPLE_STEPS,
         seed=seed,
         progress=progress,
     ).clips  # (metric_clips, 3, F, H, W) on the CPU

@@ -32,6 +32,11 @@ DYNAMIC_TOLERANCE = 0.1
 # or the committed mud samples add to golden's in the quick sanity table, larger than golden's spread
 FLICKER_TOLERANCE = 0.0015
 TARGET_SEED = 11  # the golden renders of the targets' rows (the suite's reference has its own seed)
+# DDIM steps of the samples a model's targets judge: the sampler's default (VideoPipeline, `sample`).
+# Fewer understate the model: the quick golden model's FD was 5.80 at 25 steps, 2.94 at 50 and 2.50
+# at 100 (results/benchmarks/golden_quick/targets.json and sampling/); training runs' curves keep
+# the profile's cheaper Profile.sample_steps
+TARGET_SAMPLE_STEPS = 50
 # profile: (blur strength, the blurred set's number the samples' FD must not exceed)
 DISTANCE_TARGETS = {"quick": (0.5, "fd"), "full": (0.25, "fd_high"), "gpu": (0.25, "fd_high")}
 
