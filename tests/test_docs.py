@@ -398,3 +398,30 @@ def test_readme_quick_recipe_paragraph_numbers_come_from_its_result_files():
         f"against {last['fd']:.2f}), in {attn_report['train_seconds'] / 60:.1f} minutes"
     ) in readme
     assert attn["fd"] > last["fd"] and attn["dynamic_degree"] <= last["dynamic_degree"]
+
+
+def test_readme_sampling_steps_table_comes_from_its_result_files():
+    """The table of the quick golden model sampled with 25, 50 and 100 DDIM steps and with its raw
+    weights quotes the targets files, whose commands used those steps and weights."""
+    readme = (ROOT / "README.md").read_text()
+    folder = ROOT / "results" / "benchmarks" / "golden_quick" / "sampling"
+    rows = {"EMA, 25": "ema_ddim25", "EMA, 50": "ema_ddim50", "EMA, 100": "ema_ddim100"}
+    rows["raw, 50"] = "raw_ddim50"
+    distances = {}
+    for label, name in rows.items():
+        result = json.loads((folder / name / "targets.json").read_text())
+        s, command = result["samples"], result["provenance"]["command"]
+        assert ("--raw-weights" in command) == label.startswith("raw")
+        steps = int(label.split(", ")[1])
+        assert f"--steps {steps}" in command or (steps == 25 and "reproduce golden-model" in command)
+        assert (
+            f"| {label} | {s['flicker']:.4f} | {s['dynamic_degree']:.2f} | "
+            f"{s['fd']:.2f} ({s['fd_low']:.2f}–{s['fd_high']:.2f}) |"
+        ) in readme
+        distances[label] = s
+    # "the 25-step distance lies above the 50-step interval, and the 50-step one below the 25-step interval"
+    assert distances["EMA, 25"]["fd"] > distances["EMA, 50"]["fd_high"]
+    assert distances["EMA, 50"]["fd"] < distances["EMA, 25"]["fd_low"]
+    assert distances["EMA, 100"]["fd"] < distances["EMA, 50"]["fd"]
+    assert 1.8 < distances["EMA, 25"]["fd"] / distances["EMA, 50"]["fd"] < 2.2  # "about doubled"
+    assert "which 25 steps about doubled" in readme

@@ -46,6 +46,7 @@ def test_the_runner_writes_every_row_at_every_step_count(miniature_run):
     table = (folder / "out" / "summary.md").read_text()
     assert "| mcm (n=2) | 1 |" in table and "| real clips: teacher_clips |" in table
     assert "| MCM vs LCM, 8 step(s) |" in table
+    assert "older teacher" not in table  # distilled the teacher today's config makes
     assert (folder / "out" / "mcm_results.png").is_file() and (folder / "out" / "samples.png").is_file()
     reference = summary["reference"]
     assert reference["teacher_clips"]["frechet_distance"] > 0  # the teacher's data is not golden
@@ -119,3 +120,13 @@ def test_paired_differences_use_a_single_step_reference_at_every_step_count():
         fd = entry["frechet_distance"]
         assert fd["difference"] == pytest.approx(k) and fd["ci95"] == pytest.approx(0.0)
         assert fd["verdict"] == "worse" and entry["vq"]["verdict"] == "higher"
+
+
+def test_a_summary_of_another_teachers_runs_says_so():
+    pool = get_profile("quick")
+    today = mcm.teacher_config(pool).to_dict()
+    assert mcm.older_teacher_note(today, pool) == ""
+    old = {**today, "preset": "tiny", "snr_gamma": 5.0}
+    note = mcm.older_teacher_note(old, pool)
+    assert "**Made with an older teacher.**" in note and "preset=tiny," in note
+    assert "preset=tiny-clipnorm-all," in note

@@ -377,12 +377,29 @@ def run_experiments(
 
 
 def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile) -> Path:
-    """``summary.md``: the summary's table, then the note that these runs were measured with the old
-    metrics (until "MCM that works" reruns them), with the sanity table's reference rows;
-    ``reproduce sanity`` rewrites it when the table changes."""
-    return write_old_metrics_summary(
-        out_dir, markdown_table(summary), get_profile(profile.mcm_pool).frame_size
+    """``summary.md``: the summary's table, a note if its runs distilled another teacher than
+    today's, then the note that these runs were measured with the old metrics (until "MCM that
+    works" reruns them), with the sanity table's reference rows; ``reproduce sanity`` rewrites it
+    when the table changes."""
+    pool = get_profile(profile.mcm_pool)
+    table = markdown_table(summary) + older_teacher_note(summary["settings"]["teacher"], pool)
+    return write_old_metrics_summary(out_dir, table, pool.frame_size)
+
+
+def older_teacher_note(recorded: dict, pool: Profile) -> str:
+    """A paragraph for a summary whose runs distilled a teacher trained with ``recorded`` (its
+    training config) when today's teacher config differs; empty when they are the same."""
+    if recorded_train_config(recorded) == teacher_config(pool).to_dict():
+        return ""
+    return (
+        "\n\n**Made with an older teacher.** These runs distilled a teacher trained with "
+        f"`{_config_text(recorded)}`; today's teacher (`data/models/mcm_teacher_{pool.name}/`) is trained "
+        f"with `{_config_text(teacher_config(pool).to_dict())}`. `reproduce mcm` reruns them on it.\n"
     )
+
+
+def _config_text(config: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in config.items())
 
 
 def reference_metrics(pool: Profile, data: EvalData, bank=None, progress: bool = False) -> dict:
