@@ -425,3 +425,15 @@ def test_readme_sampling_steps_table_comes_from_its_result_files():
     assert distances["EMA, 100"]["fd"] < distances["EMA, 50"]["fd"]
     assert 1.8 < distances["EMA, 25"]["fd"] / distances["EMA, 50"]["fd"] < 2.2  # "about doubled"
     assert "which 25 steps about doubled" in readme
+    committed = json.loads((folder.parent / "targets.json").read_text())  # reproduce golden-model's
+    s, t = committed["samples"], committed["targets"]
+    golden = committed["rows"]["golden renders"]
+    provenance = committed["provenance"]
+    assert provenance["sample_steps"] == 50 and "reproduce golden-model" in provenance["command"]
+    assert [name for name in t if t[name]["passed"]] == ["sprites"]
+    assert (
+        f"flicker {t['flicker']['value']:.4f} against a bound of {t['flicker']['bound']:.4f}, "
+        f"dynamic degree {s['dynamic_degree']:.2f} against golden renders' {golden['dynamic_degree']:.2f}, "
+        f"and a Fréchet distance of {s['fd']:.2f} against a bound of {t['distance']['bound']:.2f}: "
+        "the sprite share is still the only target met"
+    ) in " ".join(readme.split())

@@ -439,3 +439,44 @@ def test_a_grid_made_from_other_weights_or_clips_is_labelled_stale():
     assert "clips" not in line
     (line,) = stale_grid_lines({"v_prediction": grid}, [info], clips + 0.5)
     assert "the clips analysed now" in line and "weights" not in line
+
+
+def test_notebook_03_reading_of_the_quick_grid_holds_for_the_committed_grids():
+    """Each sentence of notebook 03's "Reading the quick grid" that names a side, an order or a
+    crossing, checked on the committed grids (so regenerating them cannot leave the text behind)."""
+    from tqd_lite.paths import results_dir
+    from tqd_lite.tqd.gradient_analysis import crossing_timestep, gap_curve
+    from tqd_lite.tqd.gradient_run import load_grids
+
+    grids = load_grids(results_dir() / "quick" / "gradients")
+    groups = ("all", "spatial", "temporal")
+
+    def sides(grid, visual=None, motion=None):  # group -> [+1 visual, -1 motion, 0 neither] per t
+        out = {}
+        for g in groups:
+            c = gap_curve(grid, "paired_batch", g, visual, motion)
+            out[g] = [int(np.sign(m)) if abs(m) > h else 0 for m, h in zip(c.mean, c.half_width, strict=True)]
+        return out
+
+    for prediction, grid in grids.items():
+        low = [i for i, t in enumerate(grid["timesteps"]) if t <= 100]
+        for visual, motion in ((None, None), ("blur@1", "freeze@1"), ("blur~freeze@1", "freeze@1")):
+            assert all(sides(grid, visual, motion)[g][i] == -1 for g in groups for i in low), prediction
+        assert all(side == -1 for g in groups for side in sides(grid, "blur~freeze@1", "freeze@1")[g])
+        last = {name: curve(grid, "paired_batch", name).mean[-1] for name in grid["measures"]["paired_batch"]}
+        assert last["blur@1"] > last["downsample@1"] > last["quantise@1"]  # "blur converges fastest, ..."
+        assert last["quantise@1"] < last["freeze@1"]
+        level = gap_curve(grid, "paired_batch", "all", "downsample@1", "freeze@1")
+        if prediction == "v_prediction":  # "draws level with the freeze ... well inside its interval"
+            assert abs(level.mean[-1]) < level.half_width[-1] / 4
+        else:  # "and stays behind it under epsilon"
+            assert last["downsample@1"] < last["freeze@1"]
+        assert crossing_timestep(grid, "paired_batch") is None  # the family means do not cross
+        paired = crossing_timestep(grid, "paired_batch", "all", "blur@1", "freeze@1")
+        per_clip = {g: crossing_timestep(grid, "paired_clip", g, "blur@1", "freeze@1") for g in groups}
+        assert grid["timesteps"][-2] < paired < grid["timesteps"][-1]  # "just below the top of the range"
+        assert per_clip["temporal"] < per_clip["all"] < paired  # "earlier, earliest in the temporal layers"
+    at_top = {
+        p: {g: s[-1] for g, s in sides(grid, "blur@1", "freeze@1").items()} for p, grid in grids.items()
+    }
+    assert at_top == {"v_prediction": dict.fromkeys(groups, 1), "epsilon": dict.fromkeys(groups, 0)}
