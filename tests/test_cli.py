@@ -256,8 +256,12 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
     ema_weights = pipe.unet.state_dict()
     raw_weights = load_pipeline(checkpoint, use_ema=False).unet.state_dict()
     assert any(not torch.equal(ema_weights[k], raw_weights[k]) for k in ema_weights)
-    assert main([*args, "--raw-weights"]) == 0
+    assert main(args) == 0
+    ema_clip = read_frames(out / "sample_000.mp4")
+    assert main([*args, "--raw-weights"]) == 0  # same noise, same shape, other weights: another clip
     assert json.loads((out / "samples.json").read_text())["provenance"]["weights"] == "raw"
+    raw_clip = read_frames(out / "sample_000.mp4")
+    assert raw_clip.shape == ema_clip.shape and (raw_clip != ema_clip).any()
     argv = [
         "analyze-gradients",
         "--checkpoint",

@@ -425,6 +425,10 @@ def test_readme_sampling_steps_table_comes_from_its_result_files():
     assert distances["EMA, 100"]["fd"] < distances["EMA, 50"]["fd"]
     assert 1.8 < distances["EMA, 25"]["fd"] / distances["EMA, 50"]["fd"] < 2.2  # "about doubled"
     assert "which 25 steps about doubled" in readme
+    raw, ema = distances["raw, 50"], distances["EMA, 50"]  # "not measurably better (the intervals overlap)"
+    assert raw["fd_low"] < ema["fd_high"] and ema["fd_low"] < raw["fd_high"]
+    degrees = [distances[f"EMA, {n}"]["dynamic_degree"] for n in (25, 50, 100)]  # "with no trend"
+    assert degrees != sorted(degrees) and degrees != sorted(degrees, reverse=True)
     committed = json.loads((folder.parent / "targets.json").read_text())  # reproduce golden-model's
     s, t = committed["samples"], committed["targets"]
     golden = committed["rows"]["golden renders"]

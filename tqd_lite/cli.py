@@ -307,7 +307,7 @@ def cmd_sample(args) -> None:
     from tqd_lite.diffusion.checkpoints import load_pipeline
     from tqd_lite.provenance import provenance, write_result
     from tqd_lite.quality.metrics import evaluate_clips
-    from tqd_lite.quality.targets import MIN_TARGET_CLIPS
+    from tqd_lite.quality.targets import MIN_TARGET_CLIPS, TARGET_SAMPLE_STEPS
     from tqd_lite.viz.plots import frame_strip, stamp
     from tqd_lite.world.video_io import write_video
 
@@ -325,10 +325,12 @@ def cmd_sample(args) -> None:
         if not 0 <= args.label < classes:
             raise ValueError(f"--label must be in [0, {classes}) for {args.checkpoint}")
         labels = torch.full((args.num_clips,), args.label)
-    steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else 50)
+    steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else TARGET_SAMPLE_STEPS)
     profile = get_profile(args.profile)
     weights = {"weights": "raw"} if args.raw_weights else {}
-    block = provenance(profile.name, args.seed, device, checkpoint=str(args.checkpoint), **weights)
+    block = provenance(
+        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights
+    )
     recorded = pipe.unet.config.get("sample_size") is not None  # models record their clip shape
     explicit = args.num_frames is not None or args.size is not None
     clips = pipe(
