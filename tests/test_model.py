@@ -13,7 +13,7 @@ def conditional_tiny():
     return build_model("tiny", num_classes=3).eval()
 
 
-@pytest.mark.parametrize("preset", ["tiny", "tiny-p2", "unet3d-tiny"])
+@pytest.mark.parametrize("preset", ["tiny", "tiny-p2", "tiny-clipnorm-all-st1", "unet3d-tiny"])
 def test_presets_keep_the_clip_shape(preset):
     torch.manual_seed(0)
     model = build_model(preset)
@@ -156,3 +156,28 @@ def test_clip_norms_are_group_norms_of_the_clip_and_of_one_frame_alike():
         assert torch.allclose(per_frame(one, t), per_clip(one, t), atol=1e-5)
         eight = torch.randn(1, 3, 8, 16, 16)
         assert not torch.allclose(per_frame(eight, t), per_clip(eight, t), atol=1e-3)
+
+
+def test_spatiotemporal_levels_let_one_temporal_block_reach_the_neighbouring_pixel_of_the_next_frame():
+    """A 3x1x1 temporal block's output at (frame 1, pixel (4, 4)) does not depend on the input at
+    (frame 0, pixel (4, 5)); after widen_temporal_kernels it does. Only the top level is widened."""
+    from tqd_lite.diffusion.model import widen_temporal_kernels
+
+    torch.manual_seed(0)
+    model = build_model("tiny-clipnorm-all-st1")
+    top, below = model.down_blocks[0].resnets[0], model.down_blocks[1].resnets[0]
+    assert top.temporal_res_block.conv1.kernel_size == (3, 3, 3)
+    assert below.temporal_res_block.conv1.kernel_size == (3, 1, 1)
+    assert model.up_blocks[-1].resnets[0].temporal_res_block.conv2.kernel_size == (3, 3, 3)
+    block = below.temporal_res_block  # a 3x1x1 block: (B, C, F, H, W) in and out
+    block.norm1 = block.norm2 = torch.nn.Identity()  # their statistics couple every pixel a little
+    for widened in (False, True):
+        if widened:
+            widen_temporal_kernels(block)
+        x = torch.randn(1, block.in_channels, 3, 8, 8, requires_grad=True)
+        temb = torch.zeros(1, 3, block.time_emb_proj.in_features)  # (B, F, D)
+        block(x, temb)[0, :, 1, 4, 4].sum().backward()
+        reached = x.grad[0, :, 0, 4, 5].abs().sum() > 0
+        assert bool(reached) == widened
+    with pytest.raises(ValueError, match="spatiotemporal_levels must be in"):
+        type(model)(block_out_channels=(32, 64), spatiotemporal_levels=3)
