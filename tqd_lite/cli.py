@@ -305,9 +305,10 @@ def cmd_sample(args) -> None:
     import torch
 
     from tqd_lite.diffusion.checkpoints import load_pipeline
+    from tqd_lite.diffusion.pipeline import DDIM_STEPS
     from tqd_lite.provenance import provenance, write_result
     from tqd_lite.quality.metrics import evaluate_clips
-    from tqd_lite.quality.targets import MIN_TARGET_CLIPS, TARGET_SAMPLE_STEPS
+    from tqd_lite.quality.targets import MIN_TARGET_CLIPS
     from tqd_lite.viz.plots import frame_strip, stamp
     from tqd_lite.world.video_io import write_video
 
@@ -325,7 +326,7 @@ def cmd_sample(args) -> None:
         if not 0 <= args.label < classes:
             raise ValueError(f"--label must be in [0, {classes}) for {args.checkpoint}")
         labels = torch.full((args.num_clips,), args.label)
-    steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else TARGET_SAMPLE_STEPS)
+    steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else DDIM_STEPS)
     profile = get_profile(args.profile)
     weights = {"weights": "raw"} if args.raw_weights else {}
     block = provenance(
@@ -422,7 +423,7 @@ def cmd_distill(args) -> None:
         read_distill_checkpoint,
         student_pipeline,
     )
-    from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher, teacher_noise_scheduler
+    from tqd_lite.mcm.experiments import IMAGE_SEEDS, ensure_teacher, teacher_path
     from tqd_lite.profiles import override_fields
     from tqd_lite.provenance import provenance
     from tqd_lite.runs import save_figures
@@ -445,11 +446,11 @@ def cmd_distill(args) -> None:
     if args.teacher:
         teacher = load_denoiser(args.teacher)
         check_clip_shape(teacher, args.teacher, pool.num_frames, pool.frame_size)
-        # the schedule it was trained on (its SNR shift): the solver and the student step on it
-        noise_scheduler = make_noise_scheduler(**training_config_of(args.teacher).noise_schedule())
     else:
         teacher = ensure_teacher(pool, block, progress)
-        noise_scheduler = teacher_noise_scheduler(pool)
+    # the schedule the teacher was trained on (its SNR shift): the solver and the student step on it
+    trained_as = training_config_of(args.teacher or teacher_path(pool))
+    noise_scheduler = make_noise_scheduler(**trained_as.noise_schedule())
     bank = load_teacher_bank(pool, progress=progress)
     images, _ = high_quality_images(
         profile.mcm_images, pool.frame_size, pool.num_frames, IMAGE_SEEDS["train"]

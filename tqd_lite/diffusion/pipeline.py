@@ -53,6 +53,9 @@ class VideoPipelineOutput(BaseOutput):
     clips: torch.Tensor  # (B, C, F, H, W) in [0, 1], on the CPU
 
 
+DDIM_STEPS = 50  # the sampler's default number of DDIM steps (`sample`, the targets)
+
+
 class VideoPipeline(DiffusionPipeline):
     """A video denoiser and its sampling scheduler (see the module docstring).
 
@@ -74,7 +77,7 @@ class VideoPipeline(DiffusionPipeline):
         num_clips: int = 1,
         num_frames: int | None = None,
         size: int | None = None,
-        num_inference_steps: int = 50,
+        num_inference_steps: int = DDIM_STEPS,
         class_labels: torch.Tensor | None = None,
         guidance_scale: float = 1.0,
         seed: int = 0,

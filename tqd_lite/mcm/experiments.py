@@ -140,6 +140,12 @@ def teacher_config(pool: Profile) -> TrainConfig:
     return default_config(pool, num_classes=NUM_SCENE_CLASSES, steps=TEACHER_STEPS or pool.train_steps)
 
 
+def is_todays_teacher(recorded: dict, pool: Profile) -> bool:
+    """Whether a recorded teacher training config (fields added later filled with their old
+    defaults) is the one :func:`teacher_config` makes today."""
+    return recorded_train_config(recorded) == teacher_config(pool).to_dict()
+
+
 def teacher_noise_scheduler(pool: Profile):
     """The training schedule the teacher learned on (its SNR shift included): distillation's DDIM
     solver and the students' ``LCMScheduler`` must step on the same one."""
@@ -155,8 +161,7 @@ def ensure_teacher(pool: Profile, provenance_block: dict, progress: bool = True)
     """The pool's teacher: loaded from ``data/models/`` or, if absent or made with other
     settings, trained (resumable, in ``runs/mcm_teacher_POOL/``) and exported there."""
     path = teacher_path(pool)
-    expected = teacher_config(pool).to_dict()
-    if is_model_folder(path) and recorded_train_config(model_provenance(path)["train_config"]) == expected:
+    if is_model_folder(path) and is_todays_teacher(model_provenance(path)["train_config"], pool):
         return load_denoiser(path)
     bank = load_teacher_bank(pool, progress=progress)
     out = REPO_ROOT / "runs" / f"mcm_teacher_{pool.name}"
@@ -390,7 +395,7 @@ def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile)
 def older_teacher_note(recorded: dict, pool: Profile) -> str:
     """A paragraph for a summary whose runs distilled a teacher trained with ``recorded`` (its
     training config) when today's teacher config differs; empty when they are the same."""
-    if recorded_train_config(recorded) == teacher_config(pool).to_dict():
+    if is_todays_teacher(recorded, pool):
         return ""
     return (
         "\n\n**Made with an older teacher.** These runs distilled a teacher trained with "
