@@ -271,7 +271,7 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
         "--no-progress",
     ]
     assert main(argv) == 2
-    assert f"{checkpoint} was trained on 4 frames of 8x8, not the 8 frames of 16x16 used here" in (
+    assert f"{checkpoint} was trained on 4 frames of 8x8, not the 8 frames of 16x16 asked for" in (
         capsys.readouterr().err
     )
     assert not (tmp_path / "g").exists()

@@ -7,7 +7,7 @@ import pytest
 import torch
 from accelerate.state import AcceleratorState
 
-from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, training_config_of
+from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, load_pipeline, training_config_of
 from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.noise import make_noise_scheduler, min_snr_weights, to_model_range
 from tqd_lite.diffusion.pipeline import ddim_scheduler
@@ -254,6 +254,30 @@ def test_exported_weights_are_a_small_model_folder_that_from_pretrained_loads(ba
     with pytest.raises(ValueError, match="holds the EMA weights only"):
         load_denoiser(out, use_ema=False)
     assert not (tmp_path / "model.tmp").exists()  # written aside, then moved into place
+
+
+def test_a_model_trained_with_correlated_frame_noise_samples_from_that_prior_once_exported(bank, tmp_path):
+    config = dataclasses.replace(FAST, steps=1, noise_correlation=0.5)
+    train(config, bank, tmp_path, progress=False)
+    out = export_weights(
+        tmp_path / CHECKPOINT_FILE, tmp_path / "model", {"command": "test"}, clip_shape=(8, 16)
+    )
+    assert json.loads((out / "model_index.json").read_text())["noise_correlation"] == 0.5
+    for path in (out, tmp_path / CHECKPOINT_FILE):  # the folder, and the checkpoint it came from
+        pipe = load_pipeline(path)
+        assert pipe.config.noise_correlation == 0.5
+        first = pipe(num_clips=1, num_inference_steps=1, progress=False).clips
+        plain = pipe(num_clips=1, num_inference_steps=1, noise_correlation=0.0, progress=False).clips
+        assert not torch.equal(first, plain)  # the default is the recorded prior, not 0
+        assert torch.equal(
+            first, pipe(num_clips=1, num_inference_steps=1, noise_correlation=0.5, progress=False).clips
+        )
+    index = json.loads((out / "model_index.json").read_text())
+    (out / "model_index.json").write_text(json.dumps({**index, "noise_correlation": 1.5}))
+    with pytest.raises(
+        ValueError, match=r"model_index.json: noise_correlation is 1.5, expected a number in \[0, 1\)"
+    ):
+        load_pipeline(out)
 
 
 def test_clip_bank_checks_its_input():

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from diffusers import DDIMScheduler, LCMScheduler
 
-from tqd_lite.diffusion.model import MODEL_CLASSES, build_model
+from tqd_lite.diffusion.model import MODEL_CLASSES, build_model, check_trained_clip_shape
 from tqd_lite.diffusion.pipeline import VideoPipeline, ddim_pipeline
 from tqd_lite.diffusion.train import TrainConfig, read_checkpoint
 from tqd_lite.files import first_line, load_json
@@ -126,12 +126,7 @@ def _train_config(record: dict, path: str | Path) -> TrainConfig:
 
 def check_clip_shape(model, path: str | Path, num_frames: int, size: int) -> None:
     """A model that records its training clip shape is used at that shape only (analysis, distillation)."""
-    recorded = (model.config.get("num_frames"), model.config.get("sample_size"))
-    if None not in recorded and recorded != (num_frames, size):
-        raise ValueError(
-            f"{path} was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}, not the "
-            f"{num_frames} frames of {size}x{size} used here (pick the profile of its shape)"
-        )
+    check_trained_clip_shape(model, num_frames, size, name=str(path), remedy="pick the profile of its shape")
 
 
 def load_pipeline(path: str | Path, use_ema: bool = True) -> VideoPipeline:
@@ -152,7 +147,18 @@ def load_pipeline(path: str | Path, use_ema: bool = True) -> VideoPipeline:
         scheduler = SCHEDULERS[entry].from_pretrained(path, subfolder="scheduler")
     except Exception as error:  # a missing or broken scheduler_config.json
         raise ValueError(f"{path / 'scheduler'} is not a readable scheduler ({first_line(error)})") from None
-    return VideoPipeline(unet=unet, scheduler=scheduler)
+    return VideoPipeline(unet=unet, scheduler=scheduler, noise_correlation=_noise_correlation(path))
+
+
+def _noise_correlation(folder: Path) -> float:
+    """The frame-noise correlation ``model_index.json`` records (folders exported before it was
+    recorded were all trained with 0), or an error naming the file."""
+    value = load_json(folder / MODEL_INDEX, "diffusers model index").get("noise_correlation", 0.0)
+    if not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(
+            f"{folder / MODEL_INDEX}: noise_correlation is {value!r}, expected a number in [0, 1)"
+        )
+    return float(value)
 
 
 def export_weights(
@@ -192,7 +198,12 @@ def write_model_folder(pipe: VideoPipeline, *, record: dict, out: str | Path) ->
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     # a copy: the caller's model keeps its fp32 weights
-    VideoPipeline(unet=copy.deepcopy(pipe.unet).half(), scheduler=pipe.scheduler).save_pretrained(tmp)
+    half = VideoPipeline(
+        unet=copy.deepcopy(pipe.unet).half(),
+        scheduler=pipe.scheduler,
+        noise_correlation=pipe.config.noise_correlation,
+    )
+    half.save_pretrained(tmp)
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2) + "\n")
     if out.exists():
         shutil.rmtree(out)

@@ -399,3 +399,15 @@ def parameter_groups(model: nn.Module) -> dict[str, list[str]]:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def check_trained_clip_shape(unet: nn.Module, num_frames: int, size: int, *, name: str, remedy: str) -> None:
+    """A unet whose config records the clip shape it was trained on (``num_frames``,
+    ``sample_size``) runs at that shape only: otherwise a ValueError naming ``name`` (the model or
+    its file) and ``remedy`` (how to ask for another shape, or which profile to pick)."""
+    recorded = (unet.config.get("num_frames"), unet.config.get("sample_size"))
+    if None not in recorded and recorded != (num_frames, size):
+        raise ValueError(
+            f"{name} was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}, not the "
+            f"{num_frames} frames of {size}x{size} asked for ({remedy})"
+        )

@@ -30,6 +30,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DiffusionPipeline
 from diffusers.utils import BaseOutput
 
+from tqd_lite.diffusion.model import check_trained_clip_shape
 from tqd_lite.diffusion.noise import from_model_range, guided, make_noise_scheduler, mixed_noise
 
 
@@ -62,13 +63,17 @@ class VideoPipeline(DiffusionPipeline):
     ``unet``: any tqd-lite denoiser, ``unet(x (B, C, F, H, W), t (B,), class_labels (B,) | None)``.
     ``scheduler``: ``DDIMScheduler`` or ``LCMScheduler`` (any diffusers scheduler whose ``step``
     returns ``prev_sample``).
+    ``noise_correlation``: the starting noise's correlation between frames that the unet was trained
+    with (``TrainConfig.noise_correlation``), the default of every call; ``save_pretrained`` records
+    it in ``model_index.json`` (as diffusers' pipelines record their own settings).
     """
 
     model_cpu_offload_seq = "unet"
 
-    def __init__(self, unet, scheduler):
+    def __init__(self, unet, scheduler, noise_correlation: float = 0.0):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_to_config(noise_correlation=noise_correlation)
 
     @torch.no_grad()
     def __call__(
@@ -83,7 +88,7 @@ class VideoPipeline(DiffusionPipeline):
         seed: int = 0,
         generator: list[torch.Generator] | None = None,
         batch_size: int = 32,
-        noise_correlation: float = 0.0,
+        noise_correlation: float | None = None,
         progress: bool = True,
         other_shape: bool = False,
     ) -> VideoPipelineOutput:
@@ -98,12 +103,14 @@ class VideoPipeline(DiffusionPipeline):
         ``seed``: seeds the per-clip generators; or pass ``generator``, one per clip.
         ``batch_size``: clips denoised together; the samples do not depend on it (on 2 CPU cores,
             32 clips at a time ran 2.4x faster per clip than 256).
-        ``noise_correlation``: the starting noise's correlation between frames; a model trained
-            with ``TrainConfig.noise_correlation`` samples from the same prior (``noise.mixed_noise``).
+        ``noise_correlation``: the starting noise's correlation between frames
+            (``noise.mixed_noise``); by default the pipeline's, the prior its unet was trained with.
         ``other_shape``: allow a clip shape other than the one the unet records (the convolutions
             run at any size, but the model never saw it); without it that is an error.
         """
         num_frames, size = self._clip_shape(num_frames, size, other_shape)
+        if noise_correlation is None:
+            noise_correlation = self.config.noise_correlation
         generators = generator if generator is not None else clip_generators(seed, num_clips)
         if len(generators) != num_clips:
             raise ValueError(f"generator: one per clip expected ({num_clips}), got {len(generators)}")
@@ -131,20 +138,16 @@ class VideoPipeline(DiffusionPipeline):
         return from_model_range(x).cpu()
 
     def _clip_shape(self, num_frames: int | None, size: int | None, other_shape: bool) -> tuple[int, int]:
+        """The asked clip shape, the unet's recorded one filling what is not asked."""
         config = self.unet.config
-        recorded = (config.get("num_frames"), config.get("sample_size"))
-        asked = (num_frames or recorded[0], size or recorded[1])
-        if None not in recorded and asked != recorded and not other_shape:
-            raise ValueError(
-                f"this unet was trained on {recorded[0]} frames of {recorded[1]}x{recorded[1]}, not the "
-                f"{asked[0]} frames of {asked[1]}x{asked[1]} asked for (other_shape=True, or --num-frames "
-                "and --size on the command line, samples another shape anyway)"
-            )
-        num_frames, size = asked
+        num_frames, size = num_frames or config.get("num_frames"), size or config.get("sample_size")
         if num_frames is None or size is None:
             raise ValueError(
                 "this unet does not record the clip shape it was trained on: pass num_frames and size"
             )
+        if not other_shape:
+            remedy = "other_shape=True, or --num-frames and --size on the command line, samples another shape"
+            check_trained_clip_shape(self.unet, num_frames, size, name="this unet", remedy=remedy)
         return int(num_frames), int(size)
 
     def progress_bar(self, iterable, disable: bool = False):
@@ -157,4 +160,5 @@ def ddim_pipeline(unet, config) -> VideoPipeline:
     """``unet`` with DDIM over the training schedule that ``config`` (a
     :class:`~tqd_lite.diffusion.train.TrainConfig`: prediction type, beta schedule, SNR shift) names."""
     noise_scheduler = make_noise_scheduler(**config.noise_schedule())
-    return VideoPipeline(unet=unet, scheduler=ddim_scheduler(noise_scheduler))
+    scheduler = ddim_scheduler(noise_scheduler)
+    return VideoPipeline(unet=unet, scheduler=scheduler, noise_correlation=config.noise_correlation)

@@ -93,7 +93,6 @@ def evaluate(
         size=profile.frame_size,
         num_inference_steps=profile.sample_steps,
         seed=config.seed,
-        noise_correlation=config.noise_correlation,  # the prior it was trained with
         progress=False,
     ).clips
     motion, visual = normalisers or (None, None)
@@ -250,7 +249,8 @@ def run_training(
         evaluations[:] = [e for e in evaluations if e["step"] < stop]
         result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
         metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
-        save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png")
+        strip_path = out_dir / "samples" / f"step_{stop:06d}.png"
+        save_strip(clips[:8], strip_path, provenance_block, title=f"step {stop} of {config.steps}")
         save_samples(clips, samples_path(out_dir, stop))  # for curves measured later (run_samples)
         record({"step": stop, "train_seconds": round(result.total_seconds, 1), **metrics})
         if max_train_seconds is not None and result.total_seconds >= max_train_seconds:
@@ -313,10 +313,12 @@ def run_samples(out_dir: str | Path) -> dict[int, torch.Tensor]:
     return found
 
 
-def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None) -> None:
+def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None, title: str | None = None) -> None:
     """Save clips as a frame strip (one row per clip), stamped with the provenance if given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     figure = mosaic_figure(clips)
+    if title:
+        figure.suptitle(title, fontsize=8)
     if block:
         stamp(figure, block)
     figure.savefig(path, dpi=110, bbox_inches="tight")

@@ -79,9 +79,9 @@ class MetricSuite:
             )
         return judge_outputs(clips, self.judge)
 
-    def _clip_measures(self, clips: torch.Tensor, judged: dict[str, np.ndarray]) -> dict[str, float]:
+    @staticmethod
+    def _clip_measures(tracked: dict[str, np.ndarray], judged: dict[str, np.ndarray]) -> dict[str, float]:
         """The judge's and the tracker's columns, as set means."""
-        tracked = tracker_measures(clips, self.tracker)
         return {
             "judge_visual": float(judged["visual"].mean()),
             "judge_motion": float(judged["motion"].mean()),
@@ -96,7 +96,7 @@ class MetricSuite:
         """The sanity table's columns: one number per metric for a set of clips."""
         features, judged = self._judge(clips)
         return {
-            **self._clip_measures(clips, judged),
+            **self._clip_measures(tracker_measures(clips, self.tracker), judged),
             "fd": frechet_distance(features, self.reference),
             "kid": kernel_inception_distance(features, self.reference, subsets=20)["kid"],
             "precision": precision_recall(features, self.reference[: len(features)])["precision"],
@@ -111,11 +111,14 @@ class MetricSuite:
 
     def evaluate(self, clips: torch.Tensor, *, seed: int = 0) -> dict[str, float]:
         """Everything about a set of generated clips: the judge's and the tracker's measures,
-        distances with intervals, and the real-vs-real floor."""
+        ``sprite_share`` (the share of clips in which the tracker finds a sprite on average over the
+        frames), distances with intervals, and the real-vs-real floor."""
         features, judged = self._judge(clips)
+        tracked = tracker_measures(clips, self.tracker)
         return {
             "num_clips": int(len(clips)),
-            **self._clip_measures(clips, judged),
+            **self._clip_measures(tracked, judged),
+            "sprite_share": float((tracked["sprite_count"] >= 0.5).mean()),
             **distribution_distances(features, self.reference, seed=seed),
             **self.floor(len(clips), seed=seed),
         }

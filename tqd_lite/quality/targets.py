@@ -21,7 +21,6 @@ import torch
 
 from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.quality.suite import MetricSuite
-from tqd_lite.quality.tracker import tracker_measures
 from tqd_lite.world.degrade import VISUAL_DEGRADATIONS
 from tqd_lite.world.render import WORLD
 
@@ -43,10 +42,9 @@ DISTANCE_TARGETS = {"quick": (0.5, "fd"), "full": (0.25, "fd_high"), "gpu": (0.2
 
 
 def measure(suite: MetricSuite, clips: torch.Tensor) -> dict[str, float]:
-    """The suite's columns (FD with its interval), and ``sprite_share``: the share of clips in
-    which the tracker finds a sprite on average over the frames."""
-    tracked = tracker_measures(clips, suite.tracker)
-    return {**suite.evaluate(clips), "sprite_share": float((tracked["sprite_count"] >= 0.5).mean())}
+    """The suite's columns for generated clips (:meth:`MetricSuite.evaluate`: FD with its interval,
+    ``sprite_share`` among them)."""
+    return suite.evaluate(clips)
 
 
 def target_golden(n: int, *, size: int, num_frames: int, world: str = WORLD.name) -> torch.Tensor:
