@@ -803,12 +803,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_epilog(
             TrainConfig,
-            "the profile sets preset, steps, batch_size",
+            "the profile's recipe, training_run.default_config, sets preset, steps, batch_size, "
+            "frame_steps, learning_rate, lr_schedule=cosine, snr_gamma=None, snr_shift",
             [
                 "train --profile quick --split set_a --set prediction_type=epsilon --set steps=500",
                 "train --config my_run.yaml --out runs/my_run   # the same folder again resumes",
                 "train --split set_b --policy sampler=tqd --policy dropout=hard   # TQD's timesteps",
-                "train --profile quick --out runs/quick/golden --export data/models/golden_quick",
+                "train --profile quick --split renders --out runs/quick/golden "
+                "--export data/models/golden_quick   # the committed golden model",
             ],
         ),
     )
