@@ -439,6 +439,8 @@ def test_a_grid_made_from_other_weights_or_clips_is_labelled_stale():
     assert "clips" not in line
     (line,) = stale_grid_lines({"v_prediction": grid}, [info], clips + 0.5)
     assert "the clips analysed now" in line and "weights" not in line
+    assert stale_grid_lines({"v_prediction": grid}, [info]) == []  # weights only (notebook 03's full grid)
+    assert len(stale_grid_lines({"v_prediction": old}, [info])) == 1
 
 
 def test_notebook_03_reading_of_the_quick_grid_holds_for_the_committed_grids():

@@ -121,12 +121,15 @@ def load_analysis_model(path: str | Path, preset: str | None = None):
     return model, scheduler, info
 
 
-def stale_grid_lines(grids: dict[str, dict], infos: list[dict], clips: torch.Tensor) -> list[str]:
+def stale_grid_lines(
+    grids: dict[str, dict], infos: list[dict], clips: torch.Tensor | None = None
+) -> list[str]:
     """A sentence for each grid computed from other weights than the model now at its checkpoint, or
     on other clips than ``clips`` (a retrained golden model, a regenerated pool), so that a reader of
     committed grids knows what they were made from; empty when every grid is current. ``infos``:
-    the analysed models' records, as :func:`load_analysis_model` returns them."""
-    lines, clips_hash = [], clips_fingerprint(clips)
+    the analysed models' records, as :func:`load_analysis_model` returns them; ``clips`` None checks
+    the weights only (the full pool's clips take minutes to render)."""
+    lines, clips_hash = [], None if clips is None else clips_fingerprint(clips)
     for info in infos:
         grid = grids.get(info["prediction_type"])
         if grid is None:
@@ -134,7 +137,7 @@ def stale_grid_lines(grids: dict[str, dict], infos: list[dict], clips: torch.Ten
         changed = []
         if grid["model"]["weights_sha256"] != info["weights_sha256"]:
             changed.append(f"the weights now at {info['checkpoint']}")
-        if grid["clips_sha256"] != clips_hash:
+        if clips_hash is not None and grid["clips_sha256"] != clips_hash:
             changed.append("the clips analysed now")
         if changed:
             lines.append(
