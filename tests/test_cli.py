@@ -377,6 +377,19 @@ def test_targets_curve_measures_each_kept_evaluation_against_the_targets(tmp_pat
     assert "elsewhere is not a training run folder (no evaluations.json)" in capsys.readouterr().err
 
 
+def test_sample_judges_a_model_by_its_own_clip_size_and_records_that_profile(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TQD_PROFILE", "full")  # the session's default: 32 px; the model is 16 px
+    model = str(DATA / "models" / "golden_quick")
+    argv = ["sample", model, "--num-clips", "96", "--steps", "1", "--targets", "simple", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "targets.json").read_text())
+    assert result["provenance"]["profile"] == "quick"  # was the session's "full" before the fix
+    assert json.loads((tmp_path / "samples.json").read_text())["provenance"]["profile"] == "quick"
+    bound = result["targets"]["distance"]["bound"]
+    assert bound == result["rows"]["blur 0.5"]["fd"]  # the quick profile's distance target, not full's
+    assert "distance target" in capsys.readouterr().out
+
+
 def test_reproduce_shows_the_committed_golden_model_against_the_targets_without_training_it(
     tmp_path, monkeypatch, capsys
 ):

@@ -329,9 +329,6 @@ def cmd_sample(args) -> None:
     steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else DDIM_STEPS)
     profile = get_profile(args.profile)
     weights = {"weights": "raw"} if args.raw_weights else {}
-    block = provenance(
-        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights
-    )
     recorded = pipe.unet.config.get("sample_size") is not None  # models record their clip shape
     explicit = args.num_frames is not None or args.size is not None
     clips = pipe(
@@ -345,6 +342,11 @@ def cmd_sample(args) -> None:
         seed=args.seed,
         progress=not args.no_progress,
     ).clips
+    if args.targets and not args.profile:  # judged by its clip size: the record names that profile
+        profile = profile_of_frame_size(clips.shape[-1])
+    block = provenance(
+        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights
+    )
     out = Path(args.out)
     for i, clip in enumerate(clips):
         write_video(out / f"sample_{i:03d}.mp4", clip)
@@ -355,8 +357,7 @@ def cmd_sample(args) -> None:
     write_result(out / "samples.json", {"steps": steps, "guidance": args.guidance, **metrics}, block)
     print(f"{len(clips)} samples: {out} (dynamic degree {metrics['dynamic_degree']:.2f})")
     if args.targets:  # the distance target of the model's profile (by its clip size unless --profile)
-        judged_as = profile if args.profile else profile_of_frame_size(clips.shape[-1])
-        _check_targets(clips, judged_as.name, args.targets, block, out)
+        _check_targets(clips, profile.name, args.targets, block, out)
 
 
 def _check_targets(clips, profile_name: str, world: str, block: dict, out: Path) -> dict:
