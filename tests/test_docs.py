@@ -441,3 +441,53 @@ def test_readme_sampling_steps_table_comes_from_its_result_files():
         f"and a Fréchet distance of {s['fd']:.2f} against a bound of {t['distance']['bound']:.2f}: "
         "the sprite share is still the only target met"
     ) in " ".join(readme.split())
+
+
+def test_readme_full_golden_model_paragraph_comes_from_its_result_files():
+    """The 32-px golden model's training time, clip-stage timings and 50-step targets quote the
+    committed report and targets file, whose commands made them."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "full" / "golden_model"
+    report = json.loads((folder / "train.json").read_text())
+    assert "--export data/models/golden_full" in report["provenance"]["command"]
+    steps = report["train_config"]["steps"]
+    assert f"gives {steps} steps in {report['train_seconds']:.0f} s of training" in readme
+    seconds = {e["step"]: e["train_seconds"] for e in report["evaluations"]}
+    frame_steps = report["train_config"]["frame_steps"]
+    stage = [seconds[frame_steps + 2000] - seconds[frame_steps], seconds[steps] - seconds[frame_steps + 2000]]
+    assert f"took {stage[0]:.0f} s and {stage[1]:.0f} s per 2,000" in readme
+    result = json.loads((folder / "ddim50" / "targets.json").read_text())
+    provenance, s, t = result["provenance"], result["samples"], result["targets"]
+    assert provenance["profile"] == "full" and provenance["sample_steps"] == 50
+    assert provenance["checkpoint"] == "data/models/golden_full" and "--num-clips 96" in provenance["command"]
+    assert [name for name in t if t[name]["passed"]] == ["sprites"]
+    golden = result["rows"]["golden renders"]
+    assert (
+        f"it meets the sprite target only: flicker {t['flicker']['value']:.4f} against a bound of "
+        f"{t['flicker']['bound']:.4f}, dynamic degree {s['dynamic_degree']:.2f} against golden renders' "
+        f"{golden['dynamic_degree']:.2f}, and a Fréchet distance of {s['fd']:.2f} "
+        f"({s['fd_low']:.2f}–{s['fd_high']:.2f}) against a bound of {t['distance']['bound']:.2f}"
+    ) in readme
+
+
+def test_readme_data_cause_row_comes_from_the_set_c_probe():
+    """The causes table's data row quotes the Set-C probe's and the committed model's 50-step
+    targets files, and its verdict follows from their intervals."""
+    readme = (ROOT / "README.md").read_text()
+    bench = ROOT / "results" / "benchmarks"
+    probe = json.loads((bench / "golden_quick_setc" / "ddim50" / "targets.json").read_text())
+    committed = json.loads((bench / "golden_quick" / "targets.json").read_text())
+    report = json.loads((bench / "golden_quick_setc" / "train.json").read_text())
+    assert "--split set_c" in report["provenance"]["command"] and report["split"] == "set_c"
+    assert f"the pool's {report['train_clips']} Set-C clips" in readme
+    p, c = probe["samples"], committed["samples"]
+    assert probe["provenance"]["sample_steps"] == committed["provenance"]["sample_steps"] == 50
+    assert (
+        f"Fréchet distance {p['fd']:.2f} ({p['fd_low']:.2f}–{p['fd_high']:.2f}) against the committed "
+        f"model's {c['fd']:.2f} ({c['fd_low']:.2f}–{c['fd_high']:.2f}), flicker {p['flicker']:.4f} against "
+        f"{c['flicker']:.4f}, dynamic degree {p['dynamic_degree']:.2f} against {c['dynamic_degree']:.2f}"
+    ) in readme
+    assert p["fd_low"] > c["fd_high"]  # "confirmed for the distance"
+    assert (
+        p["flicker"] < c["flicker"] and p["dynamic_degree"] <= c["dynamic_degree"]
+    )  # "a little less", "no better"
