@@ -328,8 +328,15 @@ def cmd_sample(args) -> None:
         labels = torch.full((args.num_clips,), args.label)
     steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else DDIM_STEPS)
     profile = get_profile(args.profile)
-    weights = {"weights": "raw"} if args.raw_weights else {}
     recorded = pipe.unet.config.get("sample_size") is not None  # models record their clip shape
+    if args.targets and not args.profile:  # judged by its clip size: the record names that profile
+        profile = profile_of_frame_size(
+            args.size or pipe.unet.config.get("sample_size") or profile.frame_size
+        )
+    weights = {"weights": "raw"} if args.raw_weights else {}
+    block = provenance(
+        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights
+    )
     explicit = args.num_frames is not None or args.size is not None
     clips = pipe(
         num_clips=args.num_clips,
@@ -342,11 +349,6 @@ def cmd_sample(args) -> None:
         seed=args.seed,
         progress=not args.no_progress,
     ).clips
-    if args.targets and not args.profile:  # judged by its clip size: the record names that profile
-        profile = profile_of_frame_size(clips.shape[-1])
-    block = provenance(
-        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights
-    )
     out = Path(args.out)
     for i, clip in enumerate(clips):
         write_video(out / f"sample_{i:03d}.mp4", clip)
