@@ -328,11 +328,10 @@ def cmd_sample(args) -> None:
         labels = torch.full((args.num_clips,), args.label)
     steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else DDIM_STEPS)
     profile = get_profile(args.profile)
-    recorded = pipe.unet.config.get("sample_size") is not None  # models record their clip shape
+    recorded_size = pipe.unet.config.get("sample_size")  # models record their clip shape
+    recorded = recorded_size is not None
     if args.targets and not args.profile:  # judged by its clip size: the record names that profile
-        profile = profile_of_frame_size(
-            args.size or pipe.unet.config.get("sample_size") or profile.frame_size
-        )
+        profile = profile_of_frame_size(args.size or recorded_size or profile.frame_size)
     weights = {"weights": "raw"} if args.raw_weights else {}
     block = provenance(
         profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights

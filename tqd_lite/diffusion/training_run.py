@@ -249,8 +249,8 @@ def run_training(
         evaluations[:] = [e for e in evaluations if e["step"] < stop]
         result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
         metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
-        strip_path = out_dir / "samples" / f"step_{stop:06d}.png"
-        save_strip(clips[:8], strip_path, provenance_block, title=f"step {stop} of {config.steps}")
+        title = f"step {stop} of {config.steps}"
+        save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png", provenance_block, title=title)
         save_samples(clips, samples_path(out_dir, stop))  # for curves measured later (run_samples)
         record({"step": stop, "train_seconds": round(result.total_seconds, 1), **metrics})
         if max_train_seconds is not None and result.total_seconds >= max_train_seconds:
