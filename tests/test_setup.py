@@ -9,6 +9,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from tqd_lite.profiles import PROFILES, get_profile
+from tqd_lite.quality.targets import MIN_TARGET_CLIPS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,12 +58,19 @@ def test_profiles_and_unknown_profile_error(monkeypatch):
         get_profile("huge")
 
 
+def test_every_profile_evaluates_a_training_run_on_enough_clips_for_the_targets():
+    # targets-curve measures a run's evaluation samples against the targets afterwards
+    for profile in PROFILES.values():
+        assert profile.eval_clips >= MIN_TARGET_CLIPS, profile.name
+
+
 def test_readme_profile_table_matches_the_profiles():
     readme = (ROOT / "README.md").read_text()
     for name, profile in PROFILES.items():
         row = re.search(
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
-            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips, (half) on single frames first \| "
+            rf"`([\w-]+)` \| (\d+) steps of (\d+) clips, (half) on single frames first, "
+            rf"(\d+) samples every (\d+) steps \| "
             rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \|",
@@ -70,9 +78,8 @@ def test_readme_profile_table_matches_the_profiles():
             flags=re.M,
         )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool, preset, steps, batch, share, grad_t, grad_pairs, grad_batch, strengths, *tqd = (
-            row.groups()
-        )
+        h, w, f, pool, preset, steps, batch, share, eval_clips, eval_every, *rest = row.groups()
+        grad_t, grad_pairs, grad_batch, strengths, *tqd = rest
         assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
             profile.frame_size,
@@ -85,6 +92,7 @@ def test_readme_profile_table_matches_the_profiles():
             profile.train_batch_size,
             profile.train_frame_share,
         )
+        assert (int(eval_clips), int(eval_every)) == (profile.eval_clips, profile.eval_every)
         assert (int(grad_t), int(grad_pairs), int(grad_batch)) == (
             len(profile.grad_timesteps),
             profile.grad_pairs,

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tqd_lite.diffusion import training_run
+from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.training_run import default_config, render_run_data, run_samples, run_training
 from tqd_lite.paths import data_dir
 from tqd_lite.profiles import get_profile
@@ -77,6 +78,7 @@ def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_oth
     )
     assert report["split"] == "renders:simple" and report["train_clips"] == 6
     assert "mq" not in report["final"] and report["final"]["frechet_distance"] > 0  # raw scores only
+    assert all(e["eval_seconds"] > 0 for e in report["evaluations"])  # counted apart from training
     samples = run_samples(tmp_path)  # every evaluation's samples, kept to be measured later
     assert list(samples) == [e["step"] for e in report["evaluations"]] == [0, 4]
     assert samples[4].shape == (2, 3, 8, 16, 16)
@@ -106,7 +108,6 @@ def test_a_run_trained_on_correlated_frame_noise_is_evaluated_from_the_same_prio
     """A model trained with ``noise_correlation`` (PYoCo's mixed prior) must be sampled from it: its
     evaluations once started from independent frame noise whatever it was trained on."""
     from tqd_lite.diffusion import pipeline
-    from tqd_lite.diffusion.model import build_model
 
     seen = []
     real_mixed_noise = pipeline.mixed_noise
@@ -121,3 +122,11 @@ def test_a_run_trained_on_correlated_frame_noise_is_evaluated_from_the_same_prio
     reference = golden_renders(2, size=PROFILE.frame_size, num_frames=PROFILE.num_frames, seed=0)
     training_run.evaluate(build_model(config.preset), config, profile, reference, num_clips=2)
     assert seen == [0.5, 0.5]
+
+
+def test_an_evaluation_samples_the_profiles_eval_clips_unless_told():
+    profile = PROFILE.with_overrides(eval_clips=3, metric_clips=5, sample_steps=1)
+    reference = golden_renders(4, size=PROFILE.frame_size, num_frames=PROFILE.num_frames, seed=0)
+    model = build_model(CONFIG.preset).eval()
+    assert training_run.evaluate(model, CONFIG, profile, reference)[1].shape[0] == 3
+    assert training_run.evaluate(model, CONFIG, profile, reference, 2)[1].shape[0] == 2

@@ -861,7 +861,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=at_least(1),
         default=None,
         metavar="N",
-        help="clips sampled per evaluation (default: the profile's metric_clips)",
+        help="clips sampled per evaluation (default: the profile's eval_clips)",
     )
     p.add_argument(
         "--policy",

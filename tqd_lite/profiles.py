@@ -45,6 +45,7 @@ class Profile:
     train_learning_rate: float
     train_snr_shift: float
     eval_every: int  # steps between sample-quality evaluations of a training run
+    eval_clips: int  # clips sampled per evaluation (at least the targets' 96, quality.targets)
     sample_steps: int  # DDIM steps when sampling for evaluation
     # The gradient-similarity analysis (tqd_lite.tqd.gradient_analysis).
     grad_timesteps: tuple[int, ...]
@@ -109,6 +110,7 @@ PROFILES: dict[str, Profile] = {
         train_learning_rate=1e-3,
         train_snr_shift=4.0,  # measured at 16 px (README, "Steps are the lever")
         eval_every=1125,
+        eval_clips=96,
         sample_steps=25,
         grad_timesteps=(5, 25, 100, 250, 500, 750, 950),
         grad_pairs=3,
@@ -136,9 +138,10 @@ PROFILES: dict[str, Profile] = {
         encoder_train_clips=8192,
         encoder_steps=2000,
         metric_clips=256,
-        # not yet run: sized from the 16-px step (0.18 s) times small-at-32-px's cost over
-        # tiny-at-16-px's (3.9x at batch 16, results/benchmarks/train_*_cpu.json), 0.7 s a step,
-        # so 8,000 steps take about 95 minutes of the 2 hours on 2 CPU cores, evaluations included
+        # measured on 2 CPU cores (results/full/golden_model/train.json): 0.67 s a step of the clip
+        # stage run alone, so 8,000 steps take about 90 minutes of the 2 hours. An evaluation of
+        # 256 clips took about 10.5 minutes, so the five of a run sample 96 clips each instead
+        # (about 4 minutes each, the targets' minimum), about 20 minutes in all
         model_preset="small-clipnorm-all",
         train_steps=8000,
         train_batch_size=4,
@@ -146,7 +149,8 @@ PROFILES: dict[str, Profile] = {
         train_learning_rate=1e-3,
         train_snr_shift=1.0,  # the size rule: the SNR of a frame grows with its pixels, 4x from 16 to 32 px
         eval_every=2000,
-        sample_steps=25,  # each evaluation samples 256 clips: 50 steps would double its CPU time
+        eval_clips=96,
+        sample_steps=25,  # 50 steps would double each evaluation's CPU time
         # 20 golden batches per timestep; the v model only (the epsilon comparison is quick's):
         # 82 min on 2 CPU cores with --method loop (results/full/gradients/), not yet timed on a GPU
         grad_timesteps=(5, 25, 100, 250, 400, 550, 700, 850, 950),

@@ -88,7 +88,7 @@ def evaluate(
     samples' mq and vq on it.
     """
     clips = ddim_pipeline(model, config)(
-        num_clips=num_clips or profile.metric_clips,
+        num_clips=num_clips or profile.eval_clips,
         num_frames=profile.num_frames,
         size=profile.frame_size,
         num_inference_steps=profile.sample_steps,
@@ -97,6 +97,14 @@ def evaluate(
     ).clips
     motion, visual = normalisers or (None, None)
     return evaluate_clips(clips, reference, motion, visual), clips
+
+
+def timed_evaluate(*args) -> tuple[dict, torch.Tensor]:
+    """:func:`evaluate`, with its wall-clock seconds as ``eval_seconds``: a run's evaluations cost
+    sampling time on top of its training, which the profiles' budgets must count."""
+    start = time.perf_counter()
+    metrics, clips = evaluate(*args)
+    return {"eval_seconds": round(time.perf_counter() - start, 1), **metrics}, clips
 
 
 @dataclass
@@ -202,7 +210,7 @@ def run_training(
 
     ``data``: a scored folder to train on instead of the profile's pool (see :func:`scored_folder`).
     ``max_train_seconds``: stop at the first evaluation after this much training time (benchmarks).
-    ``eval_clips``: clips sampled per evaluation (default ``profile.metric_clips``).
+    ``eval_clips``: clips sampled per evaluation (default ``profile.eval_clips``).
     ``policy``: each clip's timestep and loss weight from its scores (:mod:`tqd_lite.tqd.sampler`).
     ``run_data``: the clips, already loaded, or a function that loads them, called only if the run
     is not finished yet (default: ``split`` of the pool seeded by ``config.seed``).
@@ -236,7 +244,7 @@ def run_training(
     if not evaluations and evaluate_start:
         torch.manual_seed(config.seed)
         initial = build_model(config.preset, config.num_classes).eval()
-        metrics, clips = evaluate(initial, config, profile, reference, eval_clips, normalisers)
+        metrics, clips = timed_evaluate(initial, config, profile, reference, eval_clips, normalisers)
         save_samples(clips, samples_path(out_dir, 0))
         record({"step": 0, "train_seconds": 0.0, **metrics})
     start = time.perf_counter()
@@ -248,7 +256,7 @@ def run_training(
             continue
         evaluations[:] = [e for e in evaluations if e["step"] < stop]
         result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
-        metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
+        metrics, clips = timed_evaluate(result.model, config, profile, reference, eval_clips, normalisers)
         title = f"step {stop} of {config.steps}"
         save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png", provenance_block, title=title)
         save_samples(clips, samples_path(out_dir, stop))  # for curves measured later (run_samples)
