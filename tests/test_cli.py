@@ -262,6 +262,8 @@ def test_a_checkpoint_samples_and_is_analysed_at_its_own_clip_shape_only(tmp_pat
     assert json.loads((out / "samples.json").read_text())["provenance"]["weights"] == "raw"
     raw_clip = read_frames(out / "sample_000.mp4")
     assert raw_clip.shape == ema_clip.shape and (raw_clip != ema_clip).any()
+    assert main([*args, "--steps", "3", "--ancestral"]) == 0  # DDPM's steps, recorded
+    assert json.loads((out / "samples.json").read_text())["provenance"]["scheduler"] == "DDPMScheduler"
     argv = [
         "analyze-gradients",
         "--checkpoint",

@@ -3,11 +3,12 @@ the model folders that save_pretrained writes and from_pretrained reads."""
 
 import pytest
 import torch
+from diffusers import LCMScheduler
 
 from tqd_lite.diffusion.checkpoints import load_denoiser
 from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.noise import make_noise_scheduler
-from tqd_lite.diffusion.pipeline import VideoPipeline, clip_generators, ddim_scheduler
+from tqd_lite.diffusion.pipeline import VideoPipeline, ancestral_scheduler, clip_generators, ddim_scheduler
 from tqd_lite.paths import golden_model_path
 from tqd_lite.quality.scores import visual_score
 
@@ -37,6 +38,20 @@ def test_a_clip_depends_on_neither_the_batch_size_nor_how_many_are_sampled(pipe)
     assert torch.allclose(first[0], whole[0], atol=1e-5)
     unguided = pipe(num_clips=3, class_labels=labels, seed=4, **SHAPE).clips
     assert not torch.allclose(unguided, whole)  # guidance changes the samples
+
+
+def test_ancestral_steps_walk_ddims_timesteps_with_fresh_noise_from_each_clips_generator(pipe):
+    ddim = pipe.scheduler
+    ancestral = VideoPipeline(unet=pipe.unet, scheduler=ancestral_scheduler(ddim))
+    ddim.set_timesteps(50)
+    ancestral.scheduler.set_timesteps(50)
+    assert torch.equal(ancestral.scheduler.timesteps, ddim.timesteps)  # trailing: from t = T - 1
+    assert torch.equal(ancestral.scheduler.alphas_cumprod, ddim.alphas_cumprod)
+    whole = ancestral(num_clips=3, seed=4, **SHAPE).clips
+    assert torch.allclose(ancestral(num_clips=3, batch_size=1, seed=4, **SHAPE).clips, whole, atol=1e-5)
+    assert not torch.allclose(whole, pipe(num_clips=3, seed=4, **SHAPE).clips, atol=1e-3)
+    with pytest.raises(ValueError, match="not LCMScheduler"):
+        ancestral_scheduler(LCMScheduler())
 
 
 def test_per_clip_generators_are_a_pure_function_of_seed_and_index():

@@ -305,7 +305,7 @@ def cmd_sample(args) -> None:
     import torch
 
     from tqd_lite.diffusion.checkpoints import load_pipeline
-    from tqd_lite.diffusion.pipeline import DDIM_STEPS
+    from tqd_lite.diffusion.pipeline import DDIM_STEPS, ancestral_scheduler
     from tqd_lite.provenance import provenance, write_result
     from tqd_lite.quality.metrics import evaluate_clips
     from tqd_lite.quality.targets import MIN_TARGET_CLIPS
@@ -326,15 +326,19 @@ def cmd_sample(args) -> None:
         if not 0 <= args.label < classes:
             raise ValueError(f"--label must be in [0, {classes}) for {args.checkpoint}")
         labels = torch.full((args.num_clips,), args.label)
+    if args.ancestral:
+        pipe.scheduler = ancestral_scheduler(pipe.scheduler)
     steps = args.steps or (4 if type(pipe.scheduler).__name__ == "LCMScheduler" else DDIM_STEPS)
     profile = get_profile(args.profile)
     recorded_size = pipe.unet.config.get("sample_size")  # models record their clip shape
     recorded = recorded_size is not None
     if args.targets and not args.profile:  # judged by its clip size: the record names that profile
         profile = profile_of_frame_size(args.size or recorded_size or profile.frame_size)
-    weights = {"weights": "raw"} if args.raw_weights else {}
+    options = {"weights": "raw"} if args.raw_weights else {}
+    if args.ancestral:
+        options["scheduler"] = "DDPMScheduler"
     block = provenance(
-        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **weights
+        profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **options
     )
     explicit = args.num_frames is not None or args.size is not None
     clips = pipe(
@@ -899,6 +903,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--raw-weights",
         action="store_true",
         help="sample a training checkpoint's raw weights, not its EMA (model folders hold the EMA only)",
+    )
+    p.add_argument(
+        "--ancestral",
+        action="store_true",
+        help="sample a diffusion model with DDPM's ancestral steps, which draw fresh noise at every "
+        "step, instead of its deterministic DDIM (same schedule and timesteps)",
     )
     p.add_argument("--out", default="samples", help="output folder (default: samples/)")
     p.add_argument(

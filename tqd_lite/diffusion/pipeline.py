@@ -7,6 +7,8 @@ The scheduler is the algorithm; the loop is the same for all of them::
 
 * ``DDIMScheduler`` (:func:`ddim_scheduler`) for the diffusion models: the golden denoisers and
   MCM's teacher, with classifier-free guidance through the null class when ``guidance_scale != 1``;
+* ``DDPMScheduler`` (:func:`ancestral_scheduler`) in DDIM's place: the same model, sampled with
+  ancestral steps that draw fresh noise at every step (``sample --ancestral``);
 * ``LCMScheduler(timestep_scaling=4)`` (``tqd_lite.mcm.consistency.lcm_scheduler``) for MCM's and
   LCM's students: each step maps the point to x0 with the consistency function and re-noises it
   to the next, lower timestep (docs/papers.md, section 2); at the last step ``prev_sample`` is x0.
@@ -42,6 +44,18 @@ def ddim_scheduler(noise_scheduler: DDPMScheduler) -> DDIMScheduler:
     epsilon model reached |x| ~ 6000); a v model's estimate needs no clip."""
     epsilon = noise_scheduler.config.prediction_type == "epsilon"
     return DDIMScheduler.from_config(noise_scheduler.config, timestep_spacing="trailing", clip_sample=epsilon)
+
+
+def ancestral_scheduler(scheduler: DDIMScheduler) -> DDPMScheduler:
+    """DDPM's ancestral sampler over the same schedule and timesteps as ``scheduler`` (Ho et al.
+    2020, Algorithm 2): every step draws ``x_{t-1} ~ N(mu(x_t, x0_hat), sigma_t^2)`` with fresh
+    noise, where DDIM with ``eta = 0`` takes the deterministic step. The noise comes from each
+    clip's own generator, so a clip still depends on its seed and index only."""
+    if not isinstance(scheduler, DDIMScheduler):
+        raise ValueError(
+            f"ancestral steps replace a DDIM scheduler (a diffusion model's), not {type(scheduler).__name__}"
+        )
+    return DDPMScheduler.from_config(scheduler.config)
 
 
 def clip_generators(seed: int, num_clips: int) -> list[torch.Generator]:
