@@ -491,3 +491,78 @@ def test_readme_data_cause_row_comes_from_the_set_c_probe():
     assert (
         p["flicker"] < c["flicker"] and p["dynamic_degree"] <= c["dynamic_degree"]
     )  # "a little less", "no better"
+
+
+LEVERS = {  # the levers table's rows: label -> (targets file, training report or None, flag in its command)
+    "the committed recipe (`golden_quick`)": ("golden_quick/targets.json", "golden_quick/train.json", ""),
+    "3x3x3 temporal kernels at the top level (`--set preset=tiny-clipnorm-all-st1`, `golden_quick_st1`)": (
+        "golden_quick_st1/ddim50/targets.json",
+        "golden_quick_st1/train.json",
+        "--set preset=tiny-clipnorm-all-st1",
+    ),
+    "three quarters of the steps on clips (`--set frame_steps=1125`, `golden_quick_clips3q`)": (
+        "golden_quick_clips3q/ddim50/targets.json",
+        "golden_quick_clips3q/train.json",
+        "--set frame_steps=1125",
+    ),
+    "timesteps drawn toward high noise (`--policy sampler=logit_normal --policy logit_mean=1.0`, "
+    "`golden_quick_highnoise`)": (
+        "golden_quick_highnoise/ddim50/targets.json",
+        "golden_quick_highnoise/train.json",
+        "--policy sampler=logit_normal --policy logit_mean=1.0",
+    ),
+    "the committed model, ancestral DDPM steps (`sample --ancestral`, `golden_quick/sampling/ancestral_ddpm50`)": (
+        "golden_quick/sampling/ancestral_ddpm50/targets.json",
+        None,
+        "--ancestral",
+    ),
+    "the high-noise model, ancestral DDPM steps (`golden_quick_highnoise/ddpm50`)": (
+        "golden_quick_highnoise/ddpm50/targets.json",
+        None,
+        "--ancestral",
+    ),
+}
+
+
+def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
+    """Each row of the quick levers table quotes its targets file (DDIM or DDPM, 50 steps, 96 clips)
+    and its training report, whose commands hold the row's flag; the verdicts under it follow."""
+    readme = (ROOT / "README.md").read_text()
+    bench = ROOT / "results" / "benchmarks"
+    samples, targets = {}, {}
+    for label, (target_file, train_file, flag) in LEVERS.items():
+        result = json.loads((bench / target_file).read_text())
+        s, provenance = result["samples"], result["provenance"]
+        assert provenance["sample_steps"] == 50 and result["rows"]["golden renders"]["num_clips"] == 96
+        assert (provenance.get("scheduler") == "DDPMScheduler") == (flag == "--ancestral")
+        seconds = "—"
+        if train_file:
+            report = json.loads((bench / train_file).read_text())
+            assert flag in report["provenance"]["command"] and report["train_config"]["steps"] == 4500
+            seconds = f"{report['train_seconds']:.0f}"
+        else:
+            assert flag in provenance["command"]
+        row = (
+            f"| {label} | {seconds} | {s['flicker']:.4f} | {s['dynamic_degree']:.2f} | "
+            f"{s['fd']:.2f} ({s['fd_low']:.2f}–{s['fd_high']:.2f}) |"
+        )
+        assert row in readme, row
+        samples[label.split(" (")[0]], targets[label.split(" (")[0]] = s, result["targets"]
+    base, st1 = samples["the committed recipe"], samples["3x3x3 temporal kernels at the top level"]
+    clips, high = samples["three quarters of the steps on clips"], samples["timesteps drawn toward high noise"]
+    ancestral = samples["the committed model, ancestral DDPM steps"]
+    high_ancestral = samples["the high-noise model, ancestral DDPM steps"]
+    assert st1["fd_low"] < base["fd"] < st1["fd_high"]  # "nothing measurable"
+    assert clips["dynamic_degree"] <= base["dynamic_degree"] and clips["fd_low"] < base["fd"]  # "no better"
+    # "moved every number toward golden renders'": flicker, spurious sprites, distance below its bound
+    assert high["flicker"] < base["flicker"] and high["sprite_count"] < base["sprite_count"]
+    assert targets["timesteps drawn toward high noise"]["distance"]["passed"]
+    assert [k for k, t in targets.items() if t["distance"]["passed"]] == ["timesteps drawn toward high noise"]
+    for other in (bench / "golden_quick" / "sampling").glob("*/targets.json"):  # the sampling table's
+        assert not json.loads(other.read_text())["targets"]["distance"]["passed"], other
+    assert abs(high["dynamic_degree"] - base["dynamic_degree"]) < 0.1  # "its motion is unchanged"
+    # ancestral steps: less flicker with either model, no more motion, the high-noise distance > 2x
+    assert ancestral["flicker"] < base["flicker"] and high_ancestral["flicker"] < high["flicker"]
+    assert ancestral["dynamic_degree"] <= base["dynamic_degree"]
+    assert high_ancestral["dynamic_degree"] <= high["dynamic_degree"]
+    assert high_ancestral["fd"] > 2 * high["fd"]
