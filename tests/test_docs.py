@@ -536,25 +536,26 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     and its training report, whose commands hold the row's flag; the verdicts under it follow."""
     readme = (ROOT / "README.md").read_text()
     bench = ROOT / "results" / "benchmarks"
-    samples, targets = {}, {}
+    samples, targets, seconds = {}, {}, {}
     for label, (target_file, train_file, flag) in LEVERS.items():
         result = json.loads((bench / target_file).read_text())
         s, provenance = result["samples"], result["provenance"]
         assert provenance["sample_steps"] == 50 and result["rows"]["golden renders"]["num_clips"] == 96
         assert (provenance.get("scheduler") == "DDPMScheduler") == (flag == "--ancestral")
-        seconds = "—"
+        name, trained = label.split(" (")[0], "—"
         if train_file:
             report = json.loads((bench / train_file).read_text())
             assert flag in report["provenance"]["command"] and report["train_config"]["steps"] == 4500
-            seconds = f"{report['train_seconds']:.0f}"
+            seconds[name] = report["train_seconds"]
+            trained = f"{seconds[name]:.0f}"
         else:
             assert flag in provenance["command"]
         row = (
-            f"| {label} | {seconds} | {s['flicker']:.4f} | {s['dynamic_degree']:.2f} | "
+            f"| {label} | {trained} | {s['flicker']:.4f} | {s['dynamic_degree']:.2f} | "
             f"{s['fd']:.2f} ({s['fd_low']:.2f}–{s['fd_high']:.2f}) |"
         )
         assert row in readme, row
-        samples[label.split(" (")[0]], targets[label.split(" (")[0]] = s, result["targets"]
+        samples[name], targets[name] = s, result["targets"]
     base, st1 = samples["the committed recipe"], samples["3x3x3 temporal kernels at the top level"]
     clips = samples["three quarters of the steps on clips"]
     high = samples["timesteps drawn toward high noise"]
@@ -567,11 +568,6 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
         and abs(st1["dynamic_degree"] - base["dynamic_degree"]) < 0.1
     )
     # "took longer than the other probes run alone the same day" (the first high-noise run shared the CPU)
-    seconds = {
-        k.split(" (")[0]: json.loads((bench / v[1]).read_text())["train_seconds"]
-        for k, v in LEVERS.items()
-        if v[1]
-    }
     for alone in ("three quarters of the steps on clips", "timesteps drawn further toward high noise"):
         assert seconds[alone] < seconds["3x3x3 temporal kernels at the top level"]
     assert clips["dynamic_degree"] <= base["dynamic_degree"] and clips["fd_low"] < base["fd"]  # "no better"

@@ -336,7 +336,7 @@ def cmd_sample(args) -> None:
         profile = profile_of_frame_size(args.size or recorded_size or profile.frame_size)
     options = {"weights": "raw"} if args.raw_weights else {}
     if args.ancestral:
-        options["scheduler"] = "DDPMScheduler"
+        options["scheduler"] = type(pipe.scheduler).__name__
     block = provenance(
         profile.name, args.seed, device, checkpoint=str(args.checkpoint), sample_steps=steps, **options
     )

@@ -85,8 +85,11 @@ def evaluate(
     """Sample ``num_clips`` seeded clips (default: the profile's) and measure them against ``reference``.
 
     ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
-    samples' mq and vq on it.
+    samples' mq and vq on it. The metrics include ``eval_seconds``, the wall-clock time of the
+    whole evaluation: a run's evaluations cost sampling time on top of its training, which the
+    profiles' budgets must count.
     """
+    start = time.perf_counter()
     clips = ddim_pipeline(model, config)(
         num_clips=num_clips or profile.eval_clips,
         num_frames=profile.num_frames,
@@ -96,14 +99,7 @@ def evaluate(
         progress=False,
     ).clips
     motion, visual = normalisers or (None, None)
-    return evaluate_clips(clips, reference, motion, visual), clips
-
-
-def timed_evaluate(*args) -> tuple[dict, torch.Tensor]:
-    """:func:`evaluate`, with its wall-clock seconds as ``eval_seconds``: a run's evaluations cost
-    sampling time on top of its training, which the profiles' budgets must count."""
-    start = time.perf_counter()
-    metrics, clips = evaluate(*args)
+    metrics = evaluate_clips(clips, reference, motion, visual)
     return {"eval_seconds": round(time.perf_counter() - start, 1), **metrics}, clips
 
 
@@ -244,7 +240,7 @@ def run_training(
     if not evaluations and evaluate_start:
         torch.manual_seed(config.seed)
         initial = build_model(config.preset, config.num_classes).eval()
-        metrics, clips = timed_evaluate(initial, config, profile, reference, eval_clips, normalisers)
+        metrics, clips = evaluate(initial, config, profile, reference, eval_clips, normalisers)
         save_samples(clips, samples_path(out_dir, 0))
         record({"step": 0, "train_seconds": 0.0, **metrics})
     start = time.perf_counter()
@@ -256,7 +252,7 @@ def run_training(
             continue
         evaluations[:] = [e for e in evaluations if e["step"] < stop]
         result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
-        metrics, clips = timed_evaluate(result.model, config, profile, reference, eval_clips, normalisers)
+        metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
         title = f"step {stop} of {config.steps}"
         save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png", provenance_block, title=title)
         save_samples(clips, samples_path(out_dir, stop))  # for curves measured later (run_samples)
