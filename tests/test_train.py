@@ -15,6 +15,7 @@ from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
     UNIFORM,
     ClipBank,
+    LogitNormalTimesteps,
     TrainConfig,
     default_mixed_precision,
     diffusion_loss,
@@ -159,6 +160,25 @@ def test_the_timestep_policy_is_pluggable(bank):
     assert torch.equal(seen["mq"], bank.mq[index])  # the sampler sees each drawn clip's scores
     loss = diffusion_loss(build_model("tiny"), make_noise_scheduler(), batch)
     assert loss.item() == 0.0
+
+
+def test_the_recipes_logit_normal_timesteps_are_tqds_logit_normal_draws_seed_for_seed(bank):
+    """diffusion may not import tqd, so the recipe's draw is its own class; it must be the same draw."""
+    ours, tqds = LogitNormalTimesteps(logit_mean=1.5), TimestepPolicy(sampler="logit_normal", logit_mean=1.5)
+    mq = vq = torch.full((4096,), float("nan"))  # renders are unscored; neither draw reads the scores
+    (t, w), (t_tqd, w_tqd) = (p(mq, vq, torch.Generator().manual_seed(7)) for p in (ours, tqds))
+    assert torch.equal(t, t_tqd) and torch.equal(w, w_tqd) and torch.equal(w, torch.ones(4096))
+    # logit(t / T) ~ N(1.5, 1): the median timestep is T sigmoid(1.5) = 817.6 (floor: 817)
+    assert abs(t.double().median().item() - 817) < 15
+
+
+def test_a_config_with_a_timestep_density_draws_from_it_and_refuses_a_second_policy(bank, tmp_path):
+    recipe = dataclasses.replace(FAST, timestep_logit_mean=1.5)
+    drawn = make_batch(bank, recipe, 5)["timesteps"]
+    assert torch.equal(drawn, make_batch(bank, FAST, 5, LogitNormalTimesteps(logit_mean=1.5))["timesteps"])
+    assert not torch.equal(drawn, make_batch(bank, FAST, 5)["timesteps"])  # uniform without it
+    with pytest.raises(ValueError, match="timestep_logit_mean=1.5 draws the timesteps"):
+        train(recipe, bank, tmp_path, policy=UNIFORM, progress=False)
 
 
 def test_a_sampler_outside_the_schedule_is_an_error(bank):

@@ -1,5 +1,7 @@
 """A training run as an experiment: an interrupted run repeats no evaluation, a finished one no work."""
 
+import json
+
 import pytest
 import torch
 
@@ -12,7 +14,8 @@ from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.tqd.sampler import TimestepPolicy
 
 PROFILE = get_profile("quick")
-CONFIG = default_config(PROFILE, seed=1, steps=4, batch_size=2, warmup_steps=0)
+# the TQD policy draws the timesteps, so not the recipe's density as well
+CONFIG = default_config(PROFILE, seed=1, steps=4, batch_size=2, warmup_steps=0, timestep_logit_mean=None)
 TQD = TimestepPolicy(sampler="tqd", dropout="hard")
 
 
@@ -58,6 +61,13 @@ def test_an_interrupted_run_repeats_no_evaluation_and_a_finished_one_no_work(tmp
 
     with pytest.raises(ValueError, match="another training configuration.*timestep_policy"):
         run(tmp_path, policy=TimestepPolicy())
+
+    # a report written before TrainConfig.timestep_logit_mean existed is still this finished run
+    saved = json.loads((tmp_path / "train.json").read_text())
+    del saved["run_key"]["train_config"]["timestep_logit_mean"]
+    (tmp_path / "train.json").write_text(json.dumps(saved))
+    steps_evaluated.clear()
+    assert run(tmp_path)["evaluations"] == report["evaluations"] and steps_evaluated == []
 
 
 def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_others(tmp_path):

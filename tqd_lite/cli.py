@@ -277,8 +277,9 @@ def cmd_train(args) -> None:
     overrides = settings_overrides(args.config, args.set)
     out = Path(args.out) if args.out else Path("runs") / profile.name / f"{args.split}_seed{args.seed}"
     options = {"data": args.data, "eval_every": args.eval_every, "eval_clips": args.eval_clips}
-    if args.policy:
+    if args.policy:  # the policy draws the timesteps instead of the recipe's density
         options["policy"] = timestep_policy(args.policy)
+        overrides.setdefault("timestep_logit_mean", None)
     split = args.split
     if args.world is not None and split != "renders":
         raise ValueError(f"--world applies to --split renders only, not to --split {split}")
@@ -873,7 +874,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FIELD=VALUE",
         help="timestep policy (tqd_lite.tqd.sampler.TimestepPolicy), repeatable, e.g. "
-        "--policy sampler=tqd --policy dropout=hard (default: uniform timesteps)",
+        "--policy sampler=tqd --policy dropout=hard (default: the recipe's timestep_logit_mean, "
+        "a logit-normal draw, or uniform where it is unset)",
     )
     p.set_defaults(func=cmd_train)
 

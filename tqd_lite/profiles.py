@@ -37,13 +37,15 @@ class Profile:
     metric_clips: int
     # The video diffusion model (tqd_lite.diffusion.model presets, tqd_lite.diffusion.train) and
     # its recipe (issue 17): the first train_frame_share of the steps learn on single frames, then
-    # clips; plain v loss, cosine decay from train_learning_rate, the schedule's SNR times train_snr_shift
+    # clips; plain v loss, cosine decay from train_learning_rate, the schedule's SNR times
+    # train_snr_shift, timesteps from a logit-normal of mean train_logit_mean (None: uniform)
     model_preset: str
     train_steps: int
     train_batch_size: int
     train_frame_share: float
     train_learning_rate: float
     train_snr_shift: float
+    train_logit_mean: float | None
     eval_every: int  # steps between sample-quality evaluations of a training run
     eval_clips: int  # clips sampled per evaluation (at least the targets' 96, quality.targets)
     sample_steps: int  # DDIM steps when sampling for evaluation
@@ -109,6 +111,9 @@ PROFILES: dict[str, Profile] = {
         train_frame_share=0.5,
         train_learning_rate=1e-3,
         train_snr_shift=4.0,  # measured at 16 px (README, "Steps are the lever")
+        # toward high noise: flicker, sprite count and distance nearer golden's than uniform draws
+        # (README, "More levers at the quick size"; golden_quick_highnoise15)
+        train_logit_mean=1.5,
         eval_every=1125,
         eval_clips=96,
         sample_steps=25,
@@ -148,6 +153,7 @@ PROFILES: dict[str, Profile] = {
         train_frame_share=0.5,
         train_learning_rate=1e-3,
         train_snr_shift=1.0,  # the size rule: the SNR of a frame grows with its pixels, 4x from 16 to 32 px
+        train_logit_mean=None,  # uniform: the logit-normal draw is measured at 16 px only
         eval_every=2000,
         eval_clips=96,
         sample_steps=25,  # 50 steps would double each evaluation's CPU time

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 from diffusers.optimization import get_scheduler
-from diffusers.training_utils import EMAModel
+from diffusers.training_utils import EMAModel, compute_density_for_timestep_sampling
 from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.model import build_model, get_preset, model_config
@@ -72,6 +72,40 @@ class UniformTimesteps:
 UNIFORM = UniformTimesteps()
 
 
+@dataclass(frozen=True)
+class LogitNormalTimesteps:
+    """SD3's logit-normal timestep density (Esser et al., 2024, section 3.1; docs/papers.md
+    section 5), drawn when ``TrainConfig.timestep_logit_mean`` is set: a noise level
+    ``s = sigmoid(n)``, ``n ~ N(logit_mean, logit_std^2)``, becomes the timestep ``floor(s T)``;
+    weight 1. ``logit_mean > 0`` trains more at high noise, where a clip's layout is decided
+    (the quick recipe's, README "More levers at the quick size").
+
+    The same draw, seed for seed, as ``TimestepPolicy(sampler="logit_normal", ...)`` of
+    :mod:`tqd_lite.tqd.sampler` (tested), which diffusion may not import.
+    """
+
+    logit_mean: float = 0.0
+    logit_std: float = 1.0
+
+    def __post_init__(self):
+        check_field_types(self)
+        check_ranges(self, {"logit_std": self.logit_std > 0})
+
+    def __call__(self, mq, vq, generator: torch.Generator | None = None):
+        n = len(mq)
+        # s = sigmoid(N(logit_mean, logit_std^2)), drawn by diffusers' density helper; kept below 1
+        levels = compute_density_for_timestep_sampling(
+            "logit_normal", n, logit_mean=self.logit_mean, logit_std=self.logit_std, generator=generator
+        )
+        levels = levels.double().clamp(0.0, 1.0 - 1e-9)
+        # t = floor(s T), in [0, T)
+        timesteps = (levels * NUM_TRAIN_TIMESTEPS).floor().long().clamp(0, NUM_TRAIN_TIMESTEPS - 1)
+        return timesteps, torch.ones(n)
+
+    def to_dict(self) -> dict:
+        return {"sampler": "logit_normal", "dropout": "none", **dataclasses.asdict(self)}
+
+
 LR_SCHEDULES = ("constant", "cosine")  # diffusers' get_scheduler names, each after a linear warm-up
 
 
@@ -93,6 +127,9 @@ class TrainConfig:
     snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
     noise_correlation: float = 0.0  # between frames of the noise (PYoCo's mixed prior; noise.mixed_noise)
     snr_shift: float = 1.0  # the schedule's SNR times this at every t (noise.shifted_betas); 1: unchanged
+    # timesteps from SD3's logit-normal of this mean (LogitNormalTimesteps); None: DDPM's uniform.
+    # A run given its own timestep policy (TQD's arms) leaves it None
+    timestep_logit_mean: float | None = None
     # image pretraining: the first frame_steps steps learn on single frames (make_batch), F times
     # the scenes per step at about the cost of a clip batch; then whole clips
     frame_steps: int = 0
@@ -213,7 +250,7 @@ def make_batch(
     bank: ClipBank,
     config: TrainConfig,
     step: int,
-    policy: Policy = UNIFORM,
+    policy: Policy | None = None,
     process_index: int = 0,
     num_processes: int = 1,
 ) -> dict[str, torch.Tensor]:
@@ -234,6 +271,8 @@ def make_batch(
     x0 = to_model_range(bank.float_clips(index, frame))  # (B, 3, F, H, W), or (B * F, 3, 1, H, W)
     noise = mixed_noise(x0.shape, g, config.noise_correlation)
     mq, vq = bank.mq[index], bank.vq[index]
+    if policy is None:
+        policy = resolve_policy(config, None)
     timesteps, weights = policy(mq, vq, g)
     timesteps, weights = timesteps.long(), weights.float()
     if timesteps.shape != index.shape or timesteps.min() < 0 or timesteps.max() >= NUM_TRAIN_TIMESTEPS:
@@ -296,13 +335,34 @@ def atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def resolve_policy(config: TrainConfig, policy: Policy | None) -> Policy:
+    """The timestep draw of a run: ``policy`` if given, else the config's own
+    (:class:`LogitNormalTimesteps` of ``config.timestep_logit_mean``, or uniform). A config with
+    a density and another policy would be two draws for one timestep, an error."""
+    own = UNIFORM if config.timestep_logit_mean is None else LogitNormalTimesteps(config.timestep_logit_mean)
+    if policy is None or policy == own:
+        return own
+    if config.timestep_logit_mean is not None:
+        raise ValueError(
+            f"TrainConfig.timestep_logit_mean={config.timestep_logit_mean} draws the timesteps, and so "
+            "would the timestep policy given: set timestep_logit_mean=None to train with the policy"
+        )
+    return policy
+
+
 def policy_record(policy: Policy) -> dict | None:
     """What a checkpoint records of the policy: its fields, if it has any (a plain function: None)."""
     return policy.to_dict() if hasattr(policy, "to_dict") else None
 
 
 # fields added to TrainConfig after models were committed, with the value those models used
-LATER_FIELDS = {"lr_schedule": "constant", "noise_correlation": 0.0, "snr_shift": 1.0, "frame_steps": 0}
+LATER_FIELDS = {
+    "lr_schedule": "constant",
+    "noise_correlation": 0.0,
+    "snr_shift": 1.0,
+    "frame_steps": 0,
+    "timestep_logit_mean": None,
+}
 
 
 def recorded_train_config(record: dict) -> dict:
@@ -351,7 +411,7 @@ def train(
     config: TrainConfig,
     bank: ClipBank,
     out_dir: str | Path | None = None,
-    policy: Policy = UNIFORM,
+    policy: Policy | None = None,
     checkpoint_every: int = 250,
     log_every: int = 10,
     progress: bool = True,
@@ -370,6 +430,7 @@ def train(
     if bank.labels is not None and (bank.labels.min() < 0 or bank.labels.max() >= config.num_classes):
         low, high = int(bank.labels.min()), int(bank.labels.max())
         raise ValueError(f"labels must be in [0, {config.num_classes}), got {low}..{high}")
+    policy = resolve_policy(config, policy)
     if mixed_precision is None:
         mixed_precision = default_mixed_precision()
     accelerator = Accelerator(mixed_precision=mixed_precision)

@@ -25,13 +25,14 @@ from tqd_lite.diffusion.model import build_model, count_parameters
 from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
-    UNIFORM,
     ClipBank,
     Policy,
     TrainConfig,
     atomic_save,
     policy_record,
     read_checkpoint,
+    recorded_train_config,
+    resolve_policy,
     train,
 )
 from tqd_lite.files import load_json, load_tensors
@@ -50,8 +51,9 @@ RENDER_CLIPS = 4096  # fresh golden renders a "renders" run draws its batches fr
 
 
 def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
-    """The profile's training recipe (issue 17: frames first, plain v loss, cosine decay, SNR shift),
-    with any field overridden; the frame stage keeps its share of the steps unless set itself."""
+    """The profile's training recipe (issue 17: frames first, plain v loss, cosine decay, SNR shift,
+    timestep density), with any field overridden; the frame stage keeps its share of the steps
+    unless set itself."""
     steps = overrides.get("steps", profile.train_steps)
     base = TrainConfig(
         preset=profile.model_preset,
@@ -62,6 +64,7 @@ def default_config(profile: Profile, seed: int = 0, **overrides) -> TrainConfig:
         lr_schedule="cosine",
         snr_gamma=None,
         snr_shift=profile.train_snr_shift,
+        timestep_logit_mean=profile.train_logit_mean,
         seed=seed,
     )
     return override_fields(base, overrides, "training")
@@ -170,7 +173,15 @@ def finished_report(out_dir: str | Path, key: dict) -> dict | None:
     if not path.is_file():
         return None
     report = load_json(path, "training report")
-    return report if report.get("run_key") == key else None
+    return report if _same_key(report.get("run_key"), key) else None
+
+
+def _same_key(saved: dict | None, key: dict) -> bool:
+    """Whether a saved run key is ``key``, its training config's later fields filled in as the
+    code then behaved (a run made before a field existed is still finished)."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("train_config"), dict):
+        return False
+    return {**saved, "train_config": recorded_train_config(saved["train_config"])} == key
 
 
 def _saved_evaluations(out_dir: Path, key: dict) -> list[dict]:
@@ -178,7 +189,7 @@ def _saved_evaluations(out_dir: Path, key: dict) -> list[dict]:
     if not path.is_file():
         return []
     saved = load_json(path, "evaluations file")
-    return saved["evaluations"] if saved.get("run_key") == key else []
+    return saved["evaluations"] if _same_key(saved.get("run_key"), key) else []
 
 
 def _checkpoint_step(out_dir: Path) -> int:
@@ -198,7 +209,7 @@ def run_training(
     max_train_seconds: float | None = None,
     eval_clips: int | None = None,
     progress: bool = True,
-    policy: Policy = UNIFORM,
+    policy: Policy | None = None,
     run_data: RunData | Callable[[], RunData] | None = None,
     evaluate_start: bool = True,
 ) -> dict:
@@ -207,7 +218,8 @@ def run_training(
     ``data``: a scored folder to train on instead of the profile's pool (see :func:`scored_folder`).
     ``max_train_seconds``: stop at the first evaluation after this much training time (benchmarks).
     ``eval_clips``: clips sampled per evaluation (default ``profile.eval_clips``).
-    ``policy``: each clip's timestep and loss weight from its scores (:mod:`tqd_lite.tqd.sampler`).
+    ``policy``: each clip's timestep and loss weight from its scores (:mod:`tqd_lite.tqd.sampler`;
+    default: the config's own draw, ``TrainConfig.timestep_logit_mean``).
     ``run_data``: the clips, already loaded, or a function that loads them, called only if the run
     is not finished yet (default: ``split`` of the pool seeded by ``config.seed``).
     ``evaluate_start``: also evaluate the untrained model (step 0).
@@ -219,6 +231,7 @@ def run_training(
     for name, value in (("eval_every", eval_every), ("eval_clips", eval_clips)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    policy = resolve_policy(config, policy)
     key = run_key(config, policy, split, eval_every, eval_clips, evaluate_start)
     if max_train_seconds is None and (report := finished_report(out_dir, key)) is not None:
         return report

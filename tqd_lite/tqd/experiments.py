@@ -108,8 +108,15 @@ def _run_settings(profile: Profile, seed: int):
     # lopsided clips, so it would mute the policy under test.
     # No frame stage: TQD's timesteps act on clips, and its runs are shorter than the recipe's
     # frame stage ("TQD on trustworthy ground" sizes them anew).
+    # Each arm's policy draws the timesteps, not the recipe's density (timestep_logit_mean).
     config = default_config(
-        pool, seed, steps=profile.tqd_steps, batch_size=profile.tqd_batch_size, snr_gamma=None, frame_steps=0
+        pool,
+        seed,
+        steps=profile.tqd_steps,
+        batch_size=profile.tqd_batch_size,
+        snr_gamma=None,
+        frame_steps=0,
+        timestep_logit_mean=None,
     )
     return pool, config
 
