@@ -120,6 +120,22 @@ def test_frame_steps_learn_on_single_frames_of_the_clips_first(bank):
         dataclasses.replace(FAST, frame_steps=FAST.steps + 1)
 
 
+def test_a_temporal_clip_stage_trains_only_the_temporal_layers_after_the_frames(bank, tmp_path):
+    from tqd_lite.diffusion.model import parameter_groups
+
+    config = dataclasses.replace(FAST, frame_steps=3, clip_stage_layers="temporal")
+    common = dict(checkpoint_every=3, progress=False)
+    train(config, bank, tmp_path, stop_after=3, **common)
+    after_frames = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)["model"]
+    result = train(config, bank, tmp_path, **common)
+    after_clips = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)["model"]
+    groups = parameter_groups(result.model)
+    assert groups["temporal"] and groups["spatial"] and groups["embedding"]
+    changed = {name for name in after_frames if not torch.equal(after_frames[name], after_clips[name])}
+    parameters = set(groups["temporal"]) | set(groups["spatial"]) | set(groups["embedding"])
+    assert changed & parameters == set(groups["temporal"])  # every temporal weight learned, nothing else
+
+
 def test_resuming_with_another_config_is_refused(bank, tmp_path):
     train(FAST, bank, tmp_path, progress=False, stop_after=1)
     with pytest.raises(ValueError, match="another training configuration.*learning_rate"):

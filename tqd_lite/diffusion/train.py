@@ -32,7 +32,7 @@ from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel, compute_density_for_timestep_sampling
 from tqdm.auto import tqdm
 
-from tqd_lite.diffusion.model import build_model, get_preset, model_config
+from tqd_lite.diffusion.model import build_model, get_preset, model_config, parameter_groups
 from tqd_lite.diffusion.noise import (
     NUM_TRAIN_TIMESTEPS,
     PREDICTION_TYPES,
@@ -107,6 +107,7 @@ class LogitNormalTimesteps:
 
 
 LR_SCHEDULES = ("constant", "cosine")  # diffusers' get_scheduler names, each after a linear warm-up
+CLIP_STAGE_LAYERS = ("all", "temporal")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ class TrainConfig:
     # image pretraining: the first frame_steps steps learn on single frames (make_batch), F times
     # the scenes per step at about the cost of a clip batch; then whole clips
     frame_steps: int = 0
+    # what learns after the frame stage: "all" layers, or only the "temporal" ones, the spatial
+    # layers and embeddings frozen as Video LDM and AnimateDiff freeze their image model
+    clip_stage_layers: str = "all"
     seed: int = 0
 
     def __post_init__(self):
@@ -154,6 +158,7 @@ class TrainConfig:
                 "noise_correlation": 0 <= self.noise_correlation < 1,
                 "snr_shift": self.snr_shift > 0,
                 "frame_steps": 0 <= self.frame_steps <= self.steps,
+                "clip_stage_layers": self.clip_stage_layers in CLIP_STAGE_LAYERS,
                 "seed": self.seed >= 0,
             },
         )
@@ -362,6 +367,7 @@ LATER_FIELDS = {
     "snr_shift": 1.0,
     "frame_steps": 0,
     "timestep_logit_mean": None,
+    "clip_stage_layers": "all",
 }
 
 
@@ -459,6 +465,7 @@ def train(
         ema.load_state_dict(state["ema_state"])
         history, start, seconds_before = state["history"], state["step"], state["train_seconds"]
 
+    frozen_in_clip_stage = _frozen_in_clip_stage(model, config)
     model, optimizer = accelerator.prepare(model, optimizer)
     ema.to(accelerator.device)
     noise_scheduler.alphas_cumprod = noise_scheduler.alphas_cumprod.to(accelerator.device)
@@ -512,6 +519,9 @@ def train(
         loss = diffusion_loss(model, noise_scheduler, _to(batch, accelerator.device), config.snr_gamma)
         optimizer.zero_grad(set_to_none=True)
         accelerator.backward(loss)
+        if step >= config.frame_steps:
+            for parameter in frozen_in_clip_stage:  # AdamW leaves a parameter without a gradient as it is
+                parameter.grad = None
         optimizer.step()
         lr_scheduler.step()
         ema.step(model.parameters())
@@ -528,6 +538,16 @@ def train(
     ema.copy_to(model.parameters())
     final = accelerator.unwrap_model(model).cpu().float().eval()
     return TrainResult(final, history, seconds, seconds_before + seconds, out_dir, mixed_precision)
+
+
+def _frozen_in_clip_stage(model, config: TrainConfig) -> list[torch.nn.Parameter]:
+    """The parameters that stop learning after the frame stage: none, or all but the temporal ones
+    (``config.clip_stage_layers``; Video LDM and AnimateDiff, docs/papers.md section 5).
+    Their gradients are dropped rather than not computed, which works the same under DDP."""
+    if config.clip_stage_layers == "all":
+        return []
+    temporal = set(parameter_groups(model)["temporal"])
+    return [p for name, p in model.named_parameters() if name not in temporal]
 
 
 def x0_predictions(
