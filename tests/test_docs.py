@@ -370,13 +370,12 @@ def test_readme_quick_recipe_paragraph_numbers_come_from_its_result_files():
     probe's; the command it prints is the one the committed model records."""
     readme = " ".join((ROOT / "README.md").read_text().split())
     folder = ROOT / "results" / "benchmarks"
-    report = json.loads((folder / "golden_quick" / "train.json").read_text())
+    report = json.loads((folder / "golden_quick_uniform" / "train.json").read_text())
     command = " ".join(report["provenance"]["command"].replace(" --no-progress", "").split())
-    assert command in readme
-    made = json.loads((ROOT / "data/models/golden_quick/provenance.json").read_text())["provenance"]
-    assert made["command"] == report["provenance"]["command"]
+    assert command in readme and "--export data/models/golden_quick" in command
+    assert "timestep_logit_mean" not in report["train_config"]  # made before the recipe drew them
     assert f"in {report['train_seconds'] / 60:.1f} minutes of training on 2 cores" in readme
-    curve = json.loads((folder / "golden_quick" / "targets_curve.json").read_text())
+    curve = json.loads((folder / "golden_quick_uniform" / "targets_curve.json").read_text())
     last, golden = curve["curve"][-1], curve["rows"]["golden renders"]
     targets = last["targets"]
     assert targets["sprites"]["passed"] and "it meets the sprite share only" in readme
@@ -404,7 +403,7 @@ def test_readme_sampling_steps_table_comes_from_its_result_files():
     """The table of the quick golden model sampled with 25, 50 and 100 DDIM steps and with its raw
     weights quotes the targets files, whose commands used those steps and weights."""
     readme = (ROOT / "README.md").read_text()
-    folder = ROOT / "results" / "benchmarks" / "golden_quick" / "sampling"
+    folder = ROOT / "results" / "benchmarks" / "golden_quick_uniform" / "sampling"
     rows = {"EMA, 25": "ema_ddim25", "EMA, 50": "ema_ddim50", "EMA, 100": "ema_ddim100"}
     rows["raw, 50"] = "raw_ddim50"
     distances = {}
@@ -476,16 +475,17 @@ def test_readme_data_cause_row_comes_from_the_set_c_probe():
     readme = (ROOT / "README.md").read_text()
     bench = ROOT / "results" / "benchmarks"
     probe = json.loads((bench / "golden_quick_setc" / "ddim50" / "targets.json").read_text())
-    committed = json.loads((bench / "golden_quick" / "targets.json").read_text())
+    committed = json.loads((bench / "golden_quick_uniform" / "targets.json").read_text())
     report = json.loads((bench / "golden_quick_setc" / "train.json").read_text())
     assert "--split set_c" in report["provenance"]["command"] and report["split"] == "set_c"
     assert f"the pool's {report['train_clips']} Set-C clips" in readme
     p, c = probe["samples"], committed["samples"]
     assert probe["provenance"]["sample_steps"] == committed["provenance"]["sample_steps"] == 50
     assert (
-        f"Fréchet distance {p['fd']:.2f} ({p['fd_low']:.2f}–{p['fd_high']:.2f}) against the committed "
-        f"model's {c['fd']:.2f} ({c['fd_low']:.2f}–{c['fd_high']:.2f}), flicker {p['flicker']:.4f} against "
-        f"{c['flicker']:.4f}, dynamic degree {p['dynamic_degree']:.2f} against {c['dynamic_degree']:.2f}"
+        f"Fréchet distance {p['fd']:.2f} ({p['fd_low']:.2f}–{p['fd_high']:.2f}) against the "
+        f"uniform-timestep model's {c['fd']:.2f} ({c['fd_low']:.2f}–{c['fd_high']:.2f}), "
+        f"flicker {p['flicker']:.4f} against {c['flicker']:.4f}, "
+        f"dynamic degree {p['dynamic_degree']:.2f} against {c['dynamic_degree']:.2f}"
     ) in readme
     assert p["fd_low"] > c["fd_high"]  # "confirmed for the distance"
     assert (
@@ -493,8 +493,42 @@ def test_readme_data_cause_row_comes_from_the_set_c_probe():
     )  # "a little less", "no better"
 
 
+def test_readme_high_noise_recipe_paragraph_comes_from_its_result_files():
+    """The paragraph on the recipe's timestep density quotes the retrained quick model's report and
+    its 50-step targets; its loss history is the high-noise probe's, step for step."""
+    from tqd_lite.profiles import get_profile
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    bench = ROOT / "results" / "benchmarks"
+    report = json.loads((bench / "golden_quick" / "train.json").read_text())
+    probe = json.loads((bench / "golden_quick_highnoise15" / "train.json").read_text())
+    made = json.loads((ROOT / "data/models/golden_quick/provenance.json").read_text())
+    assert made["provenance"]["command"] == report["provenance"]["command"]
+    assert made["train_config"]["timestep_logit_mean"] == get_profile("quick").train_logit_mean
+    assert f"a logit-normal of mean {get_profile('quick').train_logit_mean:g}" in readme
+    command = " ".join(report["provenance"]["command"].replace(" --no-progress", "").split())
+    assert f"by the same command as before, `{command}`" in readme
+    assert report["loss_history"] == probe["loss_history"]  # "the same run, step for step"
+    assert f"in {report['train_seconds'] / 60:.1f} minutes of training" in readme
+    result = json.loads((bench / "golden_quick" / "targets.json").read_text())
+    s, t, golden = result["samples"], result["targets"], result["rows"]["golden renders"]
+    assert "reproduce golden-model" in result["provenance"]["command"]
+    assert result["provenance"]["sample_steps"] == 50
+    assert [name for name in t if t[name]["passed"]] == ["sprites", "distance"]
+    assert (
+        f"flicker {t['flicker']['value']:.4f} against a bound of {t['flicker']['bound']:.4f}, "
+        f"dynamic degree {s['dynamic_degree']:.2f} against golden renders' {golden['dynamic_degree']:.2f}, "
+        f"and a Fréchet distance of {s['fd']:.2f} ({s['fd_low']:.2f}–{s['fd_high']:.2f}) against a bound "
+        f"of {t['distance']['bound']:.2f}"
+    ) in readme
+
+
 LEVERS = {  # the levers table's rows: label -> (targets file, training report or None, flag in its command)
-    "the committed recipe (`golden_quick`)": ("golden_quick/targets.json", "golden_quick/train.json", ""),
+    "the recipe with uniform timesteps (`golden_quick_uniform`)": (
+        "golden_quick_uniform/targets.json",
+        "golden_quick_uniform/train.json",
+        "",
+    ),
     "3x3x3 temporal kernels at the top level (`--set preset=tiny-clipnorm-all-st1`, `golden_quick_st1`)": (
         "golden_quick_st1/ddim50/targets.json",
         "golden_quick_st1/train.json",
@@ -517,14 +551,19 @@ LEVERS = {  # the levers table's rows: label -> (targets file, training report o
         "golden_quick_highnoise15/train.json",
         "--policy sampler=logit_normal --policy logit_mean=1.5",
     ),
-    "the committed model, ancestral DDPM steps (`sample --ancestral`, "
-    "`golden_quick/sampling/ancestral_ddpm50`)": (
-        "golden_quick/sampling/ancestral_ddpm50/targets.json",
+    "the uniform-timestep model, ancestral DDPM steps (`sample --ancestral`, "
+    "`golden_quick_uniform/sampling/ancestral_ddpm50`)": (
+        "golden_quick_uniform/sampling/ancestral_ddpm50/targets.json",
         None,
         "--ancestral",
     ),
     "the high-noise model, ancestral DDPM steps (`golden_quick_highnoise/ddpm50`)": (
         "golden_quick_highnoise/ddpm50/targets.json",
+        None,
+        "--ancestral",
+    ),
+    "the further high-noise model, ancestral DDPM steps (`golden_quick_highnoise15/ddpm50`)": (
+        "golden_quick_highnoise15/ddpm50/targets.json",
         None,
         "--ancestral",
     ),
@@ -556,11 +595,15 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
         )
         assert row in readme, row
         samples[name], targets[name] = s, result["targets"]
-    base, st1 = samples["the committed recipe"], samples["3x3x3 temporal kernels at the top level"]
+    base, st1 = (
+        samples["the recipe with uniform timesteps"],
+        samples["3x3x3 temporal kernels at the top level"],
+    )
     clips = samples["three quarters of the steps on clips"]
     high = samples["timesteps drawn toward high noise"]
-    ancestral = samples["the committed model, ancestral DDPM steps"]
+    ancestral = samples["the uniform-timestep model, ancestral DDPM steps"]
     high_ancestral = samples["the high-noise model, ancestral DDPM steps"]
+    further_ancestral = samples["the further high-noise model, ancestral DDPM steps"]
     # "nothing measurable": the distance inside the interval, flicker and motion "move by little"
     assert st1["fd_low"] < base["fd"] < st1["fd_high"]
     assert (
@@ -583,11 +626,11 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     further = samples["timesteps drawn further toward high noise"]
     assert high["fd_low"] < further["fd"] < high["fd"] and abs(further["flicker"] - high["flicker"]) < 0.0005
     assert abs(further["dynamic_degree"] - high["dynamic_degree"]) < 0.1
-    for other in (bench / "golden_quick" / "sampling").glob("*/targets.json"):  # the sampling table's
+    for other in (bench / "golden_quick_uniform" / "sampling").glob("*/targets.json"):  # the sampling table's
         assert not json.loads(other.read_text())["targets"]["distance"]["passed"], other
     assert abs(high["dynamic_degree"] - base["dynamic_degree"]) < 0.1  # "its motion is unchanged"
-    # ancestral steps: less flicker with either model, no more motion, the high-noise distance > 2x
-    assert ancestral["flicker"] < base["flicker"] and high_ancestral["flicker"] < high["flicker"]
-    assert ancestral["dynamic_degree"] <= base["dynamic_degree"]
-    assert high_ancestral["dynamic_degree"] <= high["dynamic_degree"]
-    assert high_ancestral["fd"] > 2 * high["fd"]
+    # ancestral steps: less flicker with each model, no more motion; the high-noise distances
+    # rise, more than doubling at mean 1.0
+    pairs = ((ancestral, base), (high_ancestral, high), (further_ancestral, further))
+    assert all(a["flicker"] < d["flicker"] and a["dynamic_degree"] <= d["dynamic_degree"] for a, d in pairs)
+    assert high_ancestral["fd"] > 2 * high["fd"] and further_ancestral["fd"] > further["fd"]

@@ -70,6 +70,7 @@ def test_readme_profile_table_matches_the_profiles():
         row = re.search(
             rf"^\| `{name}` \| (\d+)x(\d+)x(\d+) \| (\d+) clips \| "
             rf"`([\w-]+)` \| (\d+) steps of (\d+) clips, (half) on single frames first, "
+            rf"(uniform timesteps|timesteps from a logit-normal of mean [\d.]+), "
             rf"(\d+) samples every (\d+) steps \| "
             rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \| "
@@ -78,7 +79,7 @@ def test_readme_profile_table_matches_the_profiles():
             flags=re.M,
         )
         assert row, f"no README row for profile {name}"
-        h, w, f, pool, preset, steps, batch, share, eval_clips, eval_every, *rest = row.groups()
+        h, w, f, pool, preset, steps, batch, share, timesteps, eval_clips, eval_every, *rest = row.groups()
         grad_t, grad_pairs, grad_batch, strengths, *tqd = rest
         assert (int(h), int(w), int(f), int(pool)) == (
             profile.frame_size,
@@ -91,6 +92,10 @@ def test_readme_profile_table_matches_the_profiles():
             profile.train_steps,
             profile.train_batch_size,
             profile.train_frame_share,
+        )
+        mean = profile.train_logit_mean
+        assert timesteps == (
+            "uniform timesteps" if mean is None else f"timesteps from a logit-normal of mean {mean:g}"
         )
         assert (int(eval_clips), int(eval_every)) == (profile.eval_clips, profile.eval_every)
         assert (int(grad_t), int(grad_pairs), int(grad_batch)) == (
