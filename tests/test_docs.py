@@ -551,6 +551,12 @@ LEVERS = {  # the levers table's rows: label -> (targets file, training report o
         "golden_quick_highnoise15/train.json",
         "--policy sampler=logit_normal --policy logit_mean=1.5",
     ),
+    "only the temporal layers learn in the clip stage, on the high-noise recipe "
+    "(`--set clip_stage_layers=temporal`, `golden_quick_temporal_stage`)": (
+        "golden_quick_temporal_stage/ddim50/targets.json",
+        "golden_quick_temporal_stage/train.json",
+        "--set clip_stage_layers=temporal",
+    ),
     "the uniform-timestep model, ancestral DDPM steps (`sample --ancestral`, "
     "`golden_quick_uniform/sampling/ancestral_ddpm50`)": (
         "golden_quick_uniform/sampling/ancestral_ddpm50/targets.json",
@@ -626,6 +632,14 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     further = samples["timesteps drawn further toward high noise"]
     assert high["fd_low"] < further["fd"] < high["fd"] and abs(further["flicker"] - high["flicker"]) < 0.0005
     assert abs(further["dynamic_degree"] - high["dynamic_degree"]) < 0.1
+    # only the temporal layers in the clip stage, against the same draw: worse on all three, and slower
+    name = "only the temporal layers learn in the clip stage, on the high-noise recipe"
+    temporal = samples[name]
+    assert temporal["flicker"] > further["flicker"] and temporal["dynamic_degree"] < further["dynamic_degree"]
+    assert (
+        temporal["fd_low"] > further["fd"]
+        and seconds[name] > seconds["timesteps drawn further toward high noise"]
+    )
     for other in (bench / "golden_quick_uniform" / "sampling").glob("*/targets.json"):  # the sampling table's
         assert not json.loads(other.read_text())["targets"]["distance"]["passed"], other
     assert abs(high["dynamic_degree"] - base["dynamic_degree"]) < 0.1  # "its motion is unchanged"
