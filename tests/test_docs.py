@@ -399,6 +399,17 @@ def test_readme_quick_recipe_paragraph_numbers_come_from_its_result_files():
     assert attn["fd"] > last["fd"] and attn["dynamic_degree"] <= last["dynamic_degree"]
 
 
+def _targets_sentence(result: dict, *, interval: bool) -> str:
+    """How the README quotes a targets file's flicker, motion and distance against their bounds."""
+    s, t, golden = result["samples"], result["targets"], result["rows"]["golden renders"]
+    distance = f"{s['fd']:.2f}" + (f" ({s['fd_low']:.2f}–{s['fd_high']:.2f})" if interval else "")
+    return (
+        f"flicker {t['flicker']['value']:.4f} against a bound of {t['flicker']['bound']:.4f}, "
+        f"dynamic degree {s['dynamic_degree']:.2f} against golden renders' {golden['dynamic_degree']:.2f}, "
+        f"and a Fréchet distance of {distance} against a bound of {t['distance']['bound']:.2f}"
+    )
+
+
 def test_readme_sampling_steps_table_comes_from_its_result_files():
     """The table of the quick golden model sampled with 25, 50 and 100 DDIM steps and with its raw
     weights quotes the targets files, whose commands used those steps and weights."""
@@ -429,17 +440,11 @@ def test_readme_sampling_steps_table_comes_from_its_result_files():
     degrees = [distances[f"EMA, {n}"]["dynamic_degree"] for n in (25, 50, 100)]  # "with no trend"
     assert degrees != sorted(degrees) and degrees != sorted(degrees, reverse=True)
     committed = json.loads((folder.parent / "targets.json").read_text())  # reproduce golden-model's
-    s, t = committed["samples"], committed["targets"]
-    golden = committed["rows"]["golden renders"]
-    provenance = committed["provenance"]
+    t, provenance = committed["targets"], committed["provenance"]
     assert provenance["sample_steps"] == 50 and "reproduce golden-model" in provenance["command"]
     assert [name for name in t if t[name]["passed"]] == ["sprites"]
-    assert (
-        f"flicker {t['flicker']['value']:.4f} against a bound of {t['flicker']['bound']:.4f}, "
-        f"dynamic degree {s['dynamic_degree']:.2f} against golden renders' {golden['dynamic_degree']:.2f}, "
-        f"and a Fréchet distance of {s['fd']:.2f} against a bound of {t['distance']['bound']:.2f}: "
-        "the sprite share is still the only target met"
-    ) in " ".join(readme.split())
+    sentence = _targets_sentence(committed, interval=False)
+    assert f"{sentence}: the sprite share is still the only target met" in " ".join(readme.split())
 
 
 def test_readme_full_golden_model_paragraph_comes_from_its_result_files():
@@ -456,17 +461,11 @@ def test_readme_full_golden_model_paragraph_comes_from_its_result_files():
     stage = [seconds[frame_steps + 2000] - seconds[frame_steps], seconds[steps] - seconds[frame_steps + 2000]]
     assert f"took {stage[0]:.0f} s and {stage[1]:.0f} s per 2,000" in readme
     result = json.loads((folder / "ddim50" / "targets.json").read_text())
-    provenance, s, t = result["provenance"], result["samples"], result["targets"]
+    provenance, t = result["provenance"], result["targets"]
     assert provenance["profile"] == "full" and provenance["sample_steps"] == 50
     assert provenance["checkpoint"] == "data/models/golden_full" and "--num-clips 96" in provenance["command"]
     assert [name for name in t if t[name]["passed"]] == ["sprites"]
-    golden = result["rows"]["golden renders"]
-    assert (
-        f"it meets the sprite target only: flicker {t['flicker']['value']:.4f} against a bound of "
-        f"{t['flicker']['bound']:.4f}, dynamic degree {s['dynamic_degree']:.2f} against golden renders' "
-        f"{golden['dynamic_degree']:.2f}, and a Fréchet distance of {s['fd']:.2f} "
-        f"({s['fd_low']:.2f}–{s['fd_high']:.2f}) against a bound of {t['distance']['bound']:.2f}"
-    ) in readme
+    assert "it meets the sprite target only: " + _targets_sentence(result, interval=True) in readme
 
 
 def test_readme_data_cause_row_comes_from_the_set_c_probe():
@@ -511,16 +510,11 @@ def test_readme_high_noise_recipe_paragraph_comes_from_its_result_files():
     assert report["loss_history"] == probe["loss_history"]  # "the same run, step for step"
     assert f"in {report['train_seconds'] / 60:.1f} minutes of training" in readme
     result = json.loads((bench / "golden_quick" / "targets.json").read_text())
-    s, t, golden = result["samples"], result["targets"], result["rows"]["golden renders"]
+    t = result["targets"]
     assert "reproduce golden-model" in result["provenance"]["command"]
     assert result["provenance"]["sample_steps"] == 50
     assert [name for name in t if t[name]["passed"]] == ["sprites", "distance"]
-    assert (
-        f"flicker {t['flicker']['value']:.4f} against a bound of {t['flicker']['bound']:.4f}, "
-        f"dynamic degree {s['dynamic_degree']:.2f} against golden renders' {golden['dynamic_degree']:.2f}, "
-        f"and a Fréchet distance of {s['fd']:.2f} ({s['fd_low']:.2f}–{s['fd_high']:.2f}) against a bound "
-        f"of {t['distance']['bound']:.2f}"
-    ) in readme
+    assert _targets_sentence(result, interval=True) in readme
 
 
 LEVERS = {  # the levers table's rows: label -> (targets file, training report or None, flag in its command)
