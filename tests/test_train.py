@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 
 import pytest
 import torch
@@ -20,6 +21,7 @@ from tqd_lite.diffusion.train import (
     default_mixed_precision,
     diffusion_loss,
     make_batch,
+    make_lr_scheduler,
     train,
 )
 from tqd_lite.quality.dataset import VideoClipDataset
@@ -151,6 +153,44 @@ def test_the_learning_rate_schedule_after_warm_up(bank, tmp_path, schedule, last
     train(config, bank, tmp_path, progress=False)
     state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
     assert state["lr_scheduler"]["_last_lr"][0] == pytest.approx(last_lr, abs=1e-12)
+
+
+def _warm_cosine(step: int, warmup: int, length: int) -> float:
+    """A linear warm-up to 1, then half a cosine period down to 0 at ``length``."""
+    if step < warmup:
+        return step / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (length - warmup)))
+
+
+def test_the_per_stage_cosine_restarts_its_warm_up_and_decay_when_the_clips_begin():
+    config = dataclasses.replace(
+        FAST, steps=30, frame_steps=12, warmup_steps=3, learning_rate=1e-3, lr_schedule="cosine_per_stage"
+    )
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.learning_rate)
+    scheduler = make_lr_scheduler(optimizer, config)
+    lrs = []
+    for _ in range(config.steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    frames = [_warm_cosine(s, 3, 12) for s in range(12)]
+    clips = [_warm_cosine(s, 3, 18) for s in range(18)]
+    assert lrs == pytest.approx([1e-3 * m for m in frames + clips], abs=1e-12)
+    assert lrs[11] < 1e-4 and lrs[12] == 0 and lrs[15] == pytest.approx(1e-3)  # the restart
+
+    resumed = make_lr_scheduler(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), config)
+    resumed.load_state_dict(scheduler.state_dict())  # as train() does from a checkpoint
+    assert resumed.lr_lambdas[0](14) == pytest.approx(clips[2])
+
+
+def test_the_per_stage_cosine_without_a_frame_stage_is_the_plain_cosine():
+    config = dataclasses.replace(FAST, steps=20, warmup_steps=2, lr_schedule="cosine_per_stage")
+    plain = dataclasses.replace(config, lr_schedule="cosine")
+    one, two = (
+        make_lr_scheduler(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), c)
+        for c in (config, plain)
+    )
+    assert [one.lr_lambdas[0](s) for s in range(20)] == [two.lr_lambdas[0](s) for s in range(20)]
 
 
 def test_a_checkpoint_from_before_the_lr_schedule_resumes_as_constant(bank, tmp_path):

@@ -30,6 +30,7 @@ import torch
 from accelerate import Accelerator
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel, compute_density_for_timestep_sampling
+from torch.optim.lr_scheduler import LambdaLR
 from tqdm.auto import tqdm
 
 from tqd_lite.diffusion.model import build_model, get_preset, model_config, parameter_groups
@@ -106,7 +107,9 @@ class LogitNormalTimesteps:
         return {"sampler": "logit_normal", "dropout": "none", **dataclasses.asdict(self)}
 
 
-LR_SCHEDULES = ("constant", "cosine")  # diffusers' get_scheduler names, each after a linear warm-up
+# after a linear warm-up: diffusers' get_scheduler "constant" or "cosine", or "cosine_per_stage":
+# the warm-up and cosine decay once over the frame stage and again over the clip stage
+LR_SCHEDULES = ("constant", "cosine", "cosine_per_stage")
 CLIP_STAGE_LAYERS = ("all", "temporal")
 
 
@@ -122,7 +125,9 @@ class TrainConfig:
     batch_size: int = 16
     learning_rate: float = 2e-3
     warmup_steps: int = 50
-    lr_schedule: str = "constant"  # after warm-up: "constant" or "cosine" (decays to 0 at ``steps``)
+    # after warm-up: "constant"; "cosine" (decays to 0 at ``steps``); "cosine_per_stage" (decays to 0
+    # at ``frame_steps``, then warms up again and decays to 0 at ``steps``: a restart for the clips)
+    lr_schedule: str = "constant"
     ema_max_decay: float = 0.999  # EMA warm-up: decay = min(max, 1 - (1 + step)^(-2/3))
     class_dropout: float = 0.1  # share of labels replaced by the null class (for CFG)
     snr_gamma: float | None = 5.0  # Min-SNR-gamma weighting (None: the plain loss)
@@ -444,12 +449,7 @@ def train(
     model = build_model(config.preset, config.num_classes)
     noise_scheduler = make_noise_scheduler(**config.noise_schedule())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
-    lr_scheduler = get_scheduler(
-        "constant_with_warmup" if config.lr_schedule == "constant" else config.lr_schedule,
-        optimizer,
-        num_warmup_steps=config.warmup_steps,
-        num_training_steps=config.steps,
-    )
+    lr_scheduler = make_lr_scheduler(optimizer, config)
     ema = EMAModel(model.parameters(), decay=config.ema_max_decay, use_ema_warmup=True, power=2 / 3)
     history: list[dict] = []
     start, seconds_before = 0, 0.0
@@ -538,6 +538,35 @@ def train(
     ema.copy_to(model.parameters())
     final = accelerator.unwrap_model(model).cpu().float().eval()
     return TrainResult(final, history, seconds, seconds_before + seconds, out_dir, mixed_precision)
+
+
+def make_lr_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> LambdaLR:
+    """The learning rate at every step (``config.lr_schedule``), from diffusers' warm-up schedules.
+
+    ``"cosine_per_stage"`` restarts the schedule when the clips begin: the frame stage and the clip
+    stage each get a linear warm-up of ``warmup_steps`` and a cosine decay to 0 at their end, as
+    the two-stage probe (``benchmarks/probe_image_model.py``) ran one cosine per stage. Without a
+    frame stage it is plain ``"cosine"``.
+    """
+    if config.lr_schedule == "constant":
+        return get_scheduler("constant_with_warmup", optimizer, num_warmup_steps=config.warmup_steps)
+    stage_lengths = [config.steps]
+    if config.lr_schedule == "cosine_per_stage" and 0 < config.frame_steps < config.steps:
+        stage_lengths = [config.frame_steps, config.steps - config.frame_steps]
+    # one diffusers cosine-with-warm-up multiplier per stage, each counting from its stage's start
+    multipliers = [
+        get_scheduler(
+            "cosine", optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=length
+        ).lr_lambdas[0]
+        for length in stage_lengths
+    ]
+
+    def multiplier(step: int) -> float:
+        if len(multipliers) == 2 and step >= config.frame_steps:
+            return multipliers[1](step - config.frame_steps)
+        return multipliers[0](step)
+
+    return LambdaLR(optimizer, multiplier)
 
 
 def _frozen_in_clip_stage(model, config: TrainConfig) -> list[torch.nn.Parameter]:
