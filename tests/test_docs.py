@@ -156,6 +156,33 @@ def test_readme_bf16_step_times_come_from_the_benchmark_files():
     assert f"at batch 4 took {ms[0]} ms in fp32 and {ms[1]} ms under autocast" in readme
 
 
+def test_readme_three_times_throughput_paragraph_comes_from_the_benchmark_files():
+    """The 3x target's verdict: the rate 3x needs, as a share of the measured bf16 peak."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    folder = ROOT / "results" / "benchmarks"
+    old = json.loads((folder / "train_tiny_16_cpu.json").read_text())
+    fp32, bf16, fp32_b4 = (
+        json.loads((folder / f"train_tiny-clipnorm-all_16_b{b}_{p}_avx512bf16.json").read_text())
+        for b, p in ((16, "fp32"), (16, "bf16"), (4, "fp32"))
+    )
+    assert fp32["parameters"] == old["parameters"]  # the same network, the norms aside
+    target = 3 * old["clips_per_second"]
+    gflop_per_clip = bf16["achieved_gflops"] / bf16["clips_per_second"]
+    bf16_peak = bf16["achieved_gflops"] / bf16["fraction_of_bf16_peak"]
+    expected = (
+        f"three times the {old['clips_per_second']:.1f} clips/s of the old `tiny` step at batch 16",
+        f"runs {fp32['clips_per_second']:.1f} clips/s in fp32, at {fp32['fraction_of_fp32_peak']:.0%}",
+        f"and {bf16['clips_per_second']:.1f} under bf16 autocast, "
+        f"{bf16['clips_per_second'] / old['clips_per_second']:.2f} times the old rate, "
+        f"at {bf16['fraction_of_bf16_peak']:.0%} of the bf16 peak",
+        f"Three times the old rate, {target:.1f} clips/s, would need {target * gflop_per_clip:.0f} "
+        f"GFLOP/s of this step's arithmetic, {target * gflop_per_clip / bf16_peak:.0%} of the bf16 peak",
+        f"{fp32_b4['clips_per_second']:.1f} clips/s in fp32.",
+    )
+    for sentence in expected:
+        assert sentence in readme
+
+
 def test_readme_causes_table_numbers_come_from_the_probe_files():
     """Each number of the causes table is a 600-step probe's last row (or the H200's 32-px probe)."""
     readme = (ROOT / "README.md").read_text()
