@@ -578,6 +578,12 @@ LEVERS = {  # the levers table's rows: label -> (targets file, training report o
         "golden_quick_temporal_stage/train.json",
         "--set clip_stage_layers=temporal",
     ),
+    "the learning rate restarted when the clips begin, on the high-noise recipe "
+    "(`--set lr_schedule=cosine_per_stage`, `golden_quick_lr_restart`)": (
+        "golden_quick_lr_restart/ddim50/targets.json",
+        "golden_quick_lr_restart/train.json",
+        "--set lr_schedule=cosine_per_stage",
+    ),
     "the uniform-timestep model, ancestral DDPM steps (`sample --ancestral`, "
     "`golden_quick_uniform/sampling/ancestral_ddpm50`)": (
         "golden_quick_uniform/sampling/ancestral_ddpm50/targets.json",
@@ -647,7 +653,8 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     assert (
         distance["passed"] and high["fd_high"] > distance["bound"] and base["fd_low"] < distance["bound"]
     )  # "by a hair"
-    high_noise = ["timesteps drawn toward high noise", "timesteps drawn further toward high noise"]
+    restart = "the learning rate restarted when the clips begin, on the high-noise recipe"
+    high_noise = ["timesteps drawn toward high noise", "timesteps drawn further toward high noise", restart]
     assert [k for k, t in targets.items() if t["distance"]["passed"]] == high_noise
     # further toward high noise: the distance falls again, flicker and motion stay where they were
     further = samples["timesteps drawn further toward high noise"]
@@ -660,6 +667,14 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     assert (
         temporal["fd_low"] > further["fd"]
         and seconds[name] > seconds["timesteps drawn further toward high noise"]
+    )
+    # the restart, against the same draw: the distance falls inside that row's interval, flicker is
+    # no lower and motion no higher
+    restarted = samples[restart]
+    assert further["fd_low"] < restarted["fd"] < further["fd"]
+    assert (
+        restarted["flicker"] >= further["flicker"]
+        and restarted["dynamic_degree"] <= further["dynamic_degree"]
     )
     for other in (bench / "golden_quick_uniform" / "sampling").glob("*/targets.json"):  # the sampling table's
         assert not json.loads(other.read_text())["targets"]["distance"]["passed"], other
