@@ -603,6 +603,45 @@ LEVERS = {  # the levers table's rows: label -> (targets file, training report o
 }
 
 
+def _target_cell(target: dict, digits: str) -> str:
+    """A target's value and bound as the standing table prints them, with ": met" where passed."""
+    met = ": met" if target["passed"] else ""
+    return f"{target['value']:{digits}} ({target['bound']:{digits}}){met}"
+
+
+def test_readme_targets_standing_table_comes_from_the_committed_models_targets_files():
+    """Each committed golden model's row quotes its DDIM-50 targets file and training report."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    bench, full = ROOT / "results" / "benchmarks", ROOT / "results" / "full" / "golden_model"
+    models = {
+        "quick, 16 px (`data/models/golden_quick`)": (bench / "golden_quick", bench / "golden_quick"),
+        "full, 32 px (`data/models/golden_full`)": (full / "ddim50", full),
+    }
+    for label, (targets_folder, train_folder) in models.items():
+        result = json.loads((targets_folder / "targets.json").read_text())
+        report = json.loads((train_folder / "train.json").read_text())
+        assert result["provenance"]["sample_steps"] == 50 and result["samples"]["num_clips"] == 96
+        t, golden = result["targets"], result["rows"]["golden renders"]
+        row = (
+            f"| {label} | {report['train_seconds'] / 60:.1f} min | {_target_cell(t['sprites'], '.2f')} | "
+            f"{_target_cell(t['flicker'], '.4f')} | {result['samples']['dynamic_degree']:.2f} "
+            f"({golden['dynamic_degree']:.2f}) | {_target_cell(t['distance'], '.2f')} |"
+        )
+        assert row in readme, row
+        assert not t["flicker"]["passed"] and not t["motion"]["passed"]  # "neither draws the world yet"
+    clip_stage = [
+        r["dynamic_degree"]
+        for r in json.loads((bench / "golden_simple_16" / "targets_curve.json").read_text())["curve"]
+        if r["step"] > 10_000
+    ]
+    assert f"held dynamic degree between {min(clip_stage):.2f} and {max(clip_stage):.2f} at 16 px" in readme
+    probe = json.loads((bench / "gpu_probe" / "probe_32.json").read_text())
+    gpu_clips = probe["evaluations"][-1]["step"] * probe["train_config"]["batch_size"]
+    full_config = json.loads((full / "train.json").read_text())["train_config"]
+    full_clips = (full_config["steps"] - full_config["frame_steps"]) * full_config["batch_size"]
+    assert f"after {gpu_clips:,} clips, {gpu_clips / full_clips:.0f} times the clips" in readme
+
+
 def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     """Each row of the quick levers table quotes its targets file (DDIM or DDPM, 50 steps, 96 clips)
     and its training report, whose commands hold the row's flag; the verdicts under it follow."""
