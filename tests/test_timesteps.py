@@ -1,11 +1,16 @@
 """Timestep policies against closed forms: TQD's Beta moments, uniform and base-sampler limits,
-the direction of the shift, quality dropout's expected share, the hard gate, bad input."""
+the direction of the shift, quality dropout's expected share, the hard gate, SANA-Video 2.0's
+logit offsets, the marginal-matched shuffle, bad input."""
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from scipy import stats
 
+from tqd_lite.tqd.experiments import ARMS
 from tqd_lite.tqd.sampler import (
     TimestepPolicy,
     base_quantile,
@@ -147,6 +152,53 @@ def test_the_hard_gate_splits_the_schedule():
         assert both.min() < 0.05 and both.max() > 0.95
 
 
+def test_logit_offsets_move_the_medians_of_motion_rich_and_visually_rich_clips():
+    """SANA-Video 2.0: +-1.1 on the logit gives medians of about 0.75 and 0.25 (docs/papers.md)."""
+    policy = TimestepPolicy(sampler="logit_offset", logit_mean=0.3)
+    mq = torch.tensor([0.9, 0.1, 0.8, 0.2] * 5000)
+    vq = torch.tensor([0.1, 0.9, 0.8, 0.2] * 5000)  # motion-rich, visually rich, golden, poor
+    levels = policy.noise_levels(mq, vq, torch.Generator().manual_seed(0)).numpy()
+    for cls, offset in enumerate((1.1, -1.1, 0.0, 0.0)):
+        assert stats.kstest(levels[cls::4], lambda s, m=0.3 + offset: logit_normal_cdf(s, m)).pvalue > 0.01
+    at_zero = TimestepPolicy(sampler="logit_offset").noise_levels(mq, vq, torch.Generator().manual_seed(1))
+    medians = [float(at_zero[cls::4].median()) for cls in range(2)]
+    assert medians == pytest.approx([0.75, 0.25], abs=0.01)
+
+
+def test_the_shuffled_assignment_draws_each_clip_from_the_other_clips_scores():
+    """The marginal-matched control: clip i's expected level is the mean of the others' Beta means."""
+    mq, vq = torch.tensor([0.9, 0.1, 0.5, 0.7]), torch.tensor([0.1, 0.9, 0.5, 0.2])
+    mu = (0.5 + 0.5 * (mq - vq)).double()  # each clip's own Beta mean (none clamped here)
+    draws_n, drawn = 4000, {}
+    for assignment, expected in (("own", mu), ("shuffled", (mu.sum() - mu) / 3)):
+        policy = TimestepPolicy(sampler="tqd", assignment=assignment)
+        levels = torch.stack(
+            [policy.noise_levels(mq, vq, torch.Generator().manual_seed(k)) for k in range(draws_n)]
+        )
+        spread = levels.std(0) / draws_n**0.5
+        assert torch.all((levels.mean(0) - expected).abs() < 4 * spread), (assignment, levels.mean(0))
+        drawn[assignment] = levels.flatten().numpy()
+    # the same levels over the batch as a whole: only which clip gets which changed
+    assert stats.ks_2samp(drawn["own"], drawn["shuffled"]).pvalue > 0.01
+
+
+def test_the_shuffle_keeps_each_clips_own_dropout():
+    policy = TimestepPolicy(sampler="tqd", dropout="mean_one", assignment="shuffled")
+    mq, vq = torch.tensor([0.9, 0.1, 0.2]), torch.tensor([0.1, 0.2, 0.1])
+    _, weights = policy(mq, vq, torch.Generator().manual_seed(0))
+    keep = torch.maximum(mq, vq)
+    assert torch.allclose(weights, (keep / keep.mean()).float())
+
+
+def test_the_recorded_tqd_arms_still_name_todays_policies():
+    """Fields added since (assignment, logit_offset) are left out of a record at their defaults."""
+    summary = Path(__file__).resolve().parents[1] / "results" / "full" / "tqd" / "summary.json"
+    recorded = json.loads(summary.read_text())["policies"]
+    assert recorded and all(arm.policy.to_dict() == recorded[arm.key] for arm in ARMS if arm.key in recorded)
+    shuffled = TimestepPolicy(sampler="tqd", assignment="shuffled").to_dict()
+    assert shuffled["assignment"] == "shuffled" and TimestepPolicy(**shuffled).assignment == "shuffled"
+
+
 def test_policies_that_ignore_the_scores_accept_unscored_clips():
     unscored = torch.full((4,), float("nan"))
     timesteps, weights = TimestepPolicy(sampler="logit_normal")(unscored, unscored)
@@ -204,11 +256,19 @@ def test_bad_scores_are_refused(mq, vq, message):
         (dict(reading="C"), "reading must be one of"),
         (dict(dropout="soft"), "dropout must be one of"),
         (dict(gate_level=1.0), r"gate_level must be in \(0, 1\)"),
+        (dict(sampler="uniform", assignment="shuffled"), "assignment='shuffled' needs a sampler that reads"),
+        (dict(assignment="random"), "assignment must be one of"),
+        (dict(logit_offset=float("inf")), "logit_offset must be a finite number"),
     ],
 )
 def test_bad_policies_are_refused(fields, message):
     with pytest.raises(ValueError, match=message):
         TimestepPolicy(sampler=fields.pop("sampler", "tqd"), **fields)
+
+
+def test_a_shuffle_needs_another_clip_in_the_batch():
+    with pytest.raises(ValueError, match="needs batches of at least 2 clips"):
+        TimestepPolicy(sampler="tqd", assignment="shuffled")(torch.tensor([0.5]), torch.tensor([0.5]))
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32, torch.float64])

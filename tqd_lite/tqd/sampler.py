@@ -1,5 +1,6 @@
-"""Per-clip timestep samplers and loss weights: uniform, logit-normal, TQD's Beta, a hard gate;
-quality dropout. A small module any diffusers training script can import (it needs
+"""Per-clip timestep samplers and loss weights: uniform, logit-normal, TQD's Beta, a hard gate,
+SANA-Video 2.0's logit offsets; quality dropout; and a control that shuffles which clip's scores
+a level is drawn from. A small module any diffusers training script can import (it needs
 only torch, scipy and diffusers).
 
 A noise level ``s`` is continuous in [0, 1) with 1 = pure noise, the convention of flow matching
@@ -34,10 +35,15 @@ from diffusers.training_utils import compute_density_for_timestep_sampling
 from scipy.special import betaincinv
 from scipy.stats import beta as beta_distribution
 
-SAMPLERS = ("uniform", "logit_normal", "tqd", "hard_gate")
+SAMPLERS = ("uniform", "logit_normal", "tqd", "hard_gate", "logit_offset")
 BASES = ("uniform", "logit_normal")
 READINGS = ("A", "B")
 DROPOUTS = ("none", "hard", "mean_one")
+ASSIGNMENTS = ("own", "shuffled")
+SCORED_SAMPLERS = ("tqd", "hard_gate", "logit_offset")  # the samplers whose levels read the scores
+# fields added after TQD's runs were recorded, with the value those runs had: to_dict leaves them
+# out while they hold it, so that an old record still names the same policy
+LATER_FIELDS = {"assignment": "own", "logit_offset": 1.1}
 
 
 def check_scores(mq, vq) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,7 +90,7 @@ def beta_quantile(alpha: torch.Tensor, beta: torch.Tensor, u: torch.Tensor) -> t
 
 
 def base_quantile(
-    u: torch.Tensor, base: str, logit_mean: float = 0.0, logit_std: float = 1.0
+    u: torch.Tensor, base: str, logit_mean: float | torch.Tensor = 0.0, logit_std: float = 1.0
 ) -> torch.Tensor:
     """The base sampler's inverse CDF: ``u`` itself (uniform) or ``sigmoid(m + s Phi^-1(u))``."""
     if base == "uniform":
@@ -112,6 +118,15 @@ class TimestepPolicy:
         (``mq == vq``) with ``kappa_base = 2`` (a uniform Beta) gets exactly the base sampler;
       * ``"hard_gate"``: a baseline. Motion-rich clips (``mq >= rich_threshold > vq``) get levels
         uniform in [gate_level, 1), visually rich ones uniform in [0, gate_level), others uniform.
+      * ``"logit_offset"``: SANA-Video 2.0's discrete TQD (docs/papers.md, "SANA-Video 2.0"): the
+        logit-normal base with its mean moved by ``+logit_offset`` (toward noise) for motion-rich
+        clips and by ``-logit_offset`` for visually rich ones (the hard gate's classes); others
+        keep the base.
+
+    ``assignment``: ``"own"``, each clip's level drawn from its own scores; or ``"shuffled"``, the
+    marginal-matched control: each clip's level is drawn from the scores of another clip of the
+    batch (a random cyclic shift by 1..B-1), so the levels keep the sampler's distribution over
+    the data while no clip gets its own. Quality dropout still reads each clip's own scores.
 
     ``dropout``: ``"none"``; ``"hard"``, weight 1 with probability ``max(mq, vq)`` else 0, redrawn
     every step (our choice; docs/papers.md allows a one-time filter too). The weights are not
@@ -131,6 +146,8 @@ class TimestepPolicy:
     gate_level: float = 0.5
     rich_threshold: float = 0.5
     mu_margin: float = 0.01
+    assignment: str = "own"
+    logit_offset: float = 1.1  # SANA-Video 2.0's +-1.1: medians sigmoid(+-1.1) = 0.75, 0.25 at mean 0
 
     def __post_init__(self):
         # the numbers checked by hand: this file imports nothing from tqd_lite, so it can be copied alone
@@ -142,6 +159,7 @@ class TimestepPolicy:
             "gate_level",
             "rich_threshold",
             "mu_margin",
+            "logit_offset",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -151,6 +169,7 @@ class TimestepPolicy:
             ("dropout", DROPOUTS),
             ("reading", READINGS),
             ("base", BASES),
+            ("assignment", ASSIGNMENTS),
         ):
             if getattr(self, field) not in allowed:
                 value = getattr(self, field)
@@ -168,14 +187,21 @@ class TimestepPolicy:
                 raise ValueError(f"TimestepPolicy.{field} must be in (0, 1), got {getattr(self, field)!r}")
         if not 0 < self.mu_margin < 0.5:
             raise ValueError(f"TimestepPolicy.mu_margin must be in (0, 0.5), got {self.mu_margin!r}")
+        if self.assignment == "shuffled" and self.sampler not in SCORED_SAMPLERS:
+            raise ValueError(
+                f"TimestepPolicy.assignment='shuffled' needs a sampler that reads the scores "
+                f"{SCORED_SAMPLERS}, got sampler={self.sampler!r}"
+            )
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields, less those of :data:`LATER_FIELDS` that hold the value older records had."""
+        record = dataclasses.asdict(self)
+        return {k: v for k, v in record.items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
 
     @property
     def uses_scores(self) -> bool:
         """Whether the scores matter (uniform and logit-normal draws without dropout ignore them)."""
-        return self.sampler in ("tqd", "hard_gate") or self.dropout != "none"
+        return self.sampler in SCORED_SAMPLERS or self.dropout != "none"
 
     def _scores(self, mq, vq) -> tuple[torch.Tensor, torch.Tensor]:
         """Checked scores; unscored clips (NaN) are fine for a policy that ignores the scores."""
@@ -193,6 +219,10 @@ class TimestepPolicy:
         label = self.sampler
         if self.sampler == "tqd":
             label += f"({self.reading}, {self.kappa_base:g}-{self.kappa_max:g})"
+        if self.sampler == "logit_offset":
+            label += f"(+-{self.logit_offset:g})"
+        if self.assignment == "shuffled":
+            label += ", shuffled"
         return label + ("" if self.dropout == "none" else f"+{self.dropout}")
 
     def noise_levels(self, mq, vq, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -203,18 +233,34 @@ class TimestepPolicy:
             return self._base_draw("logit_normal", n, generator)
         if self.sampler == "uniform":
             return self._base_draw("uniform", n, generator)
+        mq, vq = self._assigned(mq, vq, generator)
         u = torch.rand(n, generator=generator, dtype=torch.float64)
-        if self.sampler == "hard_gate":
-            motion_rich = (mq >= self.rich_threshold) & (vq < self.rich_threshold)
-            visual_rich = (vq >= self.rich_threshold) & (mq < self.rich_threshold)
-            low = torch.where(motion_rich, self.gate_level, 0.0)
-            high = torch.where(visual_rich, self.gate_level, 1.0)
-            return low + (high - low) * u
-        alpha, beta = tqd_beta_parameters(mq, vq, self.kappa_base, self.kappa_max, self.mu_margin)
-        level = beta_quantile(alpha, beta, u)
-        if self.reading == "B":
-            level = base_quantile(level, self.base, self.logit_mean, self.logit_std)
-        return level.clamp(0.0, 1.0 - 1e-9)
+        if self.sampler == "tqd":
+            alpha, beta = tqd_beta_parameters(mq, vq, self.kappa_base, self.kappa_max, self.mu_margin)
+            level = beta_quantile(alpha, beta, u)
+            if self.reading == "B":
+                level = base_quantile(level, self.base, self.logit_mean, self.logit_std)
+            return level.clamp(0.0, 1.0 - 1e-9)
+        motion_rich = (mq >= self.rich_threshold) & (vq < self.rich_threshold)
+        visual_rich = (vq >= self.rich_threshold) & (mq < self.rich_threshold)
+        if self.sampler == "logit_offset":
+            # the logit mean moved by +logit_offset (motion-rich), -logit_offset (visually rich), 0 (others)
+            mean = self.logit_mean + self.logit_offset * (motion_rich.double() - visual_rich.double())
+            return base_quantile(u, "logit_normal", mean, self.logit_std).clamp(0.0, 1.0 - 1e-9)
+        # the hard gate: motion-rich clips in [gate_level, 1), visually rich in [0, gate_level)
+        low = torch.where(motion_rich, self.gate_level, 0.0)
+        high = torch.where(visual_rich, self.gate_level, 1.0)
+        return low + (high - low) * u
+
+    def _assigned(self, mq, vq, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """The scores each clip's level is drawn from: its own, or another clip's of the batch."""
+        if self.assignment == "own":
+            return mq, vq
+        if len(mq) < 2:
+            raise ValueError("TimestepPolicy.assignment='shuffled' needs batches of at least 2 clips")
+        # a cyclic shift by 1..B-1: no clip keeps its own scores, each gets another batch clip's
+        shift = int(torch.randint(1, len(mq), (1,), generator=generator))
+        return mq.roll(shift), vq.roll(shift)
 
     def _base_draw(self, scheme: str, n: int, generator) -> torch.Tensor:
         u = compute_density_for_timestep_sampling(
