@@ -183,6 +183,18 @@ def test_readme_three_times_throughput_paragraph_comes_from_the_benchmark_files(
         assert sentence in readme
 
 
+def test_readme_fixed_bucket_sentence_names_the_codes_constants():
+    from tqd_lite.diffusion.validation import NUM_BUCKETS
+    from tqd_lite.profiles import PROFILES
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    on = [name for name, profile in PROFILES.items() if profile.validation_clips]
+    assert on == ["full", "gpu"] and PROFILES["full"].validation_clips == PROFILES["gpu"].validation_clips
+    clips = PROFILES["full"].validation_clips
+    expected = f"in the full and gpu profiles: the denoising loss of the first {clips} held-out golden clips"
+    assert f"{expected} at {NUM_BUCKETS} fixed timesteps" in readme
+
+
 def test_readme_causes_table_numbers_come_from_the_probe_files():
     """Each number of the causes table is a 600-step probe's last row (or the H200's 32-px probe)."""
     readme = (ROOT / "README.md").read_text()

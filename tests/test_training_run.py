@@ -1,5 +1,6 @@
 """A training run as an experiment: an interrupted run repeats no evaluation, a finished one no work."""
 
+import dataclasses
 import json
 
 import pytest
@@ -89,6 +90,7 @@ def test_a_renders_run_trains_on_fresh_clips_of_its_world_and_is_measured_on_oth
     assert report["split"] == "renders:simple" and report["train_clips"] == 6
     assert "mq" not in report["final"] and report["final"]["frechet_distance"] > 0  # raw scores only
     assert all(e["eval_seconds"] > 0 for e in report["evaluations"])  # counted apart from training
+    assert all("fixed_bucket_loss" not in e for e in report["evaluations"])  # quick: validation_clips=0
     samples = run_samples(tmp_path)  # every evaluation's samples, kept to be measured later
     assert list(samples) == [e["step"] for e in report["evaluations"]] == [0, 4]
     assert samples[4].shape == (2, 3, 8, 16, 16)
@@ -140,3 +142,20 @@ def test_an_evaluation_samples_the_profiles_eval_clips_unless_told():
     model = build_model(CONFIG.preset).eval()
     assert training_run.evaluate(model, CONFIG, profile, reference)[1].shape[0] == 3
     assert training_run.evaluate(model, CONFIG, profile, reference, 2)[1].shape[0] == 2
+
+
+def test_the_fixed_bucket_loss_of_an_evaluation_depends_on_the_weights_alone():
+    """Not on the run's seed, the samples drawn, or held-out clips past the profile's validation_clips."""
+    profile = PROFILE.with_overrides(sample_steps=1, validation_clips=3)
+    shape = {"size": PROFILE.frame_size, "num_frames": PROFILE.num_frames}
+    reference = golden_renders(5, seed=0, **shape)
+    model = build_model(CONFIG.preset).eval()
+    first, second = (
+        training_run.evaluate(model, config, profile, clips, num_clips=n)[0]
+        for config, clips, n in (
+            (CONFIG, reference, 2),
+            (dataclasses.replace(CONFIG, seed=7), reference[:3], 3),
+        )
+    )
+    assert first["fixed_bucket_losses"] == second["fixed_bucket_losses"]
+    assert first["fixed_bucket_loss"] == sum(first["fixed_bucket_losses"]) / 10

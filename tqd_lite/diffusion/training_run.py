@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from tqd_lite.diffusion.model import build_model, count_parameters
+from tqd_lite.diffusion.noise import make_noise_scheduler
 from tqd_lite.diffusion.pipeline import ddim_pipeline
 from tqd_lite.diffusion.train import (
     CHECKPOINT_FILE,
@@ -35,6 +36,7 @@ from tqd_lite.diffusion.train import (
     resolve_policy,
     train,
 )
+from tqd_lite.diffusion.validation import fixed_bucket_loss
 from tqd_lite.files import load_json, load_tensors
 from tqd_lite.profiles import Profile, override_fields
 from tqd_lite.provenance import write_result
@@ -88,7 +90,10 @@ def evaluate(
     """Sample ``num_clips`` seeded clips (default: the profile's) and measure them against ``reference``.
 
     ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
-    samples' mq and vq on it. The metrics include ``eval_seconds``, the wall-clock time of the
+    samples' mq and vq on it. The metrics include the fixed-bucket validation loss of the
+    first ``profile.validation_clips`` held-out clips, where that is not 0
+    (:mod:`~tqd_lite.diffusion.validation`; its mean and each bucket's) and ``eval_seconds``,
+    the wall-clock time of the
     whole evaluation: a run's evaluations cost sampling time on top of its training, which the
     profiles' budgets must count.
     """
@@ -103,6 +108,11 @@ def evaluate(
     ).clips
     motion, visual = normalisers or (None, None)
     metrics = evaluate_clips(clips, reference, motion, visual)
+    if profile.validation_clips:
+        # the same held-out clips and noise for every run and checkpoint: a function of the weights alone
+        scheduler = make_noise_scheduler(**config.noise_schedule())
+        validation = fixed_bucket_loss(model, scheduler, reference[: profile.validation_clips])
+        metrics["fixed_bucket_loss"], metrics["fixed_bucket_losses"] = validation["mean"], validation["loss"]
     return {"eval_seconds": round(time.perf_counter() - start, 1), **metrics}, clips
 
 
@@ -343,12 +353,23 @@ def save_strip(clips: torch.Tensor, path: Path, block: dict | None = None, title
 
 
 def training_figure(report: dict):
-    """Loss (left) and the samples' Fréchet distance to held-out golden clips (right), over steps."""
+    """Loss (left: training, and the fixed-bucket validation loss where the evaluations have it) and
+    the samples' Fréchet distance to held-out golden clips (right), over steps."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     steps = [h["step"] for h in report["loss_history"]]
-    left.plot(steps, [h["loss"] for h in report["loss_history"]], lw=1)
-    left.set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    left.plot(steps, [h["loss"] for h in report["loss_history"]], lw=1, label="training")
     evals = report["evaluations"]
+    validated = [e for e in evals if "fixed_bucket_loss" in e]  # reports from before it have none
+    if validated:
+        left.plot(
+            [e["step"] for e in validated],
+            [e["fixed_bucket_loss"] for e in validated],
+            "o-",
+            ms=3,
+            label="fixed-bucket validation",
+        )
+    left.set(xlabel="step", ylabel="loss", yscale="log", title="loss")
+    left.legend(fontsize=8)
     right.plot([e["step"] for e in evals], [e["frechet_distance"] for e in evals], "o-")
     right.axhline(report["frechet_distance_train_vs_heldout"], color="0.5", ls="--", label="training clips")
     right.set(xlabel="step", ylabel="Fréchet distance", yscale="log", title="samples vs held-out golden")
