@@ -161,10 +161,11 @@ def test_readme_three_times_throughput_paragraph_comes_from_the_benchmark_files(
     readme = " ".join((ROOT / "README.md").read_text().split())
     folder = ROOT / "results" / "benchmarks"
     old = json.loads((folder / "train_tiny_16_cpu.json").read_text())
-    fp32, bf16, fp32_b4 = (
+    fp32, bf16, fp32_b4, bf16_b4, compiled_b4 = (
         json.loads((folder / f"train_tiny-clipnorm-all_16_b{b}_{p}_avx512bf16.json").read_text())
-        for b, p in ((16, "fp32"), (16, "bf16"), (4, "fp32"))
+        for b, p in ((16, "fp32"), (16, "bf16"), (4, "fp32"), (4, "bf16"), (4, "bf16_compiled"))
     )
+    assert compiled_b4["compiled"] and not bf16_b4["compiled"]
     assert fp32["parameters"] == old["parameters"]  # the same network, the norms aside
     target = 3 * old["clips_per_second"]
     gflop_per_clip = bf16["achieved_gflops"] / bf16["clips_per_second"]
@@ -178,6 +179,8 @@ def test_readme_three_times_throughput_paragraph_comes_from_the_benchmark_files(
         f"Three times the old rate, {target:.1f} clips/s, would need {target * gflop_per_clip:.0f} "
         f"GFLOP/s of this step's arithmetic, {target * gflop_per_clip / bf16_peak:.0%} of the bf16 peak",
         f"{fp32_b4['clips_per_second']:.1f} clips/s in fp32.",
+        f"compiling its step at batch 4 took {compiled_b4['seconds_per_step'] * 1000:.0f} ms against "
+        f"{bf16_b4['seconds_per_step'] * 1000:.0f}",
     )
     for sentence in expected:
         assert sentence in readme
@@ -641,10 +644,13 @@ def test_readme_targets_standing_table_comes_from_the_committed_models_targets_f
         )
         assert row in readme, row
         assert not t["flicker"]["passed"] and not t["motion"]["passed"]  # "neither draws the world yet"
+    simple = json.loads((bench / "golden_simple_16" / "train.json").read_text())["train_config"]
+    simple_frame_steps = simple["frame_steps"]
+    assert f"the simple world's {simple['steps'] - simple_frame_steps:,} clip steps" in readme
     clip_stage = [
         r["dynamic_degree"]
         for r in json.loads((bench / "golden_simple_16" / "targets_curve.json").read_text())["curve"]
-        if r["step"] > 10_000
+        if r["step"] > simple_frame_steps
     ]
     assert f"held dynamic degree between {min(clip_stage):.2f} and {max(clip_stage):.2f} at 16 px" in readme
     probe = json.loads((bench / "gpu_probe" / "probe_32.json").read_text())

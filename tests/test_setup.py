@@ -64,6 +64,15 @@ def test_every_profile_evaluates_a_training_run_on_enough_clips_for_the_targets(
         assert profile.eval_clips >= MIN_TARGET_CLIPS, profile.name
 
 
+def test_only_the_optional_sizes_of_a_profile_may_be_zero():
+    quick = PROFILES["quick"]
+    assert quick.with_overrides(validation_clips=0).validation_clips == 0  # 0: no validation loss
+    with pytest.raises(ValueError, match="Profile.validation_clips is out of range: -1"):
+        quick.with_overrides(validation_clips=-1)
+    with pytest.raises(ValueError, match="Profile.eval_clips is out of range: 0"):
+        quick.with_overrides(eval_clips=0)
+
+
 def test_readme_profile_table_matches_the_profiles():
     readme = (ROOT / "README.md").read_text()
     for name, profile in PROFILES.items():

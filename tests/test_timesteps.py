@@ -12,6 +12,7 @@ from scipy import stats
 
 from tqd_lite.tqd.experiments import ARMS
 from tqd_lite.tqd.sampler import (
+    LATER_FIELDS,
     TimestepPolicy,
     base_quantile,
     beta_density,
@@ -195,6 +196,8 @@ def test_the_recorded_tqd_arms_still_name_todays_policies():
     summary = Path(__file__).resolve().parents[1] / "results" / "full" / "tqd" / "summary.json"
     recorded = json.loads(summary.read_text())["policies"]
     assert recorded and all(arm.policy.to_dict() == recorded[arm.key] for arm in ARMS if arm.key in recorded)
+    defaults = TimestepPolicy()
+    assert all(getattr(defaults, field) == value for field, value in LATER_FIELDS.items())
     shuffled = TimestepPolicy(sampler="tqd", assignment="shuffled").to_dict()
     assert shuffled["assignment"] == "shuffled" and TimestepPolicy(**shuffled).assignment == "shuffled"
 

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 from accelerate.state import AcceleratorState
+from diffusers.optimization import get_scheduler
 
 from tqd_lite.diffusion.checkpoints import export_weights, load_denoiser, load_pipeline, training_config_of
 from tqd_lite.diffusion.model import build_model
@@ -162,35 +163,53 @@ def _warm_cosine(step: int, warmup: int, length: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (length - warmup)))
 
 
-def test_the_per_stage_cosine_restarts_its_warm_up_and_decay_when_the_clips_begin():
-    config = dataclasses.replace(
-        FAST, steps=30, frame_steps=12, warmup_steps=3, learning_rate=1e-3, lr_schedule="cosine_per_stage"
-    )
+PER_STAGE = dataclasses.replace(
+    FAST, steps=30, frame_steps=12, warmup_steps=3, learning_rate=1e-3, lr_schedule="cosine_per_stage"
+)
+
+
+def _rates(config: TrainConfig, steps: range, state: dict | None = None) -> tuple[list[float], dict]:
+    """The learning rates over ``steps`` (resumed from ``state`` if given), and the state after."""
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.learning_rate)
     scheduler = make_lr_scheduler(optimizer, config)
-    lrs = []
-    for _ in range(config.steps):
-        lrs.append(optimizer.param_groups[0]["lr"])
+    if state is not None:  # as train() resumes from a checkpoint
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+    rates = []
+    for _ in steps:
+        rates.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
+    return rates, {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
+
+
+def test_the_per_stage_cosine_restarts_its_warm_up_and_decay_when_the_clips_begin():
+    rates, _ = _rates(PER_STAGE, range(30))
     frames = [_warm_cosine(s, 3, 12) for s in range(12)]
     clips = [_warm_cosine(s, 3, 18) for s in range(18)]
-    assert lrs == pytest.approx([1e-3 * m for m in frames + clips], abs=1e-12)
-    assert lrs[11] < 1e-4 and lrs[12] == 0 and lrs[15] == pytest.approx(1e-3)  # the restart
+    assert rates == pytest.approx([1e-3 * m for m in frames + clips], abs=1e-12)
+    assert rates[11] < 1e-4 and rates[12] == 0 and rates[15] == pytest.approx(1e-3)  # the restart
+    # each stage is diffusers' own cosine with warm-up over that stage's steps
+    for length, stage in ((12, rates[:12]), (18, rates[12:])):
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+        diffusers_cosine = get_scheduler("cosine", optimizer, num_warmup_steps=3, num_training_steps=length)
+        assert stage == pytest.approx([1e-3 * diffusers_cosine.lr_lambdas[0](s) for s in range(length)])
 
-    resumed = make_lr_scheduler(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), config)
-    resumed.load_state_dict(scheduler.state_dict())  # as train() does from a checkpoint
-    assert resumed.lr_lambdas[0](14) == pytest.approx(clips[2])
+
+def test_the_per_stage_cosine_resumes_exactly_from_its_saved_state():
+    whole, _ = _rates(PER_STAGE, range(30))
+    first, state = _rates(PER_STAGE, range(14))
+    rest, _ = _rates(PER_STAGE, range(14, 30), state)
+    assert first + rest == whole
 
 
-def test_the_per_stage_cosine_without_a_frame_stage_is_the_plain_cosine():
-    config = dataclasses.replace(FAST, steps=20, warmup_steps=2, lr_schedule="cosine_per_stage")
-    plain = dataclasses.replace(config, lr_schedule="cosine")
-    one, two = (
-        make_lr_scheduler(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), c)
-        for c in (config, plain)
+def test_the_per_stage_cosine_without_a_frame_stage_is_diffusers_cosine():
+    config = dataclasses.replace(
+        FAST, steps=20, warmup_steps=2, learning_rate=1.0, lr_schedule="cosine_per_stage"
     )
-    assert [one.lr_lambdas[0](s) for s in range(20)] == [two.lr_lambdas[0](s) for s in range(20)]
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    diffusers_cosine = get_scheduler("cosine", optimizer, num_warmup_steps=2, num_training_steps=20)
+    assert _rates(config, range(20))[0] == [diffusers_cosine.lr_lambdas[0](s) for s in range(20)]
 
 
 def test_a_checkpoint_from_before_the_lr_schedule_resumes_as_constant(bank, tmp_path):

@@ -9,6 +9,7 @@ import torch
 from tqd_lite.diffusion import training_run
 from tqd_lite.diffusion.model import build_model
 from tqd_lite.diffusion.training_run import default_config, render_run_data, run_samples, run_training
+from tqd_lite.diffusion.validation import bucket_timesteps
 from tqd_lite.paths import data_dir
 from tqd_lite.profiles import get_profile
 from tqd_lite.quality.sanity import golden_renders
@@ -159,3 +160,4 @@ def test_the_fixed_bucket_loss_of_an_evaluation_depends_on_the_weights_alone():
     )
     assert first["fixed_bucket_losses"] == second["fixed_bucket_losses"]
     assert first["fixed_bucket_loss"] == sum(first["fixed_bucket_losses"]) / 10
+    assert first["fixed_bucket_clips"] == 3 and first["fixed_bucket_timesteps"] == bucket_timesteps()

@@ -123,8 +123,8 @@ PROFILES: dict[str, Profile] = {
         train_logit_mean=1.5,
         eval_every=1125,
         eval_clips=96,
-        # none: 32 clips cost 5.6 s per evaluation at 16 px on 2 cores, and the quick TQD and MCM
-        # runs, whose numbers only show that the tables work, make 22 evaluations in make reproduce
+        # none: 32 clips cost 5.6 s per evaluation at 16 px on 2 cores, and TQD's runs, which train
+        # this profile's model in every profile, make 22 evaluations in make reproduce
         validation_clips=0,
         sample_steps=25,
         grad_timesteps=(5, 25, 100, 250, 500, 750, 950),

@@ -20,6 +20,7 @@ every global batch.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable
@@ -541,32 +542,38 @@ def train(
 
 
 def make_lr_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> LambdaLR:
-    """The learning rate at every step (``config.lr_schedule``), from diffusers' warm-up schedules.
+    """The learning rate at every step (``config.lr_schedule``): diffusers' ``get_scheduler``
+    ("constant_with_warmup", "cosine"), or the cosine restarted when the clips begin.
 
-    ``"cosine_per_stage"`` restarts the schedule when the clips begin: the frame stage and the clip
-    stage each get a linear warm-up of ``warmup_steps`` and a cosine decay to 0 at their end, as
-    the two-stage probe (``benchmarks/probe_image_model.py``) ran one cosine per stage. Without a
-    frame stage it is plain ``"cosine"``.
+    ``"cosine_per_stage"`` gives the frame stage and the clip stage each a linear warm-up of
+    ``warmup_steps`` and a cosine decay to 0 at their end: the learning-rate half of the
+    two-stage probe's restart (``benchmarks/probe_image_model.py`` also started a fresh AdamW,
+    which this keeps). Without a frame stage it is plain ``"cosine"``.
     """
     if config.lr_schedule == "constant":
         return get_scheduler("constant_with_warmup", optimizer, num_warmup_steps=config.warmup_steps)
-    stage_lengths = [config.steps]
-    if config.lr_schedule == "cosine_per_stage" and 0 < config.frame_steps < config.steps:
-        stage_lengths = [config.frame_steps, config.steps - config.frame_steps]
-    # one diffusers cosine-with-warm-up multiplier per stage, each counting from its stage's start
-    multipliers = [
-        get_scheduler(
-            "cosine", optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=length
-        ).lr_lambdas[0]
-        for length in stage_lengths
-    ]
+    if config.lr_schedule == "cosine" or not 0 < config.frame_steps < config.steps:
+        return get_scheduler(
+            "cosine", optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=config.steps
+        )
+    frames, clips = config.frame_steps, config.steps - config.frame_steps
 
-    def multiplier(step: int) -> float:
-        if len(multipliers) == 2 and step >= config.frame_steps:
-            return multipliers[1](step - config.frame_steps)
-        return multipliers[0](step)
+    def multiplier(step: int) -> float:  # each stage counts its steps from its own start
+        if step < frames:
+            return _warmup_cosine(step, config.warmup_steps, frames)
+        return _warmup_cosine(step - frames, config.warmup_steps, clips)
 
     return LambdaLR(optimizer, multiplier)
+
+
+def _warmup_cosine(step: int, warmup: int, length: int) -> float:
+    """diffusers' cosine-with-warm-up multiplier (``get_cosine_schedule_with_warmup``), written
+    out because diffusers gives it only as a scheduler bound to an optimizer: ``step / warmup``,
+    then ``(1 + cos(pi p)) / 2`` with ``p`` the share of the steps after warm-up done."""
+    if step < warmup:
+        return step / max(1, warmup)
+    progress = (step - warmup) / max(1, length - warmup)
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
 
 
 def _frozen_in_clip_stage(model, config: TrainConfig) -> list[torch.nn.Parameter]:

@@ -90,12 +90,11 @@ def evaluate(
     """Sample ``num_clips`` seeded clips (default: the profile's) and measure them against ``reference``.
 
     ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
-    samples' mq and vq on it. The metrics include the fixed-bucket validation loss of the
-    first ``profile.validation_clips`` held-out clips, where that is not 0
-    (:mod:`~tqd_lite.diffusion.validation`; its mean and each bucket's) and ``eval_seconds``,
-    the wall-clock time of the
-    whole evaluation: a run's evaluations cost sampling time on top of its training, which the
-    profiles' budgets must count.
+    samples' mq and vq on it. Where ``profile.validation_clips`` is not 0, the metrics include the
+    fixed-bucket validation loss of that many held-out clips (:mod:`~tqd_lite.diffusion.validation`:
+    its mean, each bucket's, the buckets' timesteps and the clips scored). They include
+    ``eval_seconds``, the wall-clock time of the whole evaluation: a run's evaluations cost
+    sampling time on top of its training, which the profiles' budgets must count.
     """
     start = time.perf_counter()
     clips = ddim_pipeline(model, config)(
@@ -109,10 +108,16 @@ def evaluate(
     motion, visual = normalisers or (None, None)
     metrics = evaluate_clips(clips, reference, motion, visual)
     if profile.validation_clips:
-        # the same held-out clips and noise for every run and checkpoint: a function of the weights alone
+        # the same held-out clips and noise at every evaluation of a run: it moves with the weights alone
         scheduler = make_noise_scheduler(**config.noise_schedule())
-        validation = fixed_bucket_loss(model, scheduler, reference[: profile.validation_clips])
-        metrics["fixed_bucket_loss"], metrics["fixed_bucket_losses"] = validation["mean"], validation["loss"]
+        scored = reference[: profile.validation_clips]
+        validation = fixed_bucket_loss(model, scheduler, scored)
+        metrics |= {
+            "fixed_bucket_loss": validation["mean"],
+            "fixed_bucket_losses": validation["loss"],
+            "fixed_bucket_timesteps": validation["timesteps"],
+            "fixed_bucket_clips": len(scored),
+        }
     return {"eval_seconds": round(time.perf_counter() - start, 1), **metrics}, clips
 
 

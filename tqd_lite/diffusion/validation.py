@@ -3,8 +3,7 @@ with the same clips, the same noise and the same timesteps at every checkpoint.
 
 SANA-Video 2.0 (appendix B.4; docs/papers.md, "SANA-Video 2.0") validates this way: with nothing
 drawn afresh, two checkpoints' losses differ only by their weights, which cut the spread of
-checkpoint-to-checkpoint differences 2.3x against i.i.d. timesteps there. A training loss, drawn
-at random timesteps of random clips, cannot separate two arms as finely.
+checkpoint-to-checkpoint differences 2.3x against i.i.d. timesteps there.
 """
 
 from __future__ import annotations
