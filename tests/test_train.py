@@ -168,9 +168,14 @@ PER_STAGE = dataclasses.replace(
 )
 
 
+def _sgd(lr: float) -> torch.optim.SGD:
+    """An optimizer of one parameter, for schedulers to act on."""
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
 def _rates(config: TrainConfig, steps: range, state: dict | None = None) -> tuple[list[float], dict]:
     """The learning rates over ``steps`` (resumed from ``state`` if given), and the state after."""
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.learning_rate)
+    optimizer = _sgd(config.learning_rate)
     scheduler = make_lr_scheduler(optimizer, config)
     if state is not None:  # as train() resumes from a checkpoint
         optimizer.load_state_dict(state["optimizer"])
@@ -191,8 +196,7 @@ def test_the_per_stage_cosine_restarts_its_warm_up_and_decay_when_the_clips_begi
     assert rates[11] < 1e-4 and rates[12] == 0 and rates[15] == pytest.approx(1e-3)  # the restart
     # each stage is diffusers' own cosine with warm-up over that stage's steps
     for length, stage in ((12, rates[:12]), (18, rates[12:])):
-        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
-        diffusers_cosine = get_scheduler("cosine", optimizer, num_warmup_steps=3, num_training_steps=length)
+        diffusers_cosine = get_scheduler("cosine", _sgd(1e-3), num_warmup_steps=3, num_training_steps=length)
         assert stage == pytest.approx([1e-3 * diffusers_cosine.lr_lambdas[0](s) for s in range(length)])
 
 
@@ -207,8 +211,7 @@ def test_the_per_stage_cosine_without_a_frame_stage_is_diffusers_cosine():
     config = dataclasses.replace(
         FAST, steps=20, warmup_steps=2, learning_rate=1.0, lr_schedule="cosine_per_stage"
     )
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    diffusers_cosine = get_scheduler("cosine", optimizer, num_warmup_steps=2, num_training_steps=20)
+    diffusers_cosine = get_scheduler("cosine", _sgd(1.0), num_warmup_steps=2, num_training_steps=20)
     assert _rates(config, range(20))[0] == [diffusers_cosine.lr_lambdas[0](s) for s in range(20)]
 
 

@@ -573,7 +573,7 @@ def _warmup_cosine(step: int, warmup: int, length: int) -> float:
     if step < warmup:
         return step / max(1, warmup)
     progress = (step - warmup) / max(1, length - warmup)
-    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 def _frozen_in_clip_stage(model, config: TrainConfig) -> list[torch.nn.Parameter]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from tqd_lite.diffusion.noise import NUM_TRAIN_TIMESTEPS, to_model_range, training_target
+from tqd_lite.diffusion.noise import NUM_TRAIN_TIMESTEPS, to_model_range
+from tqd_lite.diffusion.train import diffusion_loss
 
 NUM_BUCKETS = 10
 
@@ -54,11 +55,14 @@ def fixed_bucket_loss(
         total = 0.0
         for start in range(0, len(x0), batch_size):
             x, eps = x0[start : start + batch_size].to(device), noise[start : start + batch_size].to(device)
-            t = torch.full((len(x),), timestep, device=device, dtype=torch.long)
-            # x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
-            x_t = noise_scheduler.add_noise(x, eps, t)
-            target = training_target(noise_scheduler, x, eps, t)  # eps, or v
-            prediction = model(x_t, t, None).float()
-            total += (prediction - target).pow(2).mean(dim=(1, 2, 3, 4)).sum().item()
+            batch = {
+                "x0": x,
+                "noise": eps,
+                "timesteps": torch.full((len(x),), timestep, device=device, dtype=torch.long),
+                "labels": None,
+                "weights": torch.ones(len(x), device=device),
+            }
+            # the training loop's own loss, unweighted: the mean over the batch of |model(x_t) - target|^2
+            total += diffusion_loss(model, noise_scheduler, batch).item() * len(x)
         losses.append(total / len(x0))
     return {"timesteps": timesteps, "loss": losses, "mean": sum(losses) / len(losses)}
