@@ -19,6 +19,7 @@ from tqd_lite.tqd.experiments import (
 )
 from tqd_lite.tqd.report import (
     COMPARISONS,
+    METRICS,
     QUESTIONS,
     SUMMARY_FILE,
     answers,
@@ -34,7 +35,8 @@ TINY = QUICK.with_overrides(tqd_steps=2, tqd_eval_clips=4, tqd_seeds=(0, 1), tqd
 
 def synthetic_runs(fd_baseline, fd_tqd):
     def metrics(fd):
-        return {"dynamic_degree": 1.0, "mq": 0.5, "vq": 0.4, "frechet_distance": fd, "train_seconds": 10.0}
+        same = {m: 0.5 for m in METRICS if m != "fd"}  # the same in every run and arm
+        return {**same, "fd": fd, "train_seconds": 10.0}
 
     return {
         "set_a/baseline": {s: metrics(v) for s, v in enumerate(fd_baseline)},
@@ -47,13 +49,15 @@ def test_comparisons_are_seed_paired_differences_with_a_student_t_interval():
     summary = summarise(runs, summary_settings(QUICK.with_overrides(tqd_seeds=(0, 1, 2))), {})
     (comparison,) = summary["comparisons"]
     assert comparison["name"] == "TQD vs baseline, Set-A"
-    fd = comparison["frechet_distance"]
+    fd = comparison["fd"]
     half = stats.t.ppf(0.975, 2) * np.std([-1.0, -1.1, -0.9], ddof=1) / np.sqrt(3)
     assert fd["difference"] == pytest.approx(-1.0) and fd["ci95"] == pytest.approx(half)
-    assert fd["verdict"] == "better"  # lower Fréchet distance, interval excludes 0
-    assert comparison["mq"]["verdict"] == "no clear difference"  # identical values
+    assert fd["p"] == pytest.approx(stats.ttest_rel([9.0, 10.9, 13.1], [10.0, 12.0, 14.0]).pvalue)
+    assert fd["q"] == pytest.approx(fd["p"])  # the only difference with a p-value: BH leaves it
+    assert fd["verdict"] == "better"  # lower Fréchet distance, q < 0.05
+    assert comparison["judge_motion"]["verdict"] == "no clear difference"  # identical values
     # unpaired, the same numbers would overlap: the baseline's spread (2) dwarfs the effect
-    assert summary["arms"]["set_a/baseline"]["frechet_distance"]["ci95"] > 1.0
+    assert summary["arms"]["set_a/baseline"]["fd"]["ci95"] > 1.0
 
 
 def test_every_question_names_known_comparisons():
@@ -63,7 +67,7 @@ def test_every_question_names_known_comparisons():
     assert all({treated, reference} <= arms for _, treated, reference in COMPARISONS)
     summary = summarise(synthetic_runs([10.0, 12.0], [9.0, 11.2]), summary_settings(QUICK), {})
     lines = answers(summary)
-    assert "  TQD vs baseline, Set-A: dynamic degree no clear difference" in lines[1]
+    assert lines[1].startswith("  TQD vs baseline, Set-A: FD no clear difference, KID no clear difference")
     assert "  TQD vs baseline, Set-B: not run yet" in lines
 
 
@@ -93,15 +97,23 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
     summary = run_experiments(TINY, tmp_path, groups=("reading",), progress=False)
     assert set(summary["arms"]) == {"set_a/logit_normal", "set_a/tqd_B"}
     real = summary["reference"]
-    assert set(real) == {"set_a", "set_b", "set_c", "heldout_golden"}
-    assert "frechet_distance" not in real["heldout_golden"] and real["set_c"]["frechet_distance"] > 0
+    assert set(real) == {"golden renders", "blur 0.5", "blur 0.25", "set_a", "set_b", "set_c", "heldout_golden"}
+    assert all(row["num_clips"] == TINY.tqd_eval_clips for row in real.values())  # as many as a run's samples
+    # measured by the suite, without the fixed-bucket loss (quick: tqd_validation_clips 0)
+    assert summary["metrics"] == [m for m in METRICS if m != "fixed_bucket_loss"]
     assert summary["arms"]["set_a/tqd_B"]["seeds"] == [1]  # a variant arm: the variant seeds only
+    # every run fine-tunes the one base image model, trained on frames only and kept as safetensors
+    base = json.loads((tmp_path / "base" / "base.json").read_text())
+    assert base["record"]["train_config"]["frame_steps"] == base["record"]["train_config"]["steps"] == 8
+    assert (tmp_path / "base" / "model.safetensors").is_file()
+    assert not (tmp_path / "base" / "checkpoint.pt").exists()
     names = [c["name"] for c in summary["comparisons"]]
     assert names == ["reading B vs its logit-normal base, Set-A"]
     run = json.loads((tmp_path / "runs" / "set_a-tqd_B-seed1" / "train.json").read_text())
     assert run["provenance"]["arm"] == "set_a/tqd_B" and run["provenance"]["seed"] == 1
     assert run["timestep_policy"]["reading"] == "B" and run["timestep_policy"]["dropout"] == "none"
     assert run["train_config"]["steps"] == 2 and run["train_config"]["snr_gamma"] is None  # plain v loss
+    assert run["run_key"]["init"] == base["record"] and run["run_key"]["metrics"] == "suite"
     assert not (tmp_path / "runs" / "set_a-tqd_B-seed1" / "checkpoint.pt").exists()
     assert not (tmp_path / "samples.png").exists()  # drawn for the main arms only
     figure = samples_figure(tmp_path, 1, select_arms(("reading",)))

@@ -652,16 +652,15 @@ def _sanity(profile, seed: int, progress: bool) -> None:
 
 
 def _refresh_summaries() -> None:
-    """Rewrite the committed TQD and MCM summaries' Markdown, whose reference rows come from the
-    sanity tables, from their ``summary.json`` (nothing is rerun)."""
-    from tqd_lite.mcm import experiments as mcm_experiments
+    """Rewrite the committed MCM summaries' Markdown, whose reference rows come from the sanity
+    tables, from their ``summary.json`` (nothing is rerun). TQD's runs are measured by the suite
+    itself, so their summaries have no such rows."""
+    from tqd_lite.mcm import experiments
     from tqd_lite.paths import results_dir
-    from tqd_lite.tqd import experiments as tqd_experiments
 
-    for name, experiments in (("tqd", tqd_experiments), ("mcm", mcm_experiments)):
-        for summary in sorted(results_dir().glob(f"*/{name}/summary.json")):
-            profile, record = get_profile(summary.parent.parent.name), load_json(summary, "result file")
-            print(f"rewrote {experiments.write_summary_markdown(summary.parent, record, profile)}")
+    for summary in sorted(results_dir().glob("*/mcm/summary.json")):
+        profile, record = get_profile(summary.parent.parent.name), load_json(summary, "result file")
+        print(f"rewrote {experiments.write_summary_markdown(summary.parent, record, profile)}")
 
 
 def _committed_samples(profile, steps: int = 25, seed: int = 0) -> dict:

@@ -40,10 +40,30 @@ def verdict(difference: float, half_width: float | None, sign: int) -> str:
 
 def paired_difference(differences, sign: int) -> dict:
     """Seed-paired ``treated - reference`` values -> their mean, 95% CI half-width (None with one
-    seed) and :func:`verdict` (``sign``: +1 higher is better, -1 lower is better, 0 neither)."""
+    seed), the paired t-test's two-sided p-value (None with one seed) and :func:`verdict`
+    (``sign``: +1 higher is better, -1 lower is better, 0 neither)."""
     mean, half = mean_ci(differences)
     half = finite_or_none(half)
-    return {"difference": float(mean), "ci95": half, "verdict": verdict(float(mean), half, sign)}
+    p = finite_or_none(stats.ttest_1samp(differences, 0.0).pvalue) if len(differences) > 1 else None
+    return {"difference": float(mean), "ci95": half, "p": p, "verdict": verdict(float(mean), half, sign)}
+
+
+def control_false_discoveries(tests: list[dict], signs: list[int], alpha: float = 0.05) -> None:
+    """Benjamini-Hochberg over a family of :func:`paired_difference` results, in place: each gets
+    its ``q`` (scipy's ``false_discovery_control``) and a verdict that calls a difference only
+    where ``q < alpha``, so at most a share ``alpha`` of the differences called are false on
+    average. A test without a p-value (one seed) keeps its verdict."""
+    tested = [t for t in tests if t.get("p") is not None]
+    if not tested:
+        return
+    qs = stats.false_discovery_control([t["p"] for t in tested], method="bh")
+    for test, q in zip(tested, qs, strict=True):
+        test["q"] = float(q)
+    for test, sign in zip(tests, signs, strict=True):
+        if test.get("q") is not None and test["q"] >= alpha:
+            test["verdict"] = "no clear difference"
+        elif test.get("q") is not None:
+            test["verdict"] = verdict(test["difference"], 0.0, sign)
 
 
 def mean_cell(stat: dict, digits: int = 3) -> str:
@@ -60,12 +80,19 @@ def difference_cell(difference: dict, digits: int = 3) -> str:
 
 def comparisons_table(comparisons: list[dict], labels: dict[str, str], digits: int = 3) -> list[str]:
     """Markdown lines: each comparison's seed-paired difference per metric of ``labels`` (metric ->
-    column title), with how many of the intervals would exclude 0 by chance alone."""
+    column title), with how many of the intervals would exclude 0 by chance alone, or, where the
+    verdicts were controlled (:func:`control_false_discoveries`), how."""
     tested = sum(c[m]["ci95"] is not None for c in comparisons for m in labels)
+    controlled = any("q" in c[m] for c in comparisons for m in labels)
+    rule = (
+        f"a verdict where the Benjamini-Hochberg q-value over all {tested} differences is below 0.05"
+        if controlled
+        else f"whether the CI excludes 0 (of {tested} intervals, about {tested / 20:.1f} would "
+        "exclude 0 by chance alone)"
+    )
     lines = [
         "",
-        "Seed-paired differences (treated - reference), mean ± 95% CI, and whether the CI excludes 0 "
-        f"(of {tested} intervals, about {tested / 20:.1f} would exclude 0 by chance alone):",
+        f"Seed-paired differences (treated - reference), mean ± 95% CI, and {rule}:",
         "",
         "| comparison | " + " | ".join(labels.values()) + " |",
         "|---|" + "---|" * len(labels),

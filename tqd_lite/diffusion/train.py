@@ -429,6 +429,7 @@ def train(
     progress: bool = True,
     stop_after: int | None = None,
     mixed_precision: str | None = None,
+    init_weights: dict[str, torch.Tensor] | None = None,
 ) -> TrainResult:
     """Train (or resume training) a denoiser on ``bank``.
 
@@ -436,6 +437,9 @@ def train(
     end; if it already holds one from the same config, training resumes from it.
     ``stop_after``: stop after this global step, as if interrupted (tests, time budgets).
     ``mixed_precision``: ``"no"`` or ``"bf16"``; default :func:`default_mixed_precision`.
+    ``init_weights``: a state dict to start from instead of random weights: fine-tuning a
+    pretrained model, as TQD does (its EMA starts from them; the optimizer starts fresh). A
+    checkpoint in ``out_dir`` takes precedence, so a resumed run continues its own weights.
     """
     if config.num_classes == 0 and bank.labels is not None:
         raise ValueError("the clip bank has labels but TrainConfig.num_classes is 0")
@@ -448,6 +452,8 @@ def train(
     accelerator = Accelerator(mixed_precision=mixed_precision)
     torch.manual_seed(config.seed)  # the initial weights
     model = build_model(config.preset, config.num_classes)
+    if init_weights is not None:
+        model.load_state_dict(init_weights)
     noise_scheduler = make_noise_scheduler(**config.noise_schedule())
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
     lr_scheduler = make_lr_scheduler(optimizer, config)

@@ -44,6 +44,7 @@ from tqd_lite.quality.metrics import evaluate_clips, frechet_video_distance
 from tqd_lite.quality.sanity import golden_renders
 from tqd_lite.quality.scores import PercentileNormaliser
 from tqd_lite.quality.splits import corpus_normalisers, load_split, scored_folder
+from tqd_lite.quality.suite import MetricSuite
 from tqd_lite.viz.plots import mosaic_figure, stamp
 from tqd_lite.world.render import WORLD
 
@@ -86,13 +87,17 @@ def evaluate(
     reference: torch.Tensor,
     num_clips: int | None = None,
     normalisers: tuple[PercentileNormaliser, PercentileNormaliser] | None = None,
+    suite: MetricSuite | None = None,
 ) -> tuple[dict, torch.Tensor]:
     """Sample ``num_clips`` seeded clips (default: the profile's) and measure them against ``reference``.
 
     ``normalisers``: (motion, visual) percentile scales of the training corpus, to report the
-    samples' mq and vq on it. Where ``profile.validation_clips`` is not 0, the metrics include the
-    fixed-bucket validation loss of that many held-out clips (:mod:`~tqd_lite.diffusion.validation`:
-    its mean, each bucket's, the buckets' timesteps and the clips scored). They include
+    samples' mq and vq on it. ``suite``: measure the samples with the sanity-tested suite instead
+    (:meth:`~tqd_lite.quality.suite.MetricSuite.evaluate`: the judge, the tracker, distances with
+    intervals and floor, against the suite's own golden renders). Where ``profile.validation_clips``
+    is not 0, the metrics include the fixed-bucket validation loss of that many held-out clips
+    (:mod:`~tqd_lite.diffusion.validation`: its mean, each bucket's, the buckets' timesteps and the
+    clips scored). They include
     ``eval_seconds``, the wall-clock time of the whole evaluation: a run's evaluations cost
     sampling time on top of its training, which the profiles' budgets must count.
     """
@@ -105,8 +110,11 @@ def evaluate(
         seed=config.seed,
         progress=False,
     ).clips
-    motion, visual = normalisers or (None, None)
-    metrics = evaluate_clips(clips, reference, motion, visual)
+    if suite is not None:
+        metrics = suite.evaluate(clips, seed=config.seed)
+    else:
+        motion, visual = normalisers or (None, None)
+        metrics = evaluate_clips(clips, reference, motion, visual)
     if profile.validation_clips:
         # the same held-out clips and noise at every evaluation of a run: it moves with the weights alone
         scheduler = make_noise_scheduler(**config.noise_schedule())
@@ -168,10 +176,23 @@ def world_of_split(split: str) -> str:
 
 
 def run_key(
-    config: TrainConfig, policy, split: str, eval_every: int, eval_clips: int | None, start: bool
+    config: TrainConfig,
+    policy,
+    split: str,
+    eval_every: int,
+    eval_clips: int | None,
+    start: bool,
+    *,
+    init: dict | None = None,
+    suite: bool = False,
 ) -> dict:
-    """What decides a run's evaluations: a saved one is reused only for the same key."""
-    return {
+    """What decides a run's evaluations: a saved one is reused only for the same key.
+
+    ``init``: a record of the pretrained weights the run starts from; ``suite``: whether the suite
+    measures its samples. Each enters the key only when set, so keys saved before they existed
+    still match.
+    """
+    key = {
         "train_config": config.to_dict(),
         # a plain function has no fields: its repr (with its address) never matches a saved key
         "timestep_policy": policy_record(policy) or repr(policy),
@@ -180,6 +201,11 @@ def run_key(
         "eval_clips": eval_clips,
         "evaluate_start": start,
     }
+    if init is not None:
+        key["init"] = init
+    if suite:
+        key["metrics"] = "suite"
+    return key
 
 
 def finished_report(out_dir: str | Path, key: dict) -> dict | None:
@@ -227,6 +253,8 @@ def run_training(
     policy: Policy | None = None,
     run_data: RunData | Callable[[], RunData] | None = None,
     evaluate_start: bool = True,
+    init: tuple[dict, dict[str, torch.Tensor]] | None = None,
+    suite: MetricSuite | None = None,
 ) -> dict:
     """Train on ``split`` with evaluations every ``eval_every`` steps; write the report and figures.
 
@@ -238,6 +266,9 @@ def run_training(
     ``run_data``: the clips, already loaded, or a function that loads them, called only if the run
     is not finished yet (default: ``split`` of the pool seeded by ``config.seed``).
     ``evaluate_start``: also evaluate the untrained model (step 0).
+    ``init``: ``(record, state dict)``, pretrained weights to fine-tune (see
+    :func:`~tqd_lite.diffusion.train.train`) and what identifies them in the run key.
+    ``suite``: measure every evaluation's samples with it (see :func:`evaluate`).
 
     Resumable: run it again with the same arguments and it continues from ``out_dir``.
     """
@@ -247,7 +278,17 @@ def run_training(
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     policy = resolve_policy(config, policy)
-    key = run_key(config, policy, split, eval_every, eval_clips, evaluate_start)
+    init_record, init_weights = init if init is not None else (None, None)
+    key = run_key(
+        config,
+        policy,
+        split,
+        eval_every,
+        eval_clips,
+        evaluate_start,
+        init=init_record,
+        suite=suite is not None,
+    )
     if max_train_seconds is None and (report := finished_report(out_dir, key)) is not None:
         return report
     trained = _checkpoint_step(out_dir)  # a broken checkpoint is refused before the data is loaded
@@ -268,7 +309,9 @@ def run_training(
     if not evaluations and evaluate_start:
         torch.manual_seed(config.seed)
         initial = build_model(config.preset, config.num_classes).eval()
-        metrics, clips = evaluate(initial, config, profile, reference, eval_clips, normalisers)
+        if init_weights is not None:
+            initial.load_state_dict(init_weights)
+        metrics, clips = evaluate(initial, config, profile, reference, eval_clips, normalisers, suite)
         save_samples(clips, samples_path(out_dir, 0))
         record({"step": 0, "train_seconds": 0.0, **metrics})
     start = time.perf_counter()
@@ -279,8 +322,16 @@ def run_training(
             # evaluation, lost: those weights are gone); the last one is redone for its samples
             continue
         evaluations[:] = [e for e in evaluations if e["step"] < stop]
-        result = train(config, bank, out_dir, policy=policy, stop_after=stop, progress=progress)
-        metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers)
+        result = train(
+            config,
+            bank,
+            out_dir,
+            policy=policy,
+            stop_after=stop,
+            progress=progress,
+            init_weights=init_weights,
+        )
+        metrics, clips = evaluate(result.model, config, profile, reference, eval_clips, normalisers, suite)
         title = f"step {stop} of {config.steps}"
         save_strip(clips[:8], out_dir / "samples" / f"step_{stop:06d}.png", provenance_block, title=title)
         save_samples(clips, samples_path(out_dir, stop))  # for curves measured later (run_samples)
@@ -375,9 +426,17 @@ def training_figure(report: dict):
         )
     left.set(xlabel="step", ylabel="loss", yscale="log", title="loss")
     left.legend(fontsize=8)
-    right.plot([e["step"] for e in evals], [e["frechet_distance"] for e in evals], "o-")
-    right.axhline(report["frechet_distance_train_vs_heldout"], color="0.5", ls="--", label="training clips")
-    right.set(xlabel="step", ylabel="Fréchet distance", yscale="log", title="samples vs held-out golden")
+    if "fd" in evals[-1]:  # measured by the suite: its FD against golden renders, beside its floor
+        right.plot([e["step"] for e in evals], [e["fd"] for e in evals], "o-")
+        right.axhline(evals[-1]["floor_fd"], color="0.5", ls="--", label="golden renders (floor)")
+        title = "samples vs golden renders (suite)"
+    else:
+        right.plot([e["step"] for e in evals], [e["frechet_distance"] for e in evals], "o-")
+        right.axhline(
+            report["frechet_distance_train_vs_heldout"], color="0.5", ls="--", label="training clips"
+        )
+        title = "samples vs held-out golden"
+    right.set(xlabel="step", ylabel="Fréchet distance", yscale="log", title=title)
     right.legend(fontsize=8)
     figure.tight_layout()
     return figure

@@ -1,22 +1,30 @@
 """TQD's training experiments on the toy world (docs/papers.md section 1, "The experiments").
 
-Every arm trains the pool profile's model from scratch with every seed of the profile, for the
-same steps, and is measured the same way: dynamic degree, mq and vq of its samples (on the
-training corpus's percentile scale) and their Fréchet distance to the held-out golden clips.
+As the paper fine-tunes a pretrained video model (Wan-T2V 1.3B) on each data set, every run here
+fine-tunes one **base image model** (the recipe's frame stage: single frames of Set-A, trained
+once, :func:`ensure_base_model`) on whole clips of its split, with its arm's timestep policy, for
+the same steps. Each run's final samples are measured by the sanity-tested metric suite
+(:mod:`tqd_lite.quality.suite`), and where the profile asks, by the fixed-bucket validation loss
+on held-out golden clips (:mod:`tqd_lite.diffusion.validation`).
 
     main      uniform baseline vs TQD (Beta sampler + quality dropout) on Set-A, Set-B and Set-C
     ablation  on Set-A: TQD's adaptive timestep only, quality dropout only (both: main's TQD)
+    controls  on Set-A: TQD with its timesteps shuffled between the clips of a batch (the same
+              marginal, per-clip assignment broken); SANA-Video 2.0's +-1.1 logit offset per
+              quality class; Min-SNR-5 weights with uniform timesteps (a reweighting, not a resampling)
     kappa     on Set-A: TQD with kappa_max 4 and 16 (main: 8)
-    reading   on Set-A: the logit-normal baseline, and TQD's reading B on that base (no dropout)
+    reading   on Set-A: the SD3 logit-normal baseline, and TQD's reading B on that base (no dropout)
     gate      on Set-A: the hard-gate baseline (motion-rich clips only at high noise, ...; no dropout)
 
-All arms train with the plain v loss (no Min-SNR weighting, see :func:`_run_settings`).
+Every arm but Min-SNR's trains with the plain v loss (see :func:`_run_settings`).
 
 A run is :func:`~tqd_lite.diffusion.training_run.run_training` with the arm's policy; its ``train.json``
 is its result file. A run whose result file was made with the same settings is skipped and an
 interrupted one resumes, so ``reproduce tqd`` can be stopped and started at will. Seeds pair
-the arms: seed ``s`` starts every arm from the same weights and samples it from the same noise,
-so a comparison is the mean over seeds of the per-seed difference, with its 95% CI.
+the arms: seed ``s`` fine-tunes every arm from the same base weights with the same draws of
+clips and noise where the policies allow, and samples it from the same noise, so a comparison is
+the mean over seeds of the per-seed difference, with its 95% CI and a Benjamini-Hochberg q-value
+(:mod:`tqd_lite.tqd.report`).
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from tqd_lite.diffusion.train import TrainConfig, train
 from tqd_lite.diffusion.training_run import (
     RunData,
     checkpoint_path,
@@ -43,8 +53,8 @@ from tqd_lite.files import load_json, load_tensors
 from tqd_lite.paths import results_dir
 from tqd_lite.profiles import Profile, get_profile
 from tqd_lite.provenance import provenance, write_result
-from tqd_lite.quality.metrics import evaluate_clips
-from tqd_lite.quality.sanity_run import write_old_metrics_summary
+from tqd_lite.quality.suite import MetricSuite
+from tqd_lite.quality.targets import reference_rows
 from tqd_lite.runs import SAMPLES_FILE, kept_samples, samples_strip, save_figures, select_groups
 from tqd_lite.tqd.report import METRICS, SPLIT_LABELS, SUMMARY_FILE, markdown_table, results_figure, summarise
 from tqd_lite.tqd.sampler import TimestepPolicy
@@ -53,14 +63,19 @@ BASELINE = TimestepPolicy()
 TQD = TimestepPolicy(sampler="tqd", dropout="hard")  # kappa_base 2, kappa_max 8, reading A
 
 
+MIN_SNR_GAMMA = 5.0  # Hang et al.'s default, the Min-SNR arm's weighting
+
+
 @dataclass(frozen=True)
 class Arm:
-    """One experimental condition: a split to train on and a timestep policy."""
+    """One experimental condition: a split to train on, a timestep policy and a loss weighting
+    (``snr_gamma``: Min-SNR-gamma; None, the plain v loss, in every arm but one control)."""
 
     group: str
     name: str
     split: str
     policy: TimestepPolicy
+    snr_gamma: float | None = None
 
     @property
     def key(self) -> str:
@@ -75,6 +90,10 @@ ARMS = (
     ),
     Arm("ablation", "adaptive_only", "set_a", dataclasses.replace(TQD, dropout="none")),
     Arm("ablation", "dropout_only", "set_a", dataclasses.replace(BASELINE, dropout="hard")),
+    # the same timesteps as TQD's (its marginal), dealt to the batch's clips regardless of their scores
+    Arm("controls", "tqd_shuffled", "set_a", dataclasses.replace(TQD, assignment="shuffled")),
+    Arm("controls", "sana_offset", "set_a", TimestepPolicy(sampler="logit_offset")),
+    Arm("controls", "min_snr5", "set_a", BASELINE, snr_gamma=MIN_SNR_GAMMA),
     Arm("kappa", "kappa_max=4", "set_a", dataclasses.replace(TQD, kappa_max=4.0)),
     Arm("kappa", "kappa_max=16", "set_a", dataclasses.replace(TQD, kappa_max=16.0)),
     Arm("reading", "logit_normal", "set_a", TimestepPolicy(sampler="logit_normal")),
@@ -82,7 +101,8 @@ ARMS = (
     Arm("reading", "tqd_B", "set_a", TimestepPolicy(sampler="tqd", reading="B", base="logit_normal")),
     Arm("gate", "hard_gate", "set_a", TimestepPolicy(sampler="hard_gate")),
 )
-GROUPS = ("main", "ablation", "kappa", "reading", "gate")
+GROUPS = ("main", "ablation", "controls", "kappa", "reading", "gate")
+BASE_SPLIT = "set_a"  # the base image model learns on single frames of every clip of the pool
 
 
 def select_arms(groups=GROUPS) -> list[Arm]:
@@ -92,7 +112,7 @@ def select_arms(groups=GROUPS) -> list[Arm]:
 
 def arm_seeds(arm: Arm, profile: Profile) -> tuple[int, ...]:
     """The seeds of an arm: all of the profile's for the main table and the ablation, the
-    variant seeds for the kappa, reading and gate arms (the full profile's time budget)."""
+    variant seeds for the controls and the kappa, reading and gate arms."""
     return profile.tqd_seeds if arm.group in ("main", "ablation") else profile.tqd_variant_seeds
 
 
@@ -100,21 +120,66 @@ def run_folder(out_dir: Path, arm: Arm, seed: int) -> Path:
     return Path(out_dir) / "runs" / f"{arm.split}-{arm.name}-seed{seed}"
 
 
-def _run_settings(profile: Profile, seed: int):
-    """(pool profile, training config) of one run: the pool profile's model, the TQD sizes."""
+def tqd_pool_profile(profile: Profile) -> Profile:
+    """The profile the runs train with: ``profile.tqd_pool``'s clip size, model and recipe, a pool of
+    ``profile.tqd_pool_size`` clips (its own folder when that is not the pool profile's size) and
+    ``profile.tqd_validation_clips`` held-out clips for the fixed-bucket validation loss."""
     pool = get_profile(profile.tqd_pool)
-    # The plain v loss (snr_gamma=None, as in the recipe): Min-SNR-gamma weighs both ends of
-    # the schedule down (v prediction: 0.14 at t = 100, 0.02 at t = 900), exactly where TQD sends
-    # lopsided clips, so it would mute the policy under test.
-    # No frame stage: TQD's timesteps act on clips, and its runs are shorter than the recipe's
-    # frame stage ("TQD on trustworthy ground" sizes them anew).
-    # Each arm's policy draws the timesteps, not the recipe's density (timestep_logit_mean).
+    changes = {"validation_clips": profile.tqd_validation_clips}
+    if profile.tqd_pool_size != pool.pool_size:
+        changes |= {"name": f"{pool.name}-pool{profile.tqd_pool_size}", "pool_size": profile.tqd_pool_size}
+    return pool.with_overrides(**changes)
+
+
+def base_config(profile: Profile) -> TrainConfig:
+    """The base image model's training: the pool profile's recipe (its timestep density, plain v
+    loss, cosine decay), every step on single frames (the recipe's frame stage)."""
+    pool = tqd_pool_profile(profile)
+    return default_config(pool, 0, steps=profile.tqd_base_steps, frame_steps=profile.tqd_base_steps)
+
+
+def ensure_base_model(
+    profile: Profile, out_dir: Path, data: dict[str, RunData], block: dict, progress: bool = True
+) -> tuple[dict, dict[str, torch.Tensor]]:
+    """``(record, EMA weights)`` of the base image model in ``out_dir/base``: loaded if finished
+    with today's settings, else trained (resuming from its checkpoint) and saved as safetensors.
+    ``data``: loaded splits (``{split: RunData}``), Set-A added if missing."""
+    folder = Path(out_dir) / "base"
+    config = base_config(profile)
+    record = {"train_config": config.to_dict(), "split": BASE_SPLIT, "pool_size": profile.tqd_pool_size}
+    weights, report = folder / "model.safetensors", folder / "base.json"
+    if (
+        weights.is_file()
+        and report.is_file()
+        and load_json(report, "base model report").get("record") == record
+    ):
+        return record, load_file(weights)
+    pool = tqd_pool_profile(profile)
+    if BASE_SPLIT not in data:
+        data[BASE_SPLIT] = load_run_data(pool, BASE_SPLIT, data_seed=0, progress=progress)
+    result = train(config, data[BASE_SPLIT].bank, folder, progress=progress)
+    state = {k: v.contiguous() for k, v in result.model.state_dict().items()}
+    save_file(state, weights)
+    write_result(report, {"record": record, "train_seconds": round(result.total_seconds, 1)}, block)
+    checkpoint_path(folder).unlink(missing_ok=True)
+    return record, state
+
+
+def _run_settings(profile: Profile, seed: int, arm: Arm | None = None):
+    """(pool profile, training config) of one run: fine-tuning on clips with the recipe's learning
+    rate and decay, the TQD sizes."""
+    pool = tqd_pool_profile(profile)
+    # The plain v loss (snr_gamma=None, as in the recipe) except in the Min-SNR control:
+    # Min-SNR-gamma weighs both ends of the schedule down (v prediction: 0.14 at t = 100, 0.02 at
+    # t = 900), exactly where TQD sends lopsided clips, so it would mute the policy under test.
+    # No frame stage (the base model was it); each arm's policy draws the timesteps, not the
+    # recipe's density (timestep_logit_mean).
     config = default_config(
         pool,
         seed,
         steps=profile.tqd_steps,
         batch_size=profile.tqd_batch_size,
-        snr_gamma=None,
+        snr_gamma=arm.snr_gamma if arm is not None else None,
         frame_steps=0,
         timestep_logit_mean=None,
     )
@@ -150,13 +215,25 @@ def run_experiments(
     block = provenance_block or provenance(
         profile.name, profile.tqd_seeds[0], device, seeds=list(profile.tqd_seeds)
     )
+    pool = tqd_pool_profile(profile)
     data: dict[str, RunData] = {}  # loaded once per split, only if some run of it has work left
     started = time.perf_counter()
+    init = ensure_base_model(profile, out_dir, data, block, progress)
+    suite = MetricSuite.load(pool.frame_size, pool.num_frames)
     jobs = [(arm, seed) for arm in arms for seed in arm_seeds(arm, profile)]
     for arm, seed in tqdm(jobs, desc="TQD runs", disable=not progress):
-        pool, config = _run_settings(profile, seed)
+        _, config = _run_settings(profile, seed, arm)
         folder = run_folder(out_dir, arm, seed)
-        key = run_key(config, arm.policy, arm.split, config.steps, profile.tqd_eval_clips, False)
+        key = run_key(
+            config,
+            arm.policy,
+            arm.split,
+            config.steps,
+            profile.tqd_eval_clips,
+            False,
+            init=init[0],
+            suite=True,
+        )
         if finished_report(folder, key) is not None:
             continue
         if arm.split not in data:
@@ -173,15 +250,17 @@ def run_experiments(
             policy=arm.policy,
             run_data=data[arm.split],
             evaluate_start=False,
+            init=init,
+            suite=suite,
         )
         _compact_samples(folder)
     runs = collect_runs(profile, out_dir, groups)
     policies = {arm.key: arm.policy.to_dict() for arm in ARMS if arm.key in runs}
     summary = summarise(runs, summary_settings(profile), policies)
-    summary["reference"] = reference_metrics(get_profile(profile.tqd_pool), data, progress)
+    summary["reference"] = reference_metrics(profile, suite, data, progress)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
-    write_summary_markdown(out_dir, summary, profile)
+    (out_dir / "summary.md").write_text(markdown_table(summary))
     main_arms = [a for a in arms if a.group == "main"]
     figures = {
         "tqd_results.png": results_figure(summary),
@@ -189,15 +268,6 @@ def run_experiments(
     }
     save_figures(out_dir, figures, block)
     return summary
-
-
-def write_summary_markdown(out_dir: str | Path, summary: dict, profile: Profile) -> Path:
-    """``summary.md``: the summary's table, then the note that these runs were measured with the old
-    metrics (until "TQD on trustworthy ground" reruns them), with the sanity table's reference rows;
-    ``reproduce sanity`` rewrites it when the table changes."""
-    return write_old_metrics_summary(
-        out_dir, markdown_table(summary), get_profile(profile.tqd_pool).frame_size
-    )
 
 
 def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None, per_arm: int = 2):
@@ -216,12 +286,16 @@ def summary_settings(profile: Profile) -> dict:
     pool, config = _run_settings(profile, profile.tqd_seeds[0])
     return {
         "pool_profile": pool.name,
+        "pool_size": pool.pool_size,
         "frame_size": pool.frame_size,
         "num_frames": pool.num_frames,
         "preset": config.preset,
+        "base_steps": profile.tqd_base_steps,
         "steps": profile.tqd_steps,
         "batch_size": profile.tqd_batch_size,
+        "learning_rate": config.learning_rate,
         "eval_clips": profile.tqd_eval_clips,
+        "validation_clips": profile.tqd_validation_clips,
         "sample_steps": pool.sample_steps,
         "seeds": list(profile.tqd_seeds),
         "variant_seeds": list(profile.tqd_variant_seeds),
@@ -229,34 +303,37 @@ def summary_settings(profile: Profile) -> dict:
 
 
 def collect_runs(profile: Profile, out_dir: str | Path, groups=GROUPS) -> dict[str, dict[int, dict]]:
-    """``{arm key: {seed: final metrics}}`` of the finished runs found in ``out_dir``."""
+    """``{arm key: {seed: final metrics}}`` of the finished runs found in ``out_dir`` (the suite's
+    metrics of :data:`~tqd_lite.tqd.report.METRICS` that the run has)."""
     runs: dict[str, dict[int, dict]] = {}
     for arm in select_arms(groups):
         for seed in arm_seeds(arm, profile):
             path = run_folder(Path(out_dir), arm, seed) / "train.json"
             if path.is_file():
                 report = load_json(path, "run report")
-                metrics = {m: report["final"][m] for m in METRICS}
+                metrics = {m: report["final"][m] for m in METRICS if m in report["final"]}
                 runs.setdefault(arm.key, {})[seed] = {**metrics, "train_seconds": report["train_seconds"]}
     return runs
 
 
-def reference_metrics(pool: Profile, data: dict[str, RunData] | None = None, progress: bool = False) -> dict:
-    """The metrics of real clips, to read the samples' numbers against: the held-out golden
-    clips and each training split, measured like samples (Fréchet distance to held-out golden).
+def reference_metrics(
+    profile: Profile, suite: MetricSuite, data: dict[str, RunData] | None = None, progress: bool = False
+) -> dict:
+    """The suite's measures of real clips, to read the samples' numbers against: golden renders
+    (sharp, and blurred at 0.5 and 0.25, the targets' rows), each training split and the held-out
+    golden clips, ``profile.tqd_eval_clips`` of each (as many as a run's samples).
 
     ``data``: splits already loaded (``{split: RunData}``); missing ones are loaded into it.
     """
+    pool, n = tqd_pool_profile(profile), profile.tqd_eval_clips
     data = {} if data is None else data
-    result = {}
+    result = reference_rows(suite, num_clips=n)
     for split in SPLIT_LABELS:
         if split not in data:
             data[split] = load_run_data(pool, split, data_seed=0, progress=progress)
-        run_data = data[split]
-        clips = run_data.bank.float_clips(torch.arange(len(run_data.bank)))
-        result[split] = evaluate_clips(clips, run_data.reference, *run_data.normalisers)
-    motion, visual = run_data.normalisers
-    result["heldout_golden"] = evaluate_clips(run_data.reference, None, motion, visual)
+        bank = data[split].bank
+        result[split] = suite.evaluate(bank.float_clips(torch.arange(min(n, len(bank)))))
+    result["heldout_golden"] = suite.evaluate(data[split].reference[:n])
     return result
 
 

@@ -17,6 +17,7 @@ from tqd_lite.profiles import Profile
 from tqd_lite.runs import load_result
 from tqd_lite.stats import (
     comparisons_table,
+    control_false_discoveries,
     difference_cell,
     finite_or_none,
     mean_cell,
@@ -27,18 +28,43 @@ from tqd_lite.stats import (
 SUMMARY_FILE = "summary.json"
 
 
-# metric -> -1 if lower is better, 0 if neither: on the toy world, noise and flicker score as
-# "moving" and "sharp", so more motion or detail is better only up to the golden clips' level;
-# compare those three with the real clips' rows of the summary (``reference``)
-METRICS = {"dynamic_degree": 0, "mq": 0, "vq": 0, "frechet_distance": -1}
+# The sanity-tested suite's measures of a run's samples (quality.suite; their rows beside golden
+# renders' in the summary's ``reference``), then the fixed-bucket validation loss where the profile
+# scores it. metric -> +1 if higher is better, -1 if lower is better, 0 if neither: coherent motion
+# is better only up to golden renders' level, so read its verdicts "higher"/"lower" beside that row
+METRICS = {
+    "fd": -1,
+    "kid": -1,
+    "precision": 1,
+    "recall": 1,
+    "judge_visual": 1,
+    "judge_motion": 1,
+    "dynamic_degree": 0,
+    "flicker": -1,
+    "sprite_share": 1,
+    "fixed_bucket_loss": -1,
+}
 
 
 METRIC_LABELS = {
+    "fd": "FD",
+    "kid": "KID",
+    "precision": "precision",
+    "recall": "recall",
+    "judge_visual": "judge: visual",
+    "judge_motion": "judge: motion",
     "dynamic_degree": "dynamic degree",
-    "mq": "motion score mq",
-    "vq": "visual score vq",
-    "frechet_distance": "Fréchet distance",
+    "flicker": "flicker",
+    "sprite_share": "sprites found",
+    "fixed_bucket_loss": "fixed-bucket loss",
 }
+
+
+FIGURE_METRICS = ("fd", "judge_visual", "judge_motion", "dynamic_degree", "flicker", "fixed_bucket_loss")
+
+
+# the paper's columns (docs/papers.md section 1) and the suite's measures that stand for them
+PAPER_COLUMNS = {"dynamic_degree": "Dynamic Degree", "judge_motion": "MQ", "judge_visual": "VQ"}
 
 
 SPLIT_LABELS = {"set_a": "Set-A (all)", "set_b": "Set-B (no golden)", "set_c": "Set-C (golden only)"}
@@ -62,6 +88,11 @@ COMPARISONS = (
     ("reading B vs reading A (no dropout), Set-A", "set_a/tqd_B", "set_a/adaptive_only"),
     ("hard gate vs baseline, Set-A", "set_a/hard_gate", "set_a/baseline"),
     ("TQD's Beta vs hard gate (no dropout), Set-A", "set_a/adaptive_only", "set_a/hard_gate"),
+    ("TQD's timesteps shuffled vs TQD, Set-A", "set_a/tqd_shuffled", "set_a/tqd"),
+    ("SANA-Video's logit offset vs baseline, Set-A", "set_a/sana_offset", "set_a/baseline"),
+    ("TQD vs SANA-Video's logit offset, Set-A", "set_a/tqd", "set_a/sana_offset"),
+    ("Min-SNR-5 weights vs baseline, Set-A", "set_a/min_snr5", "set_a/baseline"),
+    ("TQD vs Min-SNR-5 weights, Set-A", "set_a/tqd", "set_a/min_snr5"),
 )
 
 
@@ -82,6 +113,19 @@ QUESTIONS = (
             "quality dropout only vs baseline, Set-A",
             "both vs adaptive timestep only, Set-A",
             "both vs quality dropout only, Set-A",
+        ),
+    ),
+    (
+        "Is it the per-clip assignment? Does the marginal-matched shuffle fall short of TQD?",
+        ("TQD's timesteps shuffled vs TQD, Set-A",),
+    ),
+    (
+        "Do simpler published alternatives do as well (SANA-Video's offset, Min-SNR-5 weights)?",
+        (
+            "SANA-Video's logit offset vs baseline, Set-A",
+            "TQD vs SANA-Video's logit offset, Set-A",
+            "Min-SNR-5 weights vs baseline, Set-A",
+            "TQD vs Min-SNR-5 weights, Set-A",
         ),
     ),
     ("Does kappa_max matter?", ("kappa_max 4 vs 8, Set-A", "kappa_max 16 vs 8, Set-A")),
@@ -117,13 +161,16 @@ PAPER_ABLATION = {  # Set-A, (MQ, VQ)
 
 def summarise(runs: dict[str, dict[int, dict]], settings: dict, policies: dict) -> dict:
     """Per arm: each metric's mean and 95% CI over seeds; per comparison of :data:`COMPARISONS`:
-    the seed-paired differences. ``settings`` and ``policies`` (each arm's timestep policy) are
-    what the runs were made with, kept as they are."""
+    the seed-paired differences, their verdicts controlled for false discoveries over the whole
+    table (Benjamini-Hochberg). ``metrics``: those of :data:`METRICS` that every run has.
+    ``settings`` and ``policies`` (each arm's timestep policy) are what the runs were made with,
+    kept as they are."""
+    metrics = [m for m in METRICS if all(m in r for by_seed in runs.values() for r in by_seed.values())]
     arms = {}
     for key, by_seed in runs.items():
         seeds = sorted(by_seed)
         arms[key] = {"seeds": seeds}
-        for metric in METRICS:
+        for metric in metrics:
             values = [by_seed[s][metric] for s in seeds]
             mean, half = mean_ci(values)
             arms[key][metric] = {"mean": float(mean), "ci95": finite_or_none(half), "values": values}
@@ -133,16 +180,20 @@ def summarise(runs: dict[str, dict[int, dict]], settings: dict, policies: dict) 
             continue
         seeds = sorted(set(runs[treated]) & set(runs[reference]))
         entry = {"name": name, "treated": treated, "reference": reference, "seeds": seeds}
-        for metric, sign in METRICS.items():
+        for metric in metrics:
             differences = [runs[treated][s][metric] - runs[reference][s][metric] for s in seeds]
-            entry[metric] = paired_difference(differences, sign)
+            entry[metric] = paired_difference(differences, METRICS[metric])
         comparisons.append(entry)
+    family = [(c[m], METRICS[m]) for c in comparisons for m in metrics]
+    control_false_discoveries([t for t, _ in family], [sign for _, sign in family])
     total = sum(r["train_seconds"] for by_seed in runs.values() for r in by_seed.values())
     return {
         "settings": settings,
         "policies": policies,
+        "metrics": metrics,
         "arms": arms,
         "comparisons": comparisons,
+        "multiple_comparisons": "Benjamini-Hochberg over every comparison and metric, q < 0.05",
         "train_seconds_all_runs": round(total, 1),
         "paper": {"main": PAPER_MAIN, "ablation_set_a": PAPER_ABLATION},
     }
@@ -158,7 +209,9 @@ def answers(summary: dict) -> list[str]:
             if name not in found:
                 lines.append(f"  {name}: not run yet")
                 continue
-            verdicts = ", ".join(f"{METRIC_LABELS[m]} {found[name][m]['verdict']}" for m in METRICS)
+            verdicts = ", ".join(
+                f"{METRIC_LABELS[m]} {found[name][m]['verdict']}" for m in summary["metrics"]
+            )
             lines.append(f"  {name}: {verdicts}")
     return lines
 
@@ -169,49 +222,58 @@ def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> d
 
 
 def paper_side_by_side(summary: dict) -> str:
-    """TQD minus baseline per set: the paper's difference next to ours (mean ± 95% CI, verdict)."""
+    """TQD minus baseline per set: the paper's difference next to ours on the suite's measure that
+    stands for each of its columns (mean ± 95% CI, verdict)."""
     lines = [
-        "| set | metric | paper: TQD - baseline | ours: TQD - baseline |",
+        "| set | paper's column (ours) | paper: TQD - baseline | ours: TQD - baseline |",
         "|---|---|---|---|",
     ]
     ours = {c["name"]: c for c in summary["comparisons"]}
     for split, label in SPLIT_LABELS.items():
         paper = PAPER_MAIN[split]
         comparison = ours.get(f"TQD vs baseline, {label.split(' ')[0]}")
-        for i, metric in enumerate(("dynamic_degree", "mq", "vq")):
+        for i, (metric, column) in enumerate(PAPER_COLUMNS.items()):
             cell = "not run yet"
-            if comparison is not None:
+            if comparison is not None and metric in comparison:
                 cell = difference_cell(comparison[metric])
             paper_difference = paper["tqd"][i] - paper["baseline"][i]
-            lines.append(f"| {label} | {METRIC_LABELS[metric]} | {paper_difference:+.4f} | {cell} |")
+            lines.append(
+                f"| {label} | {column} ({METRIC_LABELS[metric]}) | {paper_difference:+.4f} | {cell} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def markdown_table(summary: dict) -> str:
-    """The arms' means ± 95% CI, then the comparisons' paired differences with verdicts."""
-    s = summary["settings"]
+    """The arms' means ± 95% CI beside real clips' rows, then the comparisons' paired differences
+    with verdicts."""
+    s, metrics = summary["settings"], summary["metrics"]
     lines = [
-        f"Runs: {s['preset']} model, {s['frame_size']}x{s['frame_size']}x{s['num_frames']} clips, "
-        f"{s['steps']} steps of batch {s['batch_size']}, seeds {s['seeds']}; {s['eval_clips']} samples "
-        f"per run ({s['sample_steps']} DDIM steps). Mean ± 95% CI over seeds.",
+        f"Runs: the {s['preset']} model pretrained {s['base_steps']} steps on single frames of Set-A, "
+        f"then fine-tuned {s['steps']} steps of {s['batch_size']} clips "
+        f"({s['frame_size']}x{s['frame_size']}x{s['num_frames']}, a pool of {s['pool_size']}), seeds "
+        f"{s['seeds']} (controls and variants: {s['variant_seeds']}); {s['eval_clips']} samples per run "
+        f"({s['sample_steps']} DDIM steps), measured by the metric suite. Mean ± 95% CI over seeds.",
         "",
-        "| arm | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " |",
-        "|---|" + "---|" * len(METRICS),
+        "| arm | " + " | ".join(METRIC_LABELS[m] for m in metrics) + " |",
+        "|---|" + "---|" * len(metrics),
     ]
     for key, arm in summary["arms"].items():
-        lines.append(f"| {key} | " + " | ".join(mean_cell(arm[m]) for m in METRICS) + " |")
+        lines.append(f"| {key} | " + " | ".join(mean_cell(arm[m]) for m in metrics) + " |")
     for key, real in summary.get("reference", {}).items():
-        cells = [f"{real[m]:.3f}" if m in real else "(itself)" for m in METRICS]
+        cells = [f"{real[m]:.3f}" if m in real else "" for m in metrics]
         lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
-    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in METRICS})
+    lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in metrics})
     return "\n".join(lines) + "\n"
 
 
 def results_figure(summary: dict):
-    """Top: baseline vs TQD per set. Bottom: every Set-A arm. One panel per metric, seeds as dots."""
-    figure, axes = plt.subplots(2, len(METRICS), figsize=(3.3 * len(METRICS), 6.4))
+    """Top: baseline vs TQD per set. Bottom: every Set-A arm. One panel per metric of
+    :data:`FIGURE_METRICS` the runs have, seeds as dots, golden renders' level dashed."""
+    shown = [m for m in FIGURE_METRICS if m in summary["metrics"]]
+    figure, axes = plt.subplots(2, len(shown), figsize=(3.3 * len(shown), 6.4), squeeze=False)
     arms = summary["arms"]
-    for column, metric in enumerate(METRICS):
+    golden_row = summary.get("reference", {}).get("golden renders", {})
+    for column, metric in enumerate(shown):
         top, bottom = axes[0, column], axes[1, column]
         for offset, (name, colour) in enumerate((("baseline", "0.6"), ("tqd", "C3"))):
             keys = [f"{split}/{name}" for split in SPLIT_LABELS if f"{split}/{name}" in arms]
@@ -225,12 +287,11 @@ def results_figure(summary: dict):
         bottom.set_xticks(
             range(len(set_a)), [k.split("/")[1] for k in set_a], rotation=60, ha="right", fontsize=8
         )
-        arrow = "lower is better" if METRICS[metric] < 0 else "golden clips: dashed"
+        arrow = {-1: "lower is better", 1: "higher is better", 0: "golden renders: dashed"}[METRICS[metric]]
         top.set_title(f"{METRIC_LABELS[metric]}\n({arrow})", fontsize=9)
-        golden = summary.get("reference", {}).get("heldout_golden", {}).get(metric)
-        if golden is not None:
+        if metric in golden_row:
             for ax in (top, bottom):
-                ax.axhline(golden, color="goldenrod", ls="--", lw=1)
+                ax.axhline(golden_row[metric], color="goldenrod", ls="--", lw=1)
         bottom.set_title(f"Set-A arms: {METRIC_LABELS[metric]}", fontsize=9)
     axes[0, 0].legend(fontsize=8)
     figure.tight_layout()
