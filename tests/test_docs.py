@@ -741,3 +741,41 @@ def test_readme_levers_table_and_its_verdicts_come_from_the_result_files():
     pairs = ((ancestral, base), (high_ancestral, high), (further_ancestral, further))
     assert all(a["flicker"] < d["flicker"] and a["dynamic_degree"] <= d["dynamic_degree"] for a, d in pairs)
     assert high_ancestral["fd"] > 2 * high["fd"] and further_ancestral["fd"] > further["fd"]
+
+
+def test_readme_tqd_run_length_paragraph_comes_from_the_convergence_curve():
+    """The full profile's fine-tuning length is where the baseline's curve flattens, as the README says."""
+    from statistics import mean
+
+    from tqd_lite.profiles import get_profile
+    from tqd_lite.tqd.experiments import fd_plateau_step, select_arms
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    curve = json.loads((ROOT / "results" / "full" / "tqd" / "convergence" / "train.json").read_text())
+    assert "+dirty" not in curve["provenance"]["git_commit"]
+    by_step = {e["step"]: e for e in curve["evaluations"]}
+    last, plateau = max(by_step), fd_plateau_step(curve["evaluations"])
+    full = get_profile("full")
+    steps = full.tqd_steps
+    assert steps == plateau
+    evaluation = mean(e["eval_seconds"] for e in curve["evaluations"][1:])
+    runs = len(full.tqd_seeds) * len(select_arms(("main", "ablation")))
+
+    def hours(step):
+        return runs * (by_step[step]["train_seconds"] + evaluation) / 3600
+
+    loss = {step: by_step[step]["fixed_bucket_loss"] for step in (plateau, last)}
+    expected = (
+        f"fine-tuned the base model for {last} steps with an evaluation every {by_step[last]['step'] // 6} "
+        f"(`python benchmarks/tqd_convergence.py --profile full`, `results/full/tqd/convergence/`). "
+        f"The suite's FD fell from {by_step[0]['fd']:.1f} (the base image model, whose frames do not hang "
+        f"together) to {curve['evaluations'][1]['fd']:.1f} after {curve['evaluations'][1]['step']} steps, "
+        f"and from {plateau} steps on every later FD lies inside that evaluation's 95% interval "
+        f"(`tqd.experiments.fd_plateau_step`); the fixed-bucket validation loss still fell, from "
+        f"{loss[plateau]:.3f} at {plateau} steps to {loss[last]:.3f} at {last}, "
+        f"{round(100 * (loss[plateau] / loss[last] - 1))}% more. So the full profile fine-tunes {steps} "
+        f"steps: a run then takes {by_step[steps]['train_seconds'] / 60:.1f} minutes of training and "
+        f"{evaluation / 60:.1f} of evaluation on 2 CPU cores, and the main table and the ablation ({runs} "
+        f"runs) about {hours(steps):.1f} hours; at {last} steps they would take {hours(last):.1f}."
+    )
+    assert expected in readme

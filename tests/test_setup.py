@@ -82,7 +82,8 @@ def test_readme_profile_table_matches_the_profiles():
             rf"(uniform timesteps|timesteps from a logit-normal of mean [\d.]+), "
             rf"(\d+) samples every (\d+) steps \| "
             rf"(\d+) timesteps x (\d+) pairs of (\d+)-clip batches, strengths? ([\d., ]+) \| "
-            rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \| "
+            rf"(\d+) frame steps, then (\d+) steps of (\d+) clips from a pool of (\d+), (\d+) samples, "
+            rf"seeds ([\d, ]+) \(variants ([\d, ]+)\) \| "
             rf"(\d+) steps of (\d+) clips, (\d+) samples, seeds ([\d, ]+) \(variants ([\d, ]+)\) \|",
             readme,
             flags=re.M,
@@ -113,10 +114,12 @@ def test_readme_profile_table_matches_the_profiles():
             profile.grad_batch_size,
         )
         assert tuple(float(x) for x in strengths.split(",")) == profile.grad_strengths
-        tqd_steps, tqd_batch, tqd_samples, tqd_seeds, tqd_variant_seeds, *mcm = tqd
-        assert (int(tqd_steps), int(tqd_batch), int(tqd_samples)) == (
+        tqd_base, tqd_steps, tqd_batch, tqd_pool, tqd_samples, tqd_seeds, tqd_variant_seeds, *mcm = tqd
+        assert (int(tqd_base), int(tqd_steps), int(tqd_batch), int(tqd_pool), int(tqd_samples)) == (
+            profile.tqd_base_steps,
             profile.tqd_steps,
             profile.tqd_batch_size,
+            profile.tqd_pool_size,
             profile.tqd_eval_clips,
         )
         assert tuple(int(x) for x in tqd_seeds.split(",")) == profile.tqd_seeds

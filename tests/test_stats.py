@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from tqd_lite.stats import comparisons_table, difference_cell, mean_ci, paired_difference, verdict
+from tqd_lite.stats import (
+    comparisons_table,
+    control_false_discoveries,
+    difference_cell,
+    mean_ci,
+    paired_difference,
+    verdict,
+)
 
 
 def test_the_interval_is_the_student_t_half_width():
@@ -39,4 +46,23 @@ def test_a_paired_difference_has_its_mean_interval_and_verdict():
     assert result["ci95"] == pytest.approx(mean_ci([-1.9, -2.0, -2.1])[1])
     assert result["verdict"] == "better"
     one_seed = paired_difference([0.4], sign=0)
-    assert one_seed == {"difference": 0.4, "ci95": None, "verdict": "one seed: no interval"}
+    assert one_seed == {"difference": 0.4, "ci95": None, "p": None, "verdict": "one seed: no interval"}
+
+
+def test_benjamini_hochberg_q_values_and_verdicts():
+    # p-values 0.01, 0.04, 0.03, 0.2 of four differences (all lower = better here)
+    tests = [{"difference": -1.0, "ci95": 0.5, "p": p, "verdict": "better"} for p in (0.01, 0.04, 0.03, 0.2)]
+    control_false_discoveries(tests, [-1] * 4)
+    # q of the i-th smallest p: min over j >= i of m p_(j) / j
+    expected = [min(0.01 * 4 / 1, 0.03 * 4 / 2, 0.04 * 4 / 3, 0.2), 0.04 * 4 / 3, 0.04 * 4 / 3, 0.2]
+    assert [t["q"] for t in tests] == pytest.approx(expected)
+    # 0.03 would pass alone at 0.05; among four tests only the smallest p is called
+    assert [t["verdict"] for t in tests] == [
+        "better",
+        "no clear difference",
+        "no clear difference",
+        "no clear difference",
+    ]
+    one_seed = {"difference": -1.0, "ci95": None, "p": None, "verdict": "one seed: no interval"}
+    control_false_discoveries([one_seed], [-1])
+    assert "q" not in one_seed and one_seed["verdict"] == "one seed: no interval"

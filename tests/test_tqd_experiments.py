@@ -97,8 +97,9 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
     summary = run_experiments(TINY, tmp_path, groups=("reading",), progress=False)
     assert set(summary["arms"]) == {"set_a/logit_normal", "set_a/tqd_B"}
     real = summary["reference"]
-    assert set(real) == {"golden renders", "blur 0.5", "blur 0.25", "set_a", "set_b", "set_c", "heldout_golden"}
-    assert all(row["num_clips"] == TINY.tqd_eval_clips for row in real.values())  # as many as a run's samples
+    rows = {"golden renders", "blur 0.5", "blur 0.25", "set_a", "set_b", "set_c", "heldout_golden"}
+    assert set(real) == rows
+    assert all(row["num_clips"] == TINY.tqd_eval_clips for row in real.values())  # as many as samples
     # measured by the suite, without the fixed-bucket loss (quick: tqd_validation_clips 0)
     assert summary["metrics"] == [m for m in METRICS if m != "fixed_bucket_loss"]
     assert summary["arms"]["set_a/tqd_B"]["seeds"] == [1]  # a variant arm: the variant seeds only

@@ -30,6 +30,7 @@ the mean over seeds of the per-seed difference, with its 95% CI and a Benjamini-
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,15 @@ from tqd_lite.provenance import provenance, write_result
 from tqd_lite.quality.suite import MetricSuite
 from tqd_lite.quality.targets import reference_rows
 from tqd_lite.runs import SAMPLES_FILE, kept_samples, samples_strip, save_figures, select_groups
+from tqd_lite.stats import paired_difference
 from tqd_lite.tqd.report import METRICS, SPLIT_LABELS, SUMMARY_FILE, markdown_table, results_figure, summarise
 from tqd_lite.tqd.sampler import TimestepPolicy
+from tqd_lite.tqd.spectrum import (
+    load_sample_measures,
+    sample_measures,
+    save_sample_measures,
+    spectrum_matched_distances,
+)
 
 BASELINE = TimestepPolicy()
 TQD = TimestepPolicy(sampler="tqd", dropout="hard")  # kappa_base 2, kappa_max 8, reading A
@@ -186,12 +194,16 @@ def _run_settings(profile: Profile, seed: int, arm: Arm | None = None):
     return pool, config
 
 
-def _compact_samples(folder: Path) -> None:
-    """Drop the checkpoint (a finished run needs only its result file) and keep 8 samples as uint8."""
+def _compact_samples(folder: Path, suite: MetricSuite) -> None:
+    """Drop the checkpoint and the evaluation's stored clips (a finished run needs only its result
+    file), keep 8 samples as uint8 and, of all of them, the measures the spectrum-matched control
+    reads (:mod:`~tqd_lite.tqd.spectrum`)."""
     checkpoint_path(folder).unlink(missing_ok=True)
+    shutil.rmtree(folder / "samples", ignore_errors=True)
     samples = folder / "samples.pt"
     if samples.exists():
         clips = load_tensors(samples, "stored samples")
+        save_sample_measures(folder, sample_measures(clips, suite))
         torch.save(kept_samples(clips), folder / SAMPLES_FILE)
         samples.unlink()
 
@@ -220,7 +232,9 @@ def run_experiments(
     started = time.perf_counter()
     init = ensure_base_model(profile, out_dir, data, block, progress)
     suite = MetricSuite.load(pool.frame_size, pool.num_frames)
-    jobs = [(arm, seed) for arm in arms for seed in arm_seeds(arm, profile)]
+    # seed by seed, so that an interrupted reproduction leaves whole seeds of paired arms
+    seeds = sorted({seed for arm in arms for seed in arm_seeds(arm, profile)})
+    jobs = [(arm, seed) for seed in seeds for arm in arms if seed in arm_seeds(arm, profile)]
     for arm, seed in tqdm(jobs, desc="TQD runs", disable=not progress):
         _, config = _run_settings(profile, seed, arm)
         folder = run_folder(out_dir, arm, seed)
@@ -253,10 +267,11 @@ def run_experiments(
             init=init,
             suite=suite,
         )
-        _compact_samples(folder)
+        _compact_samples(folder, suite)
     runs = collect_runs(profile, out_dir, groups)
     policies = {arm.key: arm.policy.to_dict() for arm in ARMS if arm.key in runs}
-    summary = summarise(runs, summary_settings(profile), policies)
+    spectrum = spectrum_control(profile, out_dir, suite)
+    summary = summarise(runs, summary_settings(profile), policies, spectrum)
     summary["reference"] = reference_metrics(profile, suite, data, progress)
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
@@ -264,21 +279,58 @@ def run_experiments(
     main_arms = [a for a in arms if a.group == "main"]
     figures = {
         "tqd_results.png": results_figure(summary),
-        "samples.png": samples_figure(out_dir, profile.tqd_seeds[0], main_arms),
+        "samples.png": samples_figure(out_dir, profile.tqd_seeds[0], main_arms, real=_real_rows(data)),
     }
     save_figures(out_dir, figures, block)
     return summary
 
 
-def samples_figure(out_dir: str | Path, seed: int, arms: list[Arm] | None = None, per_arm: int = 2):
+def samples_figure(
+    out_dir: str | Path,
+    seed: int,
+    arms: list[Arm] | None = None,
+    per_arm: int = 2,
+    real: dict[str, torch.Tensor] | None = None,
+):
     """The first samples of each arm's run with ``seed`` (the same noise in every arm), one row
-    per clip; None if no run has samples."""
+    per clip, under the first clips of each of ``real`` (``{label: (N, 3, F, H, W) in [0, 1]}``);
+    None if no run has samples."""
     found = []
     for arm in arms if arms is not None else select_arms(("main",)):
         path = run_folder(Path(out_dir), arm, seed) / SAMPLES_FILE
         if path.is_file():
             found.append((load_tensors(path, "stored samples"), arm.key))
+    if not found:
+        return None
+    found += [(kept_samples(clips), f"real: {label}") for label, clips in (real or {}).items()]
     return samples_strip(found, per_arm)
+
+
+def spectrum_control(profile: Profile, out_dir: str | Path, suite: MetricSuite) -> dict:
+    """Per split: TQD's FD against the baseline's samples selected to its high-frequency energy and
+    contrast (:func:`~tqd_lite.tqd.spectrum.spectrum_matched_distances`), per seed and as the
+    seed-paired difference ``TQD - matched baseline`` (lower: TQD closer to golden)."""
+    result = {}
+    for split in SPLIT_LABELS:
+        arms = {a.name: a for a in ARMS if a.group == "main" and a.split == split}
+        per_seed = {}
+        for seed in profile.tqd_seeds:
+            treated = load_sample_measures(run_folder(Path(out_dir), arms["tqd"], seed))
+            baseline = load_sample_measures(run_folder(Path(out_dir), arms["baseline"], seed))
+            if treated is not None and baseline is not None:
+                per_seed[seed] = spectrum_matched_distances(treated, baseline, suite.reference, seed=seed)
+        if per_seed:
+            differences = [r["fd_treated"] - r["fd_baseline_matched"] for r in per_seed.values()]
+            result[split] = {"per_seed": per_seed, "fd_difference": paired_difference(differences, -1)}
+    return result
+
+
+def _real_rows(data: dict[str, RunData]) -> dict[str, torch.Tensor]:
+    """Real clips to show under the samples: held-out golden, and the first clips of Set-B."""
+    rows = {"held-out golden": next(iter(data.values())).reference}
+    if "set_b" in data:
+        rows["Set-B"] = data["set_b"].bank.float_clips(torch.arange(2))
+    return rows
 
 
 def summary_settings(profile: Profile) -> dict:
@@ -333,8 +385,17 @@ def reference_metrics(
             data[split] = load_run_data(pool, split, data_seed=0, progress=progress)
         bank = data[split].bank
         result[split] = suite.evaluate(bank.float_clips(torch.arange(min(n, len(bank)))))
-    result["heldout_golden"] = suite.evaluate(data[split].reference[:n])
+    result["heldout_golden"] = suite.evaluate(data["set_a"].reference[:n])  # the same in every split
     return result
+
+
+def fd_plateau_step(evaluations: list[dict]) -> int:
+    """Where a quality-vs-steps curve flattens on the suite's FD: the first evaluation after which
+    every later FD lies inside its 95% interval (``fd_low``, ``fd_high``; the last one if none)."""
+    for i, entry in enumerate(evaluations):
+        if all(entry["fd_low"] <= later["fd"] <= entry["fd_high"] for later in evaluations[i + 1 :]):
+            return entry["step"]
+    raise ValueError("no evaluations")
 
 
 def policy_on_corpus(table: dict, policy: TimestepPolicy, seed: int = 0, draws_per_clip: int = 20) -> dict:

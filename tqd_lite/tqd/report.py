@@ -159,12 +159,15 @@ PAPER_ABLATION = {  # Set-A, (MQ, VQ)
 }
 
 
-def summarise(runs: dict[str, dict[int, dict]], settings: dict, policies: dict) -> dict:
+def summarise(
+    runs: dict[str, dict[int, dict]], settings: dict, policies: dict, spectrum_matched: dict | None = None
+) -> dict:
     """Per arm: each metric's mean and 95% CI over seeds; per comparison of :data:`COMPARISONS`:
     the seed-paired differences, their verdicts controlled for false discoveries over the whole
-    table (Benjamini-Hochberg). ``metrics``: those of :data:`METRICS` that every run has.
-    ``settings`` and ``policies`` (each arm's timestep policy) are what the runs were made with,
-    kept as they are."""
+    table (Benjamini-Hochberg), the spectrum-matched control's differences
+    (``spectrum_matched``, :func:`~tqd_lite.tqd.experiments.spectrum_control`) among them.
+    ``metrics``: those of :data:`METRICS` that every run has. ``settings`` and ``policies`` (each
+    arm's timestep policy) are what the runs were made with, kept as they are."""
     metrics = [m for m in METRICS if all(m in r for by_seed in runs.values() for r in by_seed.values())]
     arms = {}
     for key, by_seed in runs.items():
@@ -184,7 +187,9 @@ def summarise(runs: dict[str, dict[int, dict]], settings: dict, policies: dict) 
             differences = [runs[treated][s][metric] - runs[reference][s][metric] for s in seeds]
             entry[metric] = paired_difference(differences, METRICS[metric])
         comparisons.append(entry)
+    spectrum_matched = spectrum_matched or {}
     family = [(c[m], METRICS[m]) for c in comparisons for m in metrics]
+    family += [(split["fd_difference"], -1) for split in spectrum_matched.values()]
     control_false_discoveries([t for t, _ in family], [sign for _, sign in family])
     total = sum(r["train_seconds"] for by_seed in runs.values() for r in by_seed.values())
     return {
@@ -193,6 +198,7 @@ def summarise(runs: dict[str, dict[int, dict]], settings: dict, policies: dict) 
         "metrics": metrics,
         "arms": arms,
         "comparisons": comparisons,
+        "spectrum_matched": spectrum_matched,
         "multiple_comparisons": "Benjamini-Hochberg over every comparison and metric, q < 0.05",
         "train_seconds_all_runs": round(total, 1),
         "paper": {"main": PAPER_MAIN, "ablation_set_a": PAPER_ABLATION},
@@ -213,7 +219,18 @@ def answers(summary: dict) -> list[str]:
                 f"{METRIC_LABELS[m]} {found[name][m]['verdict']}" for m in summary["metrics"]
             )
             lines.append(f"  {name}: {verdicts}")
+    lines.append(SPECTRUM_QUESTION)
+    for split, label in SPLIT_LABELS.items():
+        matched = summary.get("spectrum_matched", {}).get(split)
+        cell = difference_cell(matched["fd_difference"]) if matched else "not run yet"
+        lines.append(f"  TQD vs the spectrum-matched baseline, {label.split(' ')[0]}: FD {cell}")
     return lines
+
+
+SPECTRUM_QUESTION = (
+    "Is TQD's win only sharper-looking output? Its FD against baseline samples selected to its "
+    "high-frequency energy and contrast:"
+)
 
 
 def load_summary(profile: Profile | str, out_dir: str | Path | None = None) -> dict | None:
@@ -263,7 +280,32 @@ def markdown_table(summary: dict) -> str:
         cells = [f"{real[m]:.3f}" if m in real else "" for m in metrics]
         lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
     lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in metrics})
+    lines += spectrum_table(summary.get("spectrum_matched", {}))
     return "\n".join(lines) + "\n"
+
+
+def spectrum_table(spectrum_matched: dict) -> list[str]:
+    """Markdown lines of the spectrum-matched control: per split, TQD's FD minus that of the baseline
+    samples selected to its high-frequency energy and contrast, and what gap the selection left."""
+    if not spectrum_matched:
+        return []
+    lines = [
+        "",
+        f"{SPECTRUM_QUESTION} (seed-paired, in the Benjamini-Hochberg family; gaps: TQD minus "
+        "baseline in mean log high-frequency energy, before and after the selection)",
+        "",
+        "| set | TQD - matched baseline, FD | energy gap before | after |",
+        "|---|---|---|---|",
+    ]
+    for split, entry in spectrum_matched.items():
+        seeds = list(entry["per_seed"].values())
+        before = sum(r["gap_log_high_frequency_before"] for r in seeds) / len(seeds)
+        after = sum(r["gap_log_high_frequency_after"] for r in seeds) / len(seeds)
+        label = SPLIT_LABELS[split].split(" ")[0]
+        lines.append(
+            f"| {label} | {difference_cell(entry['fd_difference'])} | {before:+.3f} | {after:+.3f} |"
+        )
+    return lines
 
 
 def results_figure(summary: dict):
