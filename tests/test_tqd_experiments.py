@@ -136,3 +136,14 @@ def test_a_miniature_reproduction_writes_results_and_skips_finished_runs(tmp_pat
 def test_unknown_groups_on_the_command_line_are_a_clear_error(capsys):
     assert main(["reproduce", "tqd", "--groups", "main,sweeps", "--no-progress"]) == 2
     assert "unknown TQD experiment group(s) ['sweeps']" in capsys.readouterr().err
+
+
+def test_draw_shares_follow_the_split_under_uniform_draws_and_move_under_tqd():
+    rng = np.random.default_rng(0)
+    mq, vq = rng.uniform(0, 1, 400), rng.uniform(0, 1, 400)
+    uniform = tqd_experiments.draw_shares(mq, vq, tqd_experiments.BASELINE)
+    assert uniform["clean_half_on_sharp"] == pytest.approx(np.mean(vq >= 0.5), abs=0.03)
+    assert uniform["noisy_half_on_moving"] == pytest.approx(np.mean(mq >= 0.5), abs=0.03)
+    tqd = tqd_experiments.draw_shares(mq, vq, tqd_experiments.TQD)
+    assert tqd["clean_half_on_sharp"] > uniform["clean_half_on_sharp"] + 0.2
+    assert tqd["noisy_half_on_moving"] > uniform["noisy_half_on_moving"] + 0.2

@@ -1028,8 +1028,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--groups",
         default=None,
-        help="tqd and mcm: comma-separated experiment groups (default all; tqd: main,ablation,kappa,"
-        "reading,gate; mcm: main,representation,discriminator,mixed)",
+        help="tqd and mcm: comma-separated experiment groups (default all; tqd: main,ablation,"
+        "controls,kappa,reading,gate; mcm: main,representation,discriminator,mixed)",
     )
     p.set_defaults(func=cmd_reproduce)
     return parser

@@ -273,6 +273,11 @@ def run_experiments(
     spectrum = spectrum_control(profile, out_dir, suite)
     summary = summarise(runs, summary_settings(profile), policies, spectrum)
     summary["reference"] = reference_metrics(profile, suite, data, progress)
+    summary["draw_shares"] = {
+        arm.key: draw_shares(data[arm.split].bank.mq, data[arm.split].bank.vq, arm.policy)
+        for arm in ARMS
+        if arm.key in runs
+    }
     summary["wall_seconds_this_call"] = round(time.perf_counter() - started, 1)
     write_result(out_dir / SUMMARY_FILE, summary, block)
     (out_dir / "summary.md").write_text(markdown_table(summary))
@@ -387,6 +392,23 @@ def reference_metrics(
         result[split] = suite.evaluate(bank.float_clips(torch.arange(min(n, len(bank)))))
     result["heldout_golden"] = suite.evaluate(data["set_a"].reference[:n])  # the same in every split
     return result
+
+
+def draw_shares(mq, vq, policy: TimestepPolicy, seed: int = 0, draws_per_clip: int = 20) -> dict:
+    """Where a policy's training signal goes on a split (clips' scores ``mq``, ``vq``): of the loss
+    weight drawn in the cleaner half of the schedule (level < 0.5), the share on sharp clips
+    (``vq >= 0.5``), and of that in the noisier half, the share on moving clips (``mq >= 0.5``).
+    Uniform draws give each the split's own share; TQD moves both up."""
+    generator = torch.Generator().manual_seed(seed)
+    mq = torch.as_tensor(mq, dtype=torch.float64).repeat_interleave(draws_per_clip)
+    vq = torch.as_tensor(vq, dtype=torch.float64).repeat_interleave(draws_per_clip)
+    levels, weights = policy.draw(mq, vq, generator, dtype=torch.float64)
+    weights = weights.double()
+    clean, sharp, moving = levels < 0.5, vq >= 0.5, mq >= 0.5
+    return {
+        "clean_half_on_sharp": float((weights * clean * sharp).sum() / (weights * clean).sum()),
+        "noisy_half_on_moving": float((weights * ~clean * moving).sum() / (weights * ~clean).sum()),
+    }
 
 
 def fd_plateau_step(evaluations: list[dict]) -> int:

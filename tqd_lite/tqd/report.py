@@ -281,7 +281,28 @@ def markdown_table(summary: dict) -> str:
         lines.append(f"| real clips: {key} | " + " | ".join(cells) + " |")
     lines += comparisons_table(summary["comparisons"], {m: METRIC_LABELS[m] for m in metrics})
     lines += spectrum_table(summary.get("spectrum_matched", {}))
+    lines += draw_shares_table(summary.get("draw_shares", {}))
     return "\n".join(lines) + "\n"
+
+
+def draw_shares_table(draw_shares: dict) -> list[str]:
+    """Markdown lines: per arm, where its loss weight goes on its split
+    (:func:`~tqd_lite.tqd.experiments.draw_shares`)."""
+    if not draw_shares:
+        return []
+    lines = [
+        "",
+        "Where each arm's training signal goes on its split: of the loss weight drawn in the cleaner "
+        "half of the schedule, the share on sharp clips (vq >= 0.5); of that in the noisier half, the "
+        "share on moving clips (mq >= 0.5).",
+        "",
+        "| arm | cleaner half on sharp clips | noisier half on moving clips |",
+        "|---|---|---|",
+    ]
+    for key, shares in draw_shares.items():
+        clean, noisy = shares["clean_half_on_sharp"], shares["noisy_half_on_moving"]
+        lines.append(f"| {key} | {clean:.2f} | {noisy:.2f} |")
+    return lines
 
 
 def spectrum_table(spectrum_matched: dict) -> list[str]:
