@@ -779,3 +779,17 @@ def test_readme_tqd_run_length_paragraph_comes_from_the_convergence_curve():
         f"runs) about {hours(steps):.1f} hours; at {last} steps they would take {hours(last):.1f}."
     )
     assert expected in readme
+    probe = json.loads((ROOT / "results" / "benchmarks" / "gpu_probe" / "throughput.json").read_text())
+    preset = get_profile(full.tqd_pool).model_preset
+    step = {
+        r["batch_size"]: r["seconds_per_step"]
+        for r in probe["train_steps"]
+        if r["preset"] == preset and r["precision"] == "fp32" and not r["compiled"]
+    }
+    gpu = (
+        f"launch-bound on the H200 ({step[16]:.3f} s at batch 16 and {step[256]:.3f} s at batch 256, "
+        f"`results/benchmarks/gpu_probe/throughput.json`). Taking batch 4 at batch 16's time, a run's "
+        f"{steps} steps would take about {steps * step[16]:.0f} s there and the {runs} runs about "
+        f"{runs * steps * step[16] / 60:.0f} minutes of training one after another"
+    )
+    assert gpu in readme
