@@ -3,19 +3,19 @@
 Issue "TQD on trustworthy ground" found the short runs' Fréchet distance tracking the samples'
 high-frequency energy: TQD sends more low-noise draws to sharp clips, its samples end with more
 fine grain, and a distance that rewards fine grain calls that a win. This control asks whether
-the win survives when the baseline's samples are **selected** to TQD's high-frequency energy and
+a difference survives when both arms' samples are **selected** to one high-frequency energy and
 contrast:
 
 1. every run keeps, per sample, the judge's features (the space of the suite's FD and KID), its
    log high-frequency energy (the pool's visual score) and its contrast (the standard deviation of
    its luma), in ``sample_measures.safetensors`` (:func:`sample_measures`);
-2. :func:`matched_indices` picks, for a random half of the treated arm's samples, the baseline
-   sample nearest in standardised (log energy, contrast), each used once;
-3. :func:`spectrum_matched_distances` compares the FD of those baseline samples with the FD of
-   the treated half they were matched to, against the suite's golden reference. Equal numbers of
-   clips on both sides, since FD is biased by the count.
+2. :func:`matched_indices` keeps, from both arms, the samples of their common spectrum: coarsened
+   exact matching (Iacus, King and Porro, 2012) on a grid of (log energy, contrast) cells, as many
+   of each side per cell as the sparser side has there;
+3. :func:`spectrum_matched_distances` compares the FD of the two kept sets against the suite's
+   golden reference. Equal numbers of clips on both sides, since FD is biased by the count.
 
-If TQD's advantage holds against the matched baseline, it is not the spectrum alone.
+If TQD's difference from the baseline holds between the matched sets, it is not the spectrum alone.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tqd_lite.quality.scores import visual_score
 from tqd_lite.quality.suite import MetricSuite
 
 MEASURES_FILE = "sample_measures.safetensors"
+BINS = 6  # quantile cells per spectrum measure: 36 cells; about a quarter of 256 samples kept
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
 
 
@@ -66,40 +67,46 @@ def _spectrum(measures: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def matched_indices(
-    treated: dict[str, np.ndarray], baseline: dict[str, np.ndarray], *, seed: int = 0
+    treated: dict[str, np.ndarray], baseline: dict[str, np.ndarray], *, seed: int = 0, bins: int = BINS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(treated half, matched baseline)``: indices of a random half of the treated samples and,
-    for each in turn, the nearest unused baseline sample in (log energy, contrast), both standardised
-    by the pooled spread (greedy nearest-neighbour matching without replacement)."""
+    """``(treated, baseline)`` indices of equally many samples from each side with the same
+    spectrum: coarsened exact matching. Each measure is cut at the ``bins``-quantiles of both sides
+    pooled; in every cell of the grid, as many samples of each side are kept (drawn at random) as
+    the sparser side has there, so what is kept shares one histogram."""
     a, b = _spectrum(treated), _spectrum(baseline)
     pooled = np.concatenate([a, b])
-    scale = pooled.std(axis=0) + 1e-12
-    a, b = (a - pooled.mean(axis=0)) / scale, (b - pooled.mean(axis=0)) / scale
-    half = np.random.default_rng(seed).permutation(len(a))[: len(a) // 2]
-    free = np.ones(len(b), dtype=bool)
-    matched = []
-    for i in half:
-        distance = np.where(free, np.linalg.norm(b - a[i], axis=1), np.inf)
-        j = int(distance.argmin())
-        free[j] = False
-        matched.append(j)
-    return half, np.asarray(matched)
+    edges = [np.quantile(pooled[:, j], np.linspace(0, 1, bins + 1)[1:-1]) for j in range(pooled.shape[1])]
+
+    def cells(x: np.ndarray) -> np.ndarray:  # (N,) one cell index per sample
+        return np.ravel_multi_index(
+            [np.digitize(x[:, j], e) for j, e in enumerate(edges)], (bins,) * len(edges)
+        )
+
+    rng = np.random.default_rng(seed)
+    in_a, in_b = cells(a), cells(b)
+    kept_a, kept_b = [], []
+    for cell in np.intersect1d(in_a, in_b):
+        members_a, members_b = np.flatnonzero(in_a == cell), np.flatnonzero(in_b == cell)
+        m = min(len(members_a), len(members_b))
+        kept_a.append(rng.permutation(members_a)[:m])
+        kept_b.append(rng.permutation(members_b)[:m])
+    return np.concatenate(kept_a), np.concatenate(kept_b)
 
 
 def spectrum_matched_distances(
     treated: dict[str, np.ndarray], baseline: dict[str, np.ndarray], reference: np.ndarray, *, seed: int = 0
 ) -> dict[str, float]:
-    """FD to ``reference`` (the suite's golden features) of a treated half and of the baseline
-    samples matched to it (:func:`matched_indices`), with the matching's remaining gap: the mean of
-    each spectrum measure, treated minus matched baseline, and before matching, treated minus all."""
-    half, matched = matched_indices(treated, baseline, seed=seed)
+    """FD to ``reference`` (the suite's golden features) of both arms' spectrum-matched samples
+    (:func:`matched_indices`), with the gap in each spectrum measure's mean, treated minus baseline,
+    before and after the matching."""
+    kept_a, kept_b = matched_indices(treated, baseline, seed=seed)
     a, b = _spectrum(treated), _spectrum(baseline)
     return {
-        "clips": len(half),
-        "fd_treated": frechet_distance(treated["features"][half].astype(np.float64), reference),
-        "fd_baseline_matched": frechet_distance(baseline["features"][matched].astype(np.float64), reference),
+        "clips": len(kept_a),
+        "fd_treated": frechet_distance(treated["features"][kept_a].astype(np.float64), reference),
+        "fd_baseline_matched": frechet_distance(baseline["features"][kept_b].astype(np.float64), reference),
         "gap_log_high_frequency_before": float(a[:, 0].mean() - b[:, 0].mean()),
-        "gap_log_high_frequency_after": float(a[half, 0].mean() - b[matched, 0].mean()),
+        "gap_log_high_frequency_after": float(a[kept_a, 0].mean() - b[kept_b, 0].mean()),
         "gap_contrast_before": float(a[:, 1].mean() - b[:, 1].mean()),
-        "gap_contrast_after": float(a[half, 1].mean() - b[matched, 1].mean()),
+        "gap_contrast_after": float(a[kept_a, 1].mean() - b[kept_b, 1].mean()),
     }
