@@ -55,4 +55,13 @@ def test_matching_keeps_equal_sets_with_one_spectrum():
         for k, m in (("a", treated), ("b", baseline))
     }
     assert whole["b"] - whole["a"] > 0.3
-    assert abs(result["fd_baseline_matched"] - result["fd_treated"]) < 0.3 * (whole["b"] - whole["a"])
+    assert abs(result["fd_baseline_matched"] - result["fd_treated_matched"]) < 0.3 * (whole["b"] - whole["a"])
+
+
+def test_too_few_matched_samples_give_no_distance():
+    rng = np.random.default_rng(1)
+    treated, baseline = (
+        synthetic_measures(rng, 8, 0.7),
+        synthetic_measures(rng, 8, 0.0),
+    )  # the quick profile's 8
+    assert spectrum_matched_distances(treated, baseline, treated["features"].astype(np.float64)) is None

@@ -66,3 +66,10 @@ def test_benjamini_hochberg_q_values_and_verdicts():
     one_seed = {"difference": -1.0, "ci95": None, "p": None, "verdict": "one seed: no interval"}
     control_false_discoveries([one_seed], [-1])
     assert "q" not in one_seed and one_seed["verdict"] == "one seed: no interval"
+
+
+def test_seeds_that_differ_by_one_amount_enter_the_family_as_certain():
+    # no spread: the t statistic is infinite (p 0) for a nonzero difference, undefined for none (p 1)
+    assert paired_difference([0.5, 0.5, 0.5], sign=-1)["p"] == 0.0
+    assert paired_difference([0.1, 0.1, 0.1], sign=-1)["p"] < 1e-12  # a spread of rounding errors
+    assert paired_difference([0.0, 0.0, 0.0], sign=-1)["p"] == 1.0

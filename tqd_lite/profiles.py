@@ -71,7 +71,7 @@ class Profile:
     tqd_eval_clips: int  # clips sampled to measure each run (by the metric suite)
     tqd_validation_clips: int  # held-out golden clips of the fixed-bucket validation loss; 0: none
     tqd_seeds: tuple[int, ...]  # seeds of the main table and the ablation
-    tqd_variant_seeds: tuple[int, ...]  # seeds of the kappa, reading and gate arms
+    tqd_variant_seeds: tuple[int, ...]  # seeds of the controls and the kappa, reading and gate arms
     # MCM's distillation experiments (tqd_lite.mcm.experiments): a teacher trained once on the
     # pool profile's motion-rich clips, then short distillation runs, one per arm and seed.
     mcm_pool: str  # the profile whose pool, clip size and model the teacher and students use
@@ -181,7 +181,7 @@ PROFILES: dict[str, Profile] = {
         grad_pairs=10,
         grad_batch_size=8,
         grad_strengths=(0.5, 1.0),
-        # the quick profile's 16x16 clips, model and recipe, on a pool of 4,000 clips (Set-C: 650
+        # the quick profile's 16x16 clips, model and recipe, on a pool of 4,000 clips (Set-C: 644
         # golden clips, not the quick pool's 124, so runs do not memorise it). The base image model
         # is the recipe's frame stage (2,250 steps); the fine-tuning length is where the baseline's
         # quality-vs-steps curve flattens (benchmarks/tqd_convergence.py, README "TQD on
@@ -215,7 +215,8 @@ PROFILES: dict[str, Profile] = {
 # at 32 px and batch 128 under bf16 at 0.124 s a step (results/benchmarks/gpu_probe/throughput.json;
 # small batches are launch-bound there, 0.07 s a step at 16), so 10,000 steps take about 21 minutes,
 # plus four evaluations; accelerate picks the GPU and bf16 by itself (diffusion.train). The
-# experiments after it keep the full profile's sizes, made for 2 CPU hours.
+# experiments after it keep the full profile's sizes, made for 2 CPU cores (TQD's tiny-model runs
+# are launch-bound on a GPU: README, "How long TQD's runs fine-tune").
 PROFILES["gpu"] = PROFILES["full"].with_overrides(
     name="gpu", train_steps=10000, train_batch_size=128, eval_every=2500
 )

@@ -44,15 +44,20 @@ def paired_difference(differences, sign: int) -> dict:
     (``sign``: +1 higher is better, -1 lower is better, 0 neither)."""
     mean, half = mean_ci(differences)
     half = finite_or_none(half)
-    p = finite_or_none(stats.ttest_1samp(differences, 0.0).pvalue) if len(differences) > 1 else None
+    p = None
+    if len(differences) > 1:
+        # seeds that all differ by the same amount: no spread, t infinite (p 0), or nothing (p 1)
+        p = finite_or_none(stats.ttest_1samp(differences, 0.0).pvalue)
+        p = (1.0 if float(mean) == 0 else 0.0) if p is None else p
     return {"difference": float(mean), "ci95": half, "p": p, "verdict": verdict(float(mean), half, sign)}
 
 
 def control_false_discoveries(tests: list[dict], signs: list[int], alpha: float = 0.05) -> None:
     """Benjamini-Hochberg over a family of :func:`paired_difference` results, in place: each gets
     its ``q`` (scipy's ``false_discovery_control``) and a verdict that calls a difference only
-    where ``q < alpha``, so at most a share ``alpha`` of the differences called are false on
-    average. A test without a p-value (one seed) keeps its verdict."""
+    where ``q < alpha``, so that, for independent or positively dependent tests, at most a share
+    ``alpha`` of the differences called are false on average. A test without a p-value (one
+    seed) keeps its verdict."""
     tested = [t for t in tests if t.get("p") is not None]
     if not tested:
         return
@@ -85,7 +90,8 @@ def comparisons_table(comparisons: list[dict], labels: dict[str, str], digits: i
     tested = sum(c[m]["ci95"] is not None for c in comparisons for m in labels)
     controlled = any("q" in c[m] for c in comparisons for m in labels)
     rule = (
-        f"a verdict where the Benjamini-Hochberg q-value over all {tested} differences is below 0.05"
+        "a verdict where the difference's Benjamini-Hochberg q-value, over every difference of the "
+        "summary with a p-value, is below 0.05"
         if controlled
         else f"whether the CI excludes 0 (of {tested} intervals, about {tested / 20:.1f} would "
         "exclude 0 by chance alone)"

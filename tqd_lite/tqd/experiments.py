@@ -98,8 +98,10 @@ ARMS = (
     ),
     Arm("ablation", "adaptive_only", "set_a", dataclasses.replace(TQD, dropout="none")),
     Arm("ablation", "dropout_only", "set_a", dataclasses.replace(BASELINE, dropout="hard")),
-    # the same timesteps as TQD's (its marginal), dealt to the batch's clips regardless of their scores
+    # TQD's levels drawn from another clip's scores in the batch: its timestep distribution in
+    # expectation, while no clip trains at its own; dropout still reads each clip's own scores
     Arm("controls", "tqd_shuffled", "set_a", dataclasses.replace(TQD, assignment="shuffled")),
+    # SANA-Video 2.0's offsets on a logit-normal(0, 1) base: compare it with that base too
     Arm("controls", "sana_offset", "set_a", TimestepPolicy(sampler="logit_offset")),
     Arm("controls", "min_snr5", "set_a", BASELINE, snr_gamma=MIN_SNR_GAMMA),
     Arm("kappa", "kappa_max=4", "set_a", dataclasses.replace(TQD, kappa_max=4.0)),
@@ -110,7 +112,7 @@ ARMS = (
     Arm("gate", "hard_gate", "set_a", TimestepPolicy(sampler="hard_gate")),
 )
 GROUPS = ("main", "ablation", "controls", "kappa", "reading", "gate")
-BASE_SPLIT = "set_a"  # the base image model learns on single frames of every clip of the pool
+BASE_SPLIT = "set_a"  # the base image model learns on single frames of Set-A (golden clips among them)
 
 
 def select_arms(groups=GROUPS) -> list[Arm]:
@@ -312,9 +314,10 @@ def samples_figure(
 
 
 def spectrum_control(profile: Profile, out_dir: str | Path, suite: MetricSuite) -> dict:
-    """Per split: TQD's FD against the baseline's samples selected to its high-frequency energy and
-    contrast (:func:`~tqd_lite.tqd.spectrum.spectrum_matched_distances`), per seed and as the
-    seed-paired difference ``TQD - matched baseline`` (lower: TQD closer to golden)."""
+    """Per split: TQD against the baseline with both arms' samples cut down to one high-frequency
+    energy and contrast (:func:`~tqd_lite.tqd.spectrum.spectrum_matched_distances`), per seed and
+    as seed-paired differences ``TQD - baseline`` of the matched sets' FD and KID (lower: TQD's
+    closer to golden). Seeds whose matched sets are too small are left out."""
     result = {}
     for split in SPLIT_LABELS:
         arms = {a.name: a for a in ARMS if a.group == "main" and a.split == split}
@@ -323,10 +326,18 @@ def spectrum_control(profile: Profile, out_dir: str | Path, suite: MetricSuite) 
             treated = load_sample_measures(run_folder(Path(out_dir), arms["tqd"], seed))
             baseline = load_sample_measures(run_folder(Path(out_dir), arms["baseline"], seed))
             if treated is not None and baseline is not None:
-                per_seed[seed] = spectrum_matched_distances(treated, baseline, suite.reference, seed=seed)
+                matched = spectrum_matched_distances(treated, baseline, suite.reference, seed=seed)
+                if matched is not None:
+                    per_seed[seed] = matched
         if per_seed:
-            differences = [r["fd_treated"] - r["fd_baseline_matched"] for r in per_seed.values()]
-            result[split] = {"per_seed": per_seed, "fd_difference": paired_difference(differences, -1)}
+            entry = {"per_seed": per_seed}
+            for distance in ("fd", "kid"):
+                differences = [
+                    r[f"{distance}_treated_matched"] - r[f"{distance}_baseline_matched"]
+                    for r in per_seed.values()
+                ]
+                entry[f"{distance}_difference"] = paired_difference(differences, -1)
+            result[split] = entry
     return result
 
 
@@ -378,7 +389,8 @@ def reference_metrics(
 ) -> dict:
     """The suite's measures of real clips, to read the samples' numbers against: golden renders
     (sharp, and blurred at 0.5 and 0.25, the targets' rows), each training split and the held-out
-    golden clips, ``profile.tqd_eval_clips`` of each (as many as a run's samples).
+    golden clips, ``profile.tqd_eval_clips`` of each (as many as a run's samples; all the held-out
+    clips where there are fewer, so their FD carries a larger count bias).
 
     ``data``: splits already loaded (``{split: RunData}``); missing ones are loaded into it.
     """
@@ -400,8 +412,11 @@ def draw_shares(mq, vq, policy: TimestepPolicy, seed: int = 0, draws_per_clip: i
     (``vq >= 0.5``), and of that in the noisier half, the share on moving clips (``mq >= 0.5``).
     Uniform draws give each the split's own share; TQD moves both up."""
     generator = torch.Generator().manual_seed(seed)
-    mq = torch.as_tensor(mq, dtype=torch.float64).repeat_interleave(draws_per_clip)
-    vq = torch.as_tensor(vq, dtype=torch.float64).repeat_interleave(draws_per_clip)
+    # each clip draws_per_clip times, in random order, so that a shuffled assignment (the whole
+    # array as one batch) deals each draw another clip's scores
+    order = torch.randperm(len(mq) * draws_per_clip, generator=generator)
+    mq = torch.as_tensor(mq, dtype=torch.float64).repeat_interleave(draws_per_clip)[order]
+    vq = torch.as_tensor(vq, dtype=torch.float64).repeat_interleave(draws_per_clip)[order]
     levels, weights = policy.draw(mq, vq, generator, dtype=torch.float64)
     weights = weights.double()
     clean, sharp, moving = levels < 0.5, vq >= 0.5, mq >= 0.5
