@@ -31,17 +31,17 @@ from tqd_lite.quality.judge import judge_features
 from tqd_lite.quality.metrics import frechet_distance
 from tqd_lite.quality.scores import visual_score
 from tqd_lite.quality.suite import MetricSuite
+from tqd_lite.world.clips import luminance
 
 MEASURES_FILE = "sample_measures.safetensors"
 BINS = 6  # quantile cells per spectrum measure: 36 cells; a quarter to a half of 256 samples kept
 MIN_MATCHED = 16  # samples of each arm below which the matched sets give no distance
-LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
 
 
 def sample_measures(clips: torch.Tensor, suite: MetricSuite) -> dict[str, np.ndarray]:
     """Per sample of ``clips`` ``(N, 3, F, H, W)`` in [0, 1]: ``features`` ``(N, D)`` (the judge's),
     ``log_high_frequency`` ``(N,)`` and ``contrast`` ``(N,)``."""
-    luma = torch.einsum("c,bcfhw->bfhw", torch.tensor(LUMA, dtype=clips.dtype), clips)  # (N, F, H, W)
+    luma = luminance(clips)  # (N, F, H, W)
     with torch.no_grad():
         energy = visual_score(clips).double().numpy()
     return {
@@ -115,9 +115,7 @@ def spectrum_matched_distances(
         f = f.astype(np.float64)
         result[f"fd_{side}_matched"] = frechet_distance(f, reference)
         result[f"kid_{side}_matched"] = kernel_inception_distance(f, reference, subsets=20, seed=seed)["kid"]
-    return result | {
-        "gap_log_high_frequency_before": float(a[:, 0].mean() - b[:, 0].mean()),
-        "gap_log_high_frequency_after": float(a[kept_a, 0].mean() - b[kept_b, 0].mean()),
-        "gap_contrast_before": float(a[:, 1].mean() - b[:, 1].mean()),
-        "gap_contrast_after": float(a[kept_a, 1].mean() - b[kept_b, 1].mean()),
-    }
+    for j, measure in enumerate(("log_high_frequency", "contrast")):  # the columns of _spectrum
+        result[f"gap_{measure}_before"] = float(a[:, j].mean() - b[:, j].mean())
+        result[f"gap_{measure}_after"] = float(a[kept_a, j].mean() - b[kept_b, j].mean())
+    return result
