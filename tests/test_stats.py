@@ -52,7 +52,7 @@ def test_a_paired_difference_has_its_mean_interval_and_verdict():
 def test_benjamini_hochberg_q_values_and_verdicts():
     # p-values 0.01, 0.04, 0.03, 0.2 of four differences (all lower = better here)
     tests = [{"difference": -1.0, "ci95": 0.5, "p": p, "verdict": "better"} for p in (0.01, 0.04, 0.03, 0.2)]
-    control_false_discoveries(tests, [-1] * 4)
+    control_false_discoveries([(test, -1) for test in tests])
     # q of the i-th smallest p: min over j >= i of m p_(j) / j
     expected = [min(0.01 * 4 / 1, 0.03 * 4 / 2, 0.04 * 4 / 3, 0.2), 0.04 * 4 / 3, 0.04 * 4 / 3, 0.2]
     assert [t["q"] for t in tests] == pytest.approx(expected)
@@ -64,7 +64,7 @@ def test_benjamini_hochberg_q_values_and_verdicts():
         "no clear difference",
     ]
     one_seed = {"difference": -1.0, "ci95": None, "p": None, "verdict": "one seed: no interval"}
-    control_false_discoveries([one_seed], [-1])
+    control_false_discoveries([(one_seed, -1)])
     assert "q" not in one_seed and one_seed["verdict"] == "one seed: no interval"
 
 

@@ -52,23 +52,19 @@ def paired_difference(differences, sign: int) -> dict:
     return {"difference": float(mean), "ci95": half, "p": p, "verdict": verdict(float(mean), half, sign)}
 
 
-def control_false_discoveries(tests: list[dict], signs: list[int], alpha: float = 0.05) -> None:
-    """Benjamini-Hochberg over a family of :func:`paired_difference` results, in place: each gets
-    its ``q`` (scipy's ``false_discovery_control``) and a verdict that calls a difference only
-    where ``q < alpha``, so that, for independent or positively dependent tests, at most a share
-    ``alpha`` of the differences called are false on average. A test without a p-value (one
-    seed) keeps its verdict."""
-    tested = [t for t in tests if t.get("p") is not None]
+def control_false_discoveries(family: list[tuple[dict, int]], alpha: float = 0.05) -> None:
+    """Benjamini-Hochberg over a family of ``(paired_difference result, sign)``, in place: each
+    result with a p-value gets its ``q`` (scipy's ``false_discovery_control``) and a verdict that
+    calls a difference only where ``q < alpha``, so that, for independent or positively dependent
+    tests, at most a share ``alpha`` of the differences called are false on average. A result
+    without a p-value (one seed) keeps its verdict."""
+    tested = [(test, sign) for test, sign in family if test.get("p") is not None]
     if not tested:
         return
-    qs = stats.false_discovery_control([t["p"] for t in tested], method="bh")
-    for test, q in zip(tested, qs, strict=True):
+    qs = stats.false_discovery_control([test["p"] for test, _ in tested], method="bh")
+    for (test, sign), q in zip(tested, qs, strict=True):
         test["q"] = float(q)
-    for test, sign in zip(tests, signs, strict=True):
-        if test.get("q") is not None and test["q"] >= alpha:
-            test["verdict"] = "no clear difference"
-        elif test.get("q") is not None:
-            test["verdict"] = verdict(test["difference"], 0.0, sign)
+        test["verdict"] = verdict(test["difference"], 0.0, sign) if q < alpha else "no clear difference"
 
 
 def mean_cell(stat: dict, digits: int = 3) -> str:

@@ -192,7 +192,7 @@ def summarise(
     spectrum_matched = spectrum_matched or {}
     family = [(c[m], METRICS[m]) for c in comparisons for m in metrics]
     family += [(split[f"{d}_difference"], -1) for split in spectrum_matched.values() for d in ("fd", "kid")]
-    control_false_discoveries([t for t, _ in family], [sign for _, sign in family])
+    control_false_discoveries(family)
     total = sum(r["train_seconds"] for by_seed in runs.values() for r in by_seed.values())
     return {
         "settings": settings,
